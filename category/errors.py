@@ -1,0 +1,50 @@
+"""The exceptions of the category layer; every one is a :class:`SchemaError`."""
+
+from __future__ import annotations
+
+
+class SchemaError(ValueError):
+    """Base of every error raised for an invalid schema, path or equation."""
+
+
+class NamingError(SchemaError):
+    """A name is empty, malformed, unknown or already taken."""
+
+
+class InvalidNameError(NamingError):
+    """A name is not an identifier (empty, spaces, punctuation…)."""
+
+
+class DuplicateNameError(NamingError):
+    """A name is declared twice in one schema."""
+
+
+class UnknownNameError(NamingError, LookupError):
+    """A name (object or arrow) is not declared in the schema."""
+
+    def __str__(self) -> str:  # LookupError would quote the message like a key
+        return str(self.args[0]) if self.args else ""
+
+
+class CompositionError(SchemaError):
+    """Two arrows or paths do not compose (codomain ≠ domain)."""
+
+
+class EquationError(SchemaError):
+    """The two sides of an equation have different domains or codomains."""
+
+
+class ParseError(SchemaError):
+    """The ``.schema`` text is malformed; ``line`` and ``col`` are 1-based."""
+
+    def __init__(self, message: str, line: int = 0, col: int = 0):
+        super().__init__(message)
+        self.line = line
+        self.col = col
+
+
+class Undecided(SchemaError):
+    """Equality could not be decided within the given bounds.
+
+    Raised instead of guessing or hanging; the message says which bound was hit.
+    """

@@ -1,0 +1,78 @@
+"""Every error text of the category layer, in one place.
+
+Keeping the wording here (as DisCoPy's ``messages.py`` does) makes the texts
+consistent, easy to review, and easy to test: each function returns the message
+for one kind of mistake, naming what was expected and what came.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest known name, or ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def not_composable(left: str, right: str, cod: str, dom: str) -> str:
+    return (
+        f"{left}.{right} does not compose: cod({left})={cod} but dom({right})={dom}"
+    )
+
+
+def path_endpoint(path: str, which: str, expected: str, got: str) -> str:
+    return (
+        f"path {path} has {which} {got} but {expected} was declared as its {which}"
+    )
+
+
+def equation_endpoints(lhs: str, rhs: str, which: str, left: str, right: str) -> str:
+    return (
+        f"equation {lhs} = {rhs}: both sides must have the same {which}, "
+        f"but {which}({lhs})={left} and {which}({rhs})={right}"
+    )
+
+
+def bad_name(kind: str, name: object) -> str:
+    return (
+        f"invalid {kind} name {name!r}: a name is a non-empty string of letters, "
+        "digits and '_' that does not start with a digit (e.g. 'Horse', 'f_2')"
+    )
+
+
+def duplicate_name(name: str, existing: str, schema: str) -> str:
+    return (
+        f"name {name!r} is already used by {existing} in schema {schema!r}; "
+        "objects and arrows share one namespace, so pick another name"
+    )
+
+
+def unknown_name(kind: str, name: str, schema: str, known: Iterable[str]) -> str:
+    known = list(known)
+    hint = did_you_mean(name, known)
+    if not hint:
+        shown = ", ".join(sorted(known)[:12]) or "none"
+        hint = f"; known: {shown}"
+    return f"unknown {kind} {name!r} in schema {schema!r}{hint}"
+
+
+def foreign_value(kind: str, value: str, schema: str) -> str:
+    return (
+        f"{kind} {value} is not the one declared in schema {schema!r} under that name; "
+        "use the values that this schema's objects()/arrow() returned"
+    )
+
+
+def empty_product(name: str) -> str:
+    return f"product object {name!r} needs at least two factors, got fewer"
+
+
+def not_a(kind: str, value: object) -> str:
+    return f"expected {kind}, got {type(value).__name__} {value!r}"
+
+
+def parse_error(line: int, col: int, text: str) -> str:
+    return f"line {line}, col {col}: {text}"

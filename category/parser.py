@@ -1,0 +1,201 @@
+"""The ``.schema`` text format: one statement a line, ``#`` comments.
+
+::
+
+    schema CycleGAN
+    object Horse, Zebra
+    object HxZ = Horse * Zebra    # a product object
+    f : Horse -> Zebra            # 'f, g : A -> B' declares several arrows
+    g : Zebra -> Horse
+    f.g = id(Horse)               # paths are diagrammatic: f then g
+
+Errors name the line and column, and suggest the closest known name.
+
+>>> parse_schema("object Horse\\nf : Horse -> Zebar")
+Traceback (most recent call last):
+...
+category.errors.ParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import messages
+from .core import Path
+from .errors import ParseError, SchemaError, UnknownNameError
+
+_TOKEN = re.compile(r"\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|[,:=*.()]))")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "ident", "op" or "end"
+    text: str
+    col: int  # 1-based
+
+
+def tokenize(line: str, lineno: int) -> list[Token]:
+    code = line.split("#", 1)[0].rstrip()
+    tokens, pos = [], 0
+    while pos < len(code):
+        m = _TOKEN.match(code, pos)
+        if m is None or m.end() == pos:
+            bad = pos + len(code[pos:]) - len(code[pos:].lstrip())
+            raise ParseError(
+                messages.parse_error(lineno, bad + 1, f"unexpected character {code[bad]!r}"),
+                lineno, bad + 1)
+        kind = "ident" if m.group("ident") else "op"
+        tokens.append(Token(kind, m.group(kind), m.start(kind) + 1))
+        pos = m.end()
+    tokens.append(Token("end", "end of line", len(code) + 1))
+    return tokens
+
+
+class _Line:
+    """A cursor over one line's tokens."""
+
+    def __init__(self, tokens: list[Token], lineno: int):
+        self.tokens, self.i, self.lineno = tokens, 0, lineno
+
+    @property
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def error(self, text: str, token: Token | None = None) -> ParseError:
+        col = (token or self.peek).col
+        return ParseError(messages.parse_error(self.lineno, col, text), self.lineno, col)
+
+    def take(self, kind: str, text: str | None = None, what: str = "") -> Token:
+        tok = self.peek
+        if tok.kind != kind or (text is not None and tok.text != text):
+            wanted = what or (repr(text) if text else "a name")
+            got = tok.text if tok.kind == "end" else repr(tok.text)
+            raise self.error(f"expected {wanted}, got {got}")
+        self.i += 1
+        return tok
+
+    def accept(self, text: str) -> bool:
+        if self.peek.kind == "op" and self.peek.text == text:
+            self.i += 1
+            return True
+        return False
+
+    def end(self) -> None:
+        self.take("end", what="end of line")
+
+
+def _names(line: _Line, what: str) -> list[Token]:
+    names = [line.take("ident", what=what)]
+    while line.accept(","):
+        names.append(line.take("ident", what=what))
+    return names
+
+
+def _path(schema, line: _Line) -> Path:
+    first = line.take("ident", what="a path (e.g. 'f.g' or 'id(A)')")
+    if first.text == "id" and line.accept("("):
+        ob_tok = line.take("ident", what="an object name")
+        line.take("op", ")")
+        return _lookup(schema, line, ob_tok, "object").id
+    path = _lookup(schema, line, first, "arrow").path
+    while line.accept("."):
+        tok = line.take("ident", what="an arrow name after '.'")
+        arrow = _lookup(schema, line, tok, "arrow")
+        try:
+            path = path >> arrow
+        except SchemaError as err:
+            raise line.error(str(err), tok) from None
+    return path
+
+
+def _lookup(schema, line: _Line, tok: Token, kind: str):
+    try:
+        return schema._ob(tok.text) if kind == "object" else schema._arrows[tok.text]
+    except (UnknownNameError, KeyError):
+        known = schema._objects if kind == "object" else schema._arrows
+        raise line.error(messages.unknown_name(kind, tok.text, schema.name, known)
+                         .replace(f" in schema {schema.name!r}", ""), tok) from None
+
+
+def _statement(schema, line: _Line) -> None:
+    head = line.peek
+    if head.kind == "ident" and head.text == "object" and line.tokens[1].kind == "ident":
+        line.i += 1
+        first = line.take("ident", what="an object name")
+        if line.accept("="):
+            factors = [line.take("ident", what="a factor object")]
+            while line.accept("*"):
+                factors.append(line.take("ident", what="a factor object"))
+            line.end()
+            obs = [_lookup(schema, line, t, "object") for t in factors]
+            if len(obs) < 2:
+                raise line.error("expected '*' and a second factor", line.peek)
+            _guard(line, first, lambda: schema.product(first.text, *obs))
+            return
+        names = [first]
+        while line.accept(","):
+            names.append(line.take("ident", what="an object name"))
+        line.end()
+        _guard(line, names[0], lambda: schema.objects(*[t.text for t in names]))
+        return
+    # 'f : A -> B' or 'p = q'
+    if head.kind == "ident" and line.tokens[1].text in (":", ","):
+        names = _names(line, "an arrow name")
+        line.take("op", ":")
+        dom_tok = line.take("ident", what="a domain object")
+        line.take("op", "->", "'->'")
+        cod_tok = line.take("ident", what="a codomain object")
+        line.end()
+        dom = _lookup(schema, line, dom_tok, "object")
+        cod = _lookup(schema, line, cod_tok, "object")
+        _guard(line, names[0], lambda: _add_arrows(schema, [t.text for t in names], dom, cod))
+        return
+    lhs = _path(schema, line)
+    eq_tok = line.take("op", "=", "'=' (an equation), ':' (an arrow) or 'object'")
+    rhs = _path(schema, line)
+    line.end()
+    _guard(line, eq_tok, lambda: schema.equate(lhs, rhs))
+
+
+def _add_arrows(schema, names: list[str], dom, cod) -> None:
+    schema._check_fresh(names)  # all names checked before any arrow is added
+    for name in names:
+        schema.arrow(name, dom, cod)
+
+
+def _guard(line: _Line, tok: Token, action) -> None:
+    try:
+        action()
+    except SchemaError as err:
+        raise line.error(str(err), tok) from None
+
+
+def parse_schema(text: str):
+    """Parse ``.schema`` text into a :class:`~category.Schema`."""
+    from .schema import Schema
+
+    schema: Schema | None = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        tokens = tokenize(raw, lineno)
+        if tokens[0].kind == "end":
+            continue
+        line = _Line(tokens, lineno)
+        if tokens[0].text == "schema" and tokens[1].kind == "ident" and tokens[2].kind == "end":
+            if schema is not None:
+                raise line.error("'schema NAME' must be the first statement, and appear once")
+            schema = Schema(tokens[1].text)
+            continue
+        if schema is None:
+            schema = Schema("Schema")
+        _statement(schema, line)
+    return schema if schema is not None else Schema("Schema")
+
+
+def parse_path(schema, text: str) -> Path:
+    """Parse one path expression (``f.g``, ``id(A)``) against ``schema``'s names."""
+    line = _Line(tokenize(text, 1), 1)
+    path = _path(schema, line)
+    line.end()
+    return path

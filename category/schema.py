@@ -1,0 +1,282 @@
+"""A finitely presented category: objects, generating arrows, path equations.
+
+>>> S = Schema("CycleGAN")
+>>> H, Z = S.objects("Horse", "Zebra")
+>>> f = S.arrow("f", H, Z)
+>>> g = S.arrow("g", Z, H)
+>>> _ = S.equate(f >> g, H.id)
+>>> _ = S.equate(g >> f, Z.id)
+>>> print(S)
+schema CycleGAN
+object Horse, Zebra
+f : Horse -> Zebra
+g : Zebra -> Horse
+f.g = id(Horse)
+g.f = id(Zebra)
+>>> Schema.parse(str(S)) == S
+True
+>>> S["f"] is f, S.path("g.f") == g >> f
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Union
+
+from . import messages
+from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
+from .errors import DuplicateNameError, SchemaError, UnknownNameError
+
+if TYPE_CHECKING:
+    import networkx
+
+ObLike = Union[Ob, str]
+
+
+class Schema:
+    """A presentation of a category, built step by step and validated at each step.
+
+    Objects and arrows share one namespace. Every builder method validates its
+    input completely before changing anything, so a failed call leaves the schema
+    exactly as it was.
+    """
+
+    def __init__(self, name: str = "Schema"):
+        self.name = check_name("schema", name)
+        self._objects: dict[str, Ob] = {}
+        self._arrows: dict[str, Arrow] = {}
+        self._equations: list[Equation] = []
+        self._out: dict[Ob, list[Arrow]] = {}
+        self._version = 0
+        self._cache: dict[str, tuple[int, object]] = {}
+
+    # ------------------------------------------------------------------ building
+    def objects(self, *names: str) -> tuple[Ob, ...]:
+        """Declare objects and return them; with no argument, list all objects.
+
+        >>> S = Schema()
+        >>> A, B = S.objects("A", "B")
+        >>> S.objects()
+        (Ob('A'), Ob('B'))
+        """
+        if not names:
+            return tuple(self._objects.values())
+        obs = [Ob(check_name("object", n)) for n in names]
+        self._check_fresh([o.name for o in obs])
+        for o in obs:
+            self._add_object(o)
+        return tuple(obs)
+
+    def object(self, name: str) -> Ob:
+        """Declare one object and return it."""
+        return self.objects(name)[0]
+
+    def product(self, name: str, *factors: ObLike) -> Ob:
+        """Declare the product object ``name = factors[0] * factors[1] * …``."""
+        obs = tuple(self._ob(x) for x in factors)
+        if len(obs) < 2:
+            raise SchemaError(messages.empty_product(name))
+        ob = Ob(name, obs)
+        self._check_fresh([name])
+        self._add_object(ob)
+        return ob
+
+    def arrow(self, name: str, dom: ObLike, cod: ObLike) -> Arrow:
+        """Declare the generating arrow ``name : dom -> cod`` and return it."""
+        arrow = Arrow(check_name("arrow", name), self._ob(dom), self._ob(cod))
+        self._check_fresh([name])
+        self._arrows[name] = arrow
+        self._out[arrow.dom].append(arrow)
+        self._changed()
+        return arrow
+
+    def equate(self, lhs: PathLike | str, rhs: PathLike | str) -> Equation:
+        """Add the path equation ``lhs = rhs`` (paths, arrows, or text like ``"f.g"``)."""
+        eq = Equation(self._path(lhs), self._path(rhs))
+        self._equations.append(eq)
+        self._changed()
+        return eq
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def arrows(self) -> tuple[Arrow, ...]:
+        """The generating arrows, in declaration order."""
+        return tuple(self._arrows.values())
+
+    @property
+    def equations(self) -> tuple[Equation, ...]:
+        """The path equations, in declaration order."""
+        return tuple(self._equations)
+
+    def __getitem__(self, name: str) -> Ob | Arrow:
+        found = self._objects.get(name) or self._arrows.get(name)
+        if found is None:
+            raise UnknownNameError(
+                messages.unknown_name("object or arrow", name, self.name,
+                                      [*self._objects, *self._arrows])
+            )
+        return found
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return item in self._objects or item in self._arrows
+        if isinstance(item, Ob):
+            return self._objects.get(item.name) == item
+        if isinstance(item, Arrow):
+            return self._arrows.get(item.name) == item
+        return False
+
+    def out_arrows(self, ob: ObLike) -> tuple[Arrow, ...]:
+        """The generating arrows whose domain is ``ob``, in declaration order."""
+        return tuple(self._out[self._ob(ob)])
+
+    def path(self, text: str) -> Path:
+        """Parse a path expression such as ``"f.g"`` or ``"id(Horse)"``."""
+        from .parser import parse_path
+
+        return parse_path(self, text)
+
+    @property
+    def graph(self) -> networkx.MultiDiGraph:
+        """The underlying graph: nodes are objects, edges are arrows keyed by name.
+
+        Each edge carries its :class:`Arrow` as the ``arrow`` attribute. A fresh
+        copy is returned, so mutating it does not touch the schema.
+        """
+        import networkx as nx
+
+        G = nx.MultiDiGraph(name=self.name)
+        for ob in self._objects.values():
+            G.add_node(ob, name=ob.name, factors=ob.factors)
+        for a in self._arrows.values():
+            G.add_edge(a.dom, a.cod, key=a.name, arrow=a)
+        return G
+
+    def paths(self, max_length: int, dom: ObLike | None = None,
+              cod: ObLike | None = None) -> Iterator[Path]:
+        """Every path of the free category up to ``max_length`` arrows, lazily.
+
+        Ordered by length, then by the arrows' names; identities have length 0.
+        Equations are ignored here: this lists words, not morphisms.
+
+        >>> S = Schema.parse("object A, B\\nf : A -> B\\ng : B -> A")
+        >>> [str(p) for p in S.paths(2, dom="A")]
+        ['id(A)', 'f', 'f.g']
+        """
+        from .enumeration import free_paths
+
+        return free_paths(self, max_length,
+                          None if dom is None else self._ob(dom),
+                          None if cod is None else self._ob(cod))
+
+    # ------------------------------------------------------------------ text
+    @classmethod
+    def parse(cls, text: str) -> Schema:
+        """Build a schema from the ``.schema`` text format."""
+        from .parser import parse_schema
+
+        return parse_schema(text)
+
+    def to_text(self) -> str:
+        """The schema in the ``.schema`` text format (``str(S)`` gives the same)."""
+        lines = [f"schema {self.name}"]
+        run: list[str] = []  # consecutive plain objects share one 'object' line
+        for o in self._objects.values():
+            if not o.is_product:
+                run.append(o.name)
+                continue
+            if run:
+                lines.append("object " + ", ".join(run))
+                run = []
+            lines.append(f"object {o.name} = " + " * ".join(x.name for x in o.factors))
+        if run:
+            lines.append("object " + ", ".join(run))
+        lines += [f"{a.name} : {a.dom} -> {a.cod}" for a in self._arrows.values()]
+        lines += [str(e) for e in self._equations]
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def to_dot(self) -> str:
+        """The schema as Graphviz ``dot`` text (equations as a note)."""
+        from .drawing import to_dot
+
+        return to_dot(self)
+
+    def __repr__(self) -> str:
+        return (f"Schema({self.name!r}: {len(self._objects)} objects, "
+                f"{len(self._arrows)} arrows, {len(self._equations)} equations)")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schema):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and list(self._objects.values()) == list(other._objects.values())
+            and list(self._arrows.values()) == list(other._arrows.values())
+            and self._equations == other._equations
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable while built
+
+    # ------------------------------------------------------------------ internals
+    def cached(self, key: str, compute):
+        """``compute()`` memoised until the schema next changes (for derived data)."""
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == self._version:
+            return hit[1]
+        value = compute()
+        self._cache[key] = (self._version, value)
+        return value
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _add_object(self, ob: Ob) -> None:
+        self._objects[ob.name] = ob
+        self._out[ob] = []
+        self._changed()
+
+    def _check_fresh(self, names: list[str]) -> None:
+        seen: set[str] = set()
+        for n in names:
+            if n in self._objects:
+                raise DuplicateNameError(messages.duplicate_name(n, f"object {n}", self.name))
+            if n in self._arrows:
+                a = self._arrows[n]
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
+            if n in seen:
+                raise DuplicateNameError(messages.duplicate_name(n, "an earlier name in the same call", self.name))
+            seen.add(n)
+
+    def _ob(self, value: ObLike) -> Ob:
+        if isinstance(value, str):
+            ob = self._objects.get(value)
+            if ob is None:
+                raise UnknownNameError(
+                    messages.unknown_name("object", value, self.name, self._objects))
+            return ob
+        if isinstance(value, Ob):
+            if self._objects.get(value.name) != value:
+                if value.name not in self._objects:
+                    raise UnknownNameError(
+                        messages.unknown_name("object", value.name, self.name, self._objects))
+                raise SchemaError(messages.foreign_value("object", repr(value), self.name))
+            return value
+        raise TypeError(messages.not_a("an object (Ob or its name)", value))
+
+    def _path(self, value: PathLike | str) -> Path:
+        if isinstance(value, str):
+            return self.path(value)
+        path = as_path(value)
+        for a in path.arrows:
+            if self._arrows.get(a.name) != a:
+                if a.name not in self._arrows:
+                    raise UnknownNameError(
+                        messages.unknown_name("arrow", a.name, self.name, self._arrows))
+                raise SchemaError(messages.foreign_value("arrow", repr(a), self.name))
+        self._ob(path.dom)
+        return path
