@@ -8,13 +8,17 @@ from .errors import (
     CompositionError,
     DuplicateNameError,
     EquationError,
+    Infinite,
     InvalidNameError,
     NamingError,
     ParseError,
+    ProofError,
     SchemaError,
     Undecided,
     UnknownNameError,
 )
+from .proof import Proof, ProofStep, check_proof
+from .rewriting import RewriteSystem, Rule
 from .schema import Schema
 
 __all__ = [
@@ -23,14 +27,21 @@ __all__ = [
     "DuplicateNameError",
     "Equation",
     "EquationError",
+    "Infinite",
     "InvalidNameError",
     "NamingError",
     "Ob",
     "ParseError",
     "Path",
+    "Proof",
+    "ProofError",
+    "ProofStep",
+    "RewriteSystem",
+    "Rule",
     "Schema",
     "SchemaError",
     "Undecided",
     "UnknownNameError",
     "as_path",
+    "check_proof",
 ]

@@ -47,4 +47,18 @@ class Undecided(SchemaError):
     """Equality could not be decided within the given bounds.
 
     Raised instead of guessing or hanging; the message says which bound was hit.
+    ``system`` is the partial :class:`~category.RewriteSystem` reached so far (sound:
+    every rule follows from the equations), when there is one.
     """
+
+    def __init__(self, message: str, system: object = None):
+        super().__init__(message)
+        self.system = system
+
+
+class Infinite(SchemaError):
+    """A set of morphisms is infinite where a finite one was needed (no ``max_length``)."""
+
+
+class ProofError(SchemaError):
+    """A proof does not check: a step's equation side is not where the step says."""

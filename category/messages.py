@@ -76,3 +76,63 @@ def not_a(kind: str, value: object) -> str:
 
 def parse_error(line: int, col: int, text: str) -> str:
     return f"line {line}, col {col}: {text}"
+
+
+# ---------------------------------------------------------------- equality
+
+def bad_bound(name: str, value: object) -> str:
+    return f"{name} must be a positive number, got {value!r}"
+
+
+def completion_bound(bound: str, limit: object, rules: int) -> str:
+    return f"completion stopped at {bound}={limit} with {rules} rules"
+
+
+def completion_stopped(schema: str, reason: str, rules) -> str:
+    rules = list(rules)
+    shown = "; ".join(str(r) for r in rules[:8])
+    more = f"; … {len(rules) - 8} more" if len(rules) > 8 else ""
+    return (f"schema {schema!r}: Knuth–Bendix {reason} (not confluent); rules so far: "
+            f"{shown or 'none'}{more}. Raise max_rules/max_seconds, or the presentation may "
+            "have no finite complete system for this arrow order")
+
+
+def undecided_pair(p: str, q: str, np: str, nq: str, reason: str) -> str:
+    return (f"cannot decide {p} = {q}: the partial rules reduce them to {np} and {nq}, "
+            f"which differ, but Knuth–Bendix {reason}, so different normal forms prove nothing")
+
+
+def not_parallel(p: str, q: str, pd: str, pc: str, qd: str, qc: str) -> str:
+    return (f"{p} and {q} are not parallel: {p} : {pd} -> {pc} but {q} : {qd} -> {qc}; "
+            "only paths with the same dom and cod can be compared")
+
+
+def not_equal(p: str, q: str, np: str, nq: str) -> str:
+    return (f"{p} and {q} are not equal: their normal forms {np} and {nq} differ in a "
+            "confluent system, so no proof exists")
+
+
+def proof_too_long(limit: int) -> str:
+    return f"the proof has more than max_steps={limit} equation steps; raise max_steps"
+
+
+def bad_step(index: int, step: str, path: str, why: str) -> str:
+    return f"proof step {index} ({step}) does not apply to {path}: {why}"
+
+
+def proof_mismatch(which: str, expected: str, got: str) -> str:
+    return f"the proof's {which} is {got} but {expected} was claimed"
+
+
+def infinite_hom(what: str) -> str:
+    return (f"{what} is infinite (the complete rewrite system's irreducible words contain "
+            "a cycle); pass max_length=N to list its morphisms up to length N")
+
+
+def not_decided_finite(schema: str, reason: str) -> str:
+    return (f"schema {schema!r}: cannot enumerate morphisms without a confluent rewrite "
+            f"system; completion {reason}")
+
+
+def bad_length(value: object) -> str:
+    return f"max_length must be an int >= 0 or None, got {value!r}"

@@ -28,8 +28,16 @@ from . import messages
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
 from .errors import DuplicateNameError, SchemaError, UnknownNameError
 
+# Bounds of Knuth–Bendix completion (kept here so the signature shows them).
+DEFAULT_MAX_RULES = 5_000
+DEFAULT_MAX_SECONDS = 5.0
+
 if TYPE_CHECKING:
     import networkx
+
+    from .proof import Proof
+    from .reduction import Reachability
+    from .rewriting import RewriteSystem
 
 ObLike = Union[Ob, str]
 
@@ -169,6 +177,76 @@ class Schema:
         return free_paths(self, max_length,
                           None if dom is None else self._ob(dom),
                           None if cod is None else self._ob(cod))
+
+    # ------------------------------------------------------------------ equality
+    def completion(self, max_rules: int = DEFAULT_MAX_RULES,
+                   max_seconds: float = DEFAULT_MAX_SECONDS) -> RewriteSystem:
+        """Knuth–Bendix completion (shortlex, declaration order), cached until a change.
+
+        Raises :class:`~category.Undecided` (with the partial system as ``.system``)
+        when ``max_rules`` or ``max_seconds`` stops it before it is confluent.
+        """
+        from .completion import completion
+
+        return completion(self, max_rules, max_seconds)
+
+    def normal_form(self, p: PathLike | str, **bounds) -> Path:
+        """The canonical representative of ``p``'s morphism (needs a confluent completion)."""
+        from .equality import normal_form
+
+        return normal_form(self, p, **bounds)
+
+    def equal(self, p: PathLike | str, q: PathLike | str, **bounds) -> bool:
+        """Decide ``p = q``: ``True``, ``False``, or :class:`~category.Undecided`; never hangs."""
+        from .equality import equal
+
+        return equal(self, p, q, **bounds)
+
+    def prove(self, p: PathLike | str, q: PathLike | str, **bounds) -> Proof:
+        """A chain of equation steps from ``p`` to ``q``, checkable by ``check_proof``."""
+        from .equality import prove
+
+        return prove(self, p, q, **bounds)
+
+    def hom(self, A: ObLike, B: ObLike, max_length: int | None = None,
+            **bounds) -> Iterator[Path]:
+        """The distinct morphisms ``A -> B`` (normal forms), shortest first.
+
+        Without ``max_length`` an infinite hom-set raises :class:`~category.Infinite`.
+        """
+        from .morphisms import hom
+
+        return hom(self, self._ob(A), self._ob(B), max_length, **bounds)
+
+    def morphisms(self, max_length: int | None = None, **bounds) -> Iterator[Path]:
+        """Every morphism of the presented category (normal forms), shortest first."""
+        from .morphisms import morphisms
+
+        return morphisms(self, max_length, **bounds)
+
+    def is_finite(self, **bounds) -> bool:
+        """Whether the presented category has finitely many morphisms."""
+        from .morphisms import is_finite
+
+        return is_finite(self, **bounds)
+
+    def size(self, **bounds) -> int:
+        """The number of morphisms, counted on the automaton (no listing)."""
+        from .morphisms import size
+
+        return size(self, **bounds)
+
+    def transitive_reduction(self, max_length: int | None = None, **bounds) -> Schema:
+        """The same category without the generators that equations make redundant."""
+        from .reduction import transitive_reduction
+
+        return transitive_reduction(self, max_length, **bounds)
+
+    def reachability(self) -> Reachability:
+        """Object-level reachability, and its transitive reduction when acyclic."""
+        from .reduction import reachability
+
+        return reachability(self)
 
     # ------------------------------------------------------------------ text
     @classmethod
