@@ -200,7 +200,7 @@ class Path(_Frozen):
         for a in arrows:
             if not isinstance(a, Arrow):
                 raise TypeError(messages.not_a("an Arrow in a path", a))
-        for left, right in zip(arrows, arrows[1:]):
+        for left, right in zip(arrows, arrows[1:], strict=False):
             if left.cod != right.dom:
                 raise CompositionError(
                     messages.not_composable(left.name, right.name, str(left.cod), str(right.dom))

@@ -249,7 +249,8 @@ class Schema:
                 raise DuplicateNameError(
                     messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
             if n in seen:
-                raise DuplicateNameError(messages.duplicate_name(n, "an earlier name in the same call", self.name))
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
             seen.add(n)
 
     def _ob(self, value: ObLike) -> Ob:
