@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Union
 
 from . import messages
 from .errors import CompositionError, EquationError, InvalidNameError
@@ -295,7 +294,7 @@ class Path(_Frozen):
 _new = object.__new__
 _pa_dom, _pa_cod, _pa_arrows, _pa_hash = (_setter(Path, s) for s in Path.__slots__)
 
-PathLike = Union[Path, Arrow]
+PathLike = Path | Arrow
 
 
 def as_path(value: PathLike) -> Path:
@@ -317,7 +316,7 @@ class Equation(_Frozen):
     >>> Equation(f, A.id)
     Traceback (most recent call last):
     ...
-    category.errors.EquationError: equation f = id(A): both sides must have the same cod, but cod(f)=B and cod(id(A))=A
+    category.errors.EquationError: equation f = id(A): ... but cod(f)=B and cod(id(A))=A
     """
 
     __slots__ = ("lhs", "rhs", "_hash")

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from . import messages
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
@@ -31,7 +31,7 @@ from .errors import DuplicateNameError, SchemaError, UnknownNameError
 if TYPE_CHECKING:
     import networkx
 
-ObLike = Union[Ob, str]
+ObLike = Ob | str
 
 
 class Schema:
