@@ -140,8 +140,11 @@ class Arrow(_Frozen):
         """This arrow as a path of length 1."""
         return Path._unchecked(self.dom, self.cod, (self,))
 
-    def __rshift__(self, other: Arrow | Path) -> Path:
-        return self.path >> other
+    def then(self, other: Arrow | Path) -> Path:
+        """Diagrammatic composition: this arrow, then ``other`` (same as ``>>``)."""
+        return self.path.then(other)
+
+    __rshift__ = then
 
     def __rrshift__(self, other: Path) -> Path:
         return as_path(other) >> self.path
