@@ -40,8 +40,9 @@ def to_dot(schema) -> str:
     for a in schema.arrows:
         lines.append(f"  {_quote(a.dom.name)} -> {_quote(a.cod.name)} [label={_quote(a.name)}];")
     if schema.equations:
-        text = "\\n".join(str(e) for e in schema.equations)
-        lines.append(f"  label={_quote(text)};")
+        # Graphviz's line break is the two characters backslash-n: join after quoting.
+        text = "\\n".join(_quote(str(e))[1:-1] for e in schema.equations)
+        lines.append(f'  label="{text}";')
         lines.append("  labelloc=b;")
     lines.append("}")
     return "\n".join(lines)
