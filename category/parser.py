@@ -14,7 +14,7 @@ Errors name the line and column, and suggest the closest known name.
 >>> parse_schema("object Horse\\nf : Horse -> Zebar")
 Traceback (most recent call last):
 ...
-category.errors.ParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
+category.errors.UnknownNameParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
 """
 
 from __future__ import annotations
