@@ -217,7 +217,6 @@ class Path(_Frozen):
         _pa_dom(self, dom)
         _pa_cod(self, cod)
         _pa_arrows(self, arrows)
-        _pa_hash(self, None)
 
     @classmethod
     def of(cls, *arrows: Arrow) -> Path:
@@ -234,7 +233,6 @@ class Path(_Frozen):
         _pa_dom(p, dom)
         _pa_cod(p, cod)
         _pa_arrows(p, arrows)
-        _pa_hash(p, None)
         return p
 
     def then(self, other: Path | Arrow) -> Path:
@@ -276,11 +274,12 @@ class Path(_Frozen):
         )
 
     def __hash__(self) -> int:
-        h = self._hash
-        if h is None:
+        try:
+            return self._hash
+        except AttributeError:  # computed on first use: enumeration never pays for it
             h = hash(self.arrows) if self.arrows else hash(("id", self.dom))
             _pa_hash(self, h)
-        return h
+            return h
 
     def __str__(self) -> str:
         if not self.arrows:
