@@ -75,3 +75,12 @@ def test_counts_match_adjacency_matrix_powers(S):
     A, B = S.objects()[0], S.objects()[-1]
     filtered = list(S.paths(3, dom=A, cod=B))
     assert filtered == [p for p in S.paths(3) if p.dom == A and p.cod == B]
+
+
+def test_benchmark_enumerators_agree(capsys):
+    from benchmarks import bench_paths
+
+    bench_paths.main(["--objects", "20", "--arrows", "60", "--max-length", "3",
+                      "--repeats", "1"])  # asserts both enumerators count the same paths
+    out = capsys.readouterr().out
+    assert "| cdl Schema.paths |" in out
