@@ -264,8 +264,6 @@ class Path(_Frozen):
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        if isinstance(other, Arrow):
-            other = other.path
         return (
             isinstance(other, Path)
             and self.arrows == other.arrows

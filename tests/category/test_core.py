@@ -120,3 +120,21 @@ def test_composition_is_associative(a, b, c):
         return
     assert left == p >> (q >> r)
     assert len(left) == len(p) + len(q) + len(r)
+
+
+def test_category_layer_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, category, category.drawing, category.parser, runtime.cli; "
+            "runtime.cli.main(['check', 'examples/cyclegan.schema']); "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_equal_values_hash_equal():
+    assert f.path != f  # a path is not an arrow: keeps hash consistent with ==
+    assert hash(Path(H, Z, (f,))) == hash(f.path)
+    assert hash(Ob("Horse")) == hash(H)
