@@ -17,9 +17,12 @@ from .errors import (
     Undecided,
     UnknownNameError,
 )
+from .linear import check_linear
 from .proof import Proof, ProofStep, check_proof
+from .reduction import Reachability
 from .rewriting import RewriteSystem, Rule
 from .schema import Schema
+from .schema_map import SchemaMap
 
 __all__ = [
     "Arrow",
@@ -37,11 +40,14 @@ __all__ = [
     "ProofError",
     "ProofStep",
     "RewriteSystem",
+    "Reachability",
     "Rule",
     "Schema",
+    "SchemaMap",
     "SchemaError",
     "Undecided",
     "UnknownNameError",
     "as_path",
+    "check_linear",
     "check_proof",
 ]

@@ -136,3 +136,36 @@ def not_decided_finite(schema: str, reason: str) -> str:
 
 def bad_length(value: object) -> str:
     return f"max_length must be an int >= 0 or None, got {value!r}"
+
+
+# ---------------------------------------------------------------- schema maps
+
+def unmapped(kind: str, name: str) -> str:
+    return f"{kind} {name} has no image"
+
+
+def wrong_endpoints(arrow: str, image: str, dom: str, cod: str) -> str:
+    return f"arrow {arrow} goes to {image}, but it must go {dom} -> {cod}"
+
+
+def equation_broken(eq: str, lhs: str, rhs: str, target: str) -> str:
+    return f"equation {eq} goes to {lhs} = {rhs}, which does not hold in {target}"
+
+
+def equation_undecided(eq: str, lhs: str, rhs: str, why: str) -> str:
+    return f"equation {eq} goes to {lhs} = {rhs}, which could not be decided: {why}"
+
+
+# ---------------------------------------------------------------- linear models
+
+def missing_linear(kind: str, names) -> str:
+    return f"check_linear needs a {kind} for every one; missing: {', '.join(names)}"
+
+
+def bad_dim(ob: str, value: object) -> str:
+    return f"dims[{ob}] must be an int >= 0, got {value!r}"
+
+
+def bad_matrix_shape(arrow: str, rows: int, cols: int, shape) -> str:
+    return (f"maps[{arrow}] must be a {rows}x{cols} matrix (dim cod x dim dom, acting on "
+            f"column vectors), got shape {shape[0]}x{shape[1]}")
