@@ -10,7 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from category import Schema, SchemaError
+from category import Infinite, Schema, SchemaError, Undecided
+
+# `cdl equal` exit codes: a shell script branches on the answer.
+EQUAL, NOT_EQUAL, UNDECIDED, BAD_INPUT = 0, 1, 2, 3
+SHOWN_PER_HOM = 5    # elements printed per hom-set
+SHOWN_HOM_SETS = 30  # hom-sets printed by `cdl check` before it summarises
+SHOWN_RULES = 20
 
 
 def _load(path: str) -> Schema:
@@ -39,7 +45,79 @@ def cmd_check(args: argparse.Namespace) -> int:
     print("equations:" if S.equations else "equations: none")
     for e in S.equations:
         print(f"  {e}")
+    _print_structure(S, args.max_seconds)
     return 0
+
+
+def _print_structure(S: Schema, max_seconds: float) -> None:
+    """Completion, finiteness and hom-sets: what the equations make of the graph."""
+    import time
+
+    start = time.perf_counter()
+    try:
+        system = S.completion(max_seconds=max_seconds)
+    except Undecided as err:
+        print(f"completion: {_rules(len(err.system))} so far, NOT confluent "
+              f"({err.system.reason}); equality is only semi-decided, hom-sets unknown")
+        return
+    ms = (time.perf_counter() - start) * 1e3
+    print(f"completion: {_rules(len(system))}, confluent ({ms:.1f} ms)")
+    for r in system.rules[:SHOWN_RULES]:
+        print(f"  {r}")
+    if len(system) > SHOWN_RULES:
+        print(f"  … {len(system) - SHOWN_RULES} more")
+    finite = S.is_finite()
+    print(f"finite: yes, {S.size()} morphisms" if finite else "finite: no")
+    print("hom-sets:")
+    shown = 0
+    for A in S.objects():
+        for B in S.objects():
+            first = list(_first(S, A, B, finite))
+            if not first:
+                continue
+            if shown == SHOWN_HOM_SETS:
+                print("  … (more hom-sets not shown)")
+                return
+            shown += 1
+            listed = ", ".join(map(str, first))
+            try:
+                n = sum(1 for _ in S.hom(A, B))
+            except Infinite:
+                print(f"  {A} -> {B}: infinite: {listed}, …")
+                continue
+            print(f"  {A} -> {B}: {n}: {listed}{', …' if n > len(first) else ''}")
+
+
+def _rules(n: int) -> str:
+    return f"{n} rule" if n == 1 else f"{n} rules"
+
+
+def _first(S: Schema, A, B, finite: bool):
+    import itertools
+
+    return itertools.islice(S.hom(A, B, max_length=None if finite else 12), SHOWN_PER_HOM)
+
+
+def cmd_equal(args: argparse.Namespace) -> int:
+    bounds = {"max_rules": args.max_rules, "max_seconds": args.max_seconds}
+    try:
+        S = _load(args.file)
+        p, q = S.path(args.p), S.path(args.q)
+        verdict = S.equal(p, q, **bounds)
+    except Undecided as err:
+        print(f"undecided: {err}")
+        return UNDECIDED
+    except (SchemaError, ValueError) as err:
+        print(f"cdl equal: error: {err}", file=sys.stderr)
+        return BAD_INPUT
+    if not verdict:
+        print(f"not equal: {p} != {q} (normal forms {S.normal_form(p, **bounds)} and "
+              f"{S.normal_form(q, **bounds)})")
+        return NOT_EQUAL
+    print(f"equal: {p} = {q}")
+    if args.proof:
+        print(S.prove(p, q, **bounds))
+    return EQUAL
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
@@ -68,7 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate a .schema file and print what it presents")
     p.add_argument("file")
+    p.add_argument("--max-seconds", type=float, default=2.0, metavar="S",
+                   help="time bound for Knuth–Bendix completion (default 2)")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("equal", help="decide whether two paths are equal "
+                                     "(exit 0 equal, 1 not, 2 undecided, 3 bad input)")
+    p.add_argument("file")
+    p.add_argument("p", metavar="P", help="a path, e.g. 'f.g.f' or 'id(Horse)'")
+    p.add_argument("q", metavar="Q")
+    p.add_argument("--proof", action="store_true", help="print the chain of equation steps")
+    p.add_argument("--max-rules", type=int, default=5_000, metavar="N")
+    p.add_argument("--max-seconds", type=float, default=5.0, metavar="S")
+    p.set_defaults(run=cmd_equal)
 
     p = sub.add_parser("paths", help="list the free category's paths up to a length")
     p.add_argument("file")
