@@ -1,0 +1,118 @@
+import time
+
+import pytest
+
+from category import RewriteSystem, Rule, Schema, Undecided
+
+from .presentations import BRAID, DIHEDRAL8, QUATERNION, coxeter, grid
+
+
+def words(system: RewriteSystem):
+    return [(system.alphabet.encode(r.lhs), system.alphabet.encode(r.rhs)) for r in system.rules]
+
+
+def test_cyclegan_rules_are_the_equations_oriented():
+    S = Schema.parse(open("examples/cyclegan.schema").read())
+    R = S.completion()
+    assert R.is_confluent
+    assert [str(r) for r in R.rules] == ["f.g -> id(Horse)", "g.f -> id(Zebra)"]
+    assert R.rules[0] == Rule(S.path("f.g"), S.path("id(Horse)"))
+
+
+def test_orientation_is_shortlex_in_declaration_order():
+    # Same length: the later-declared letter first is the larger side.
+    S = Schema.parse("object X\nb, a : X -> X\na.b = b.a")
+    assert [str(r) for r in S.completion().rules] == ["a.b -> b.a"]
+    T = Schema.parse("object X\na, b : X -> X\na.b = b.a")
+    assert [str(r) for r in T.completion().rules] == ["b.a -> a.b"]
+    # Longer is larger whatever the letters; a = b.b.b also makes a and b commute.
+    U = Schema.parse("object X\nb, a : X -> X\nb.b.b = a")
+    assert [str(r) for r in U.completion().rules] == ["a.b -> b.a", "b.b.b -> a"]
+
+
+@pytest.mark.parametrize("text", [DIHEDRAL8, QUATERNION])
+def test_completed_systems_are_inter_reduced(text):
+    R = Schema.parse(text).completion()
+    ws = words(R)
+    for i, (l1, r1) in enumerate(ws):
+        assert (len(l1), l1) > (len(r1), r1)
+        assert R.reduce_word(r1) == r1  # right sides are normal forms
+        for j, (l2, _) in enumerate(ws):
+            assert i == j or l2 not in l1  # no left side contains another
+
+
+def test_critical_pairs_join_in_the_completed_system():
+    R = coxeter(5).completion()
+    ws = words(R)
+    for l1, r1 in ws:
+        for l2, r2 in ws:
+            for k in range(1, min(len(l1), len(l2))):
+                if l1[-k:] == l2[:k]:
+                    assert R.reduce_word(r1 + l2[k:]) == R.reduce_word(l1[:-k] + r2)
+
+
+def test_completion_adds_the_rules_that_make_it_confluent():
+    R = Schema.parse("object X\na, b : X -> X\na.a = id(X)\nb.b = id(X)\na.b.a = b.a.b").completion()
+    assert [str(r) for r in R.rules] == ["a.a -> id(X)", "b.b -> id(X)", "b.a.b -> a.b.a"]
+    R = Schema.parse(DIHEDRAL8).completion()
+    assert len(R) == 6 and "r.r.r.s -> s.r" in [str(r) for r in R.rules]
+
+
+def test_completion_is_cached_until_the_schema_changes():
+    S = Schema.parse(open("examples/cyclegan.schema").read())
+    first = S.completion()
+    assert S.completion() is first
+    S.arrow("h", "Horse", "Horse")
+    second = S.completion()
+    assert second is not first and len(second.alphabet.arrows) == 3
+
+
+def test_braid_monoid_stops_at_the_time_bound_with_its_partial_rules():
+    S = Schema.parse(BRAID)
+    start = time.perf_counter()
+    with pytest.raises(Undecided, match="max_seconds=0.2") as info:
+        S.completion(max_seconds=0.2)
+    assert time.perf_counter() - start < 1.0
+    partial = info.value.system
+    assert not partial.is_confluent and len(partial) > 1
+    assert "b.a.b -> a.b.a" in str(info.value)  # the rules so far are named
+
+
+def test_braid_monoid_stops_at_the_rule_bound():
+    with pytest.raises(Undecided, match="max_rules=10 with 11 rules"):
+        Schema.parse(BRAID).completion(max_rules=10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+def test_bad_rule_bound(bad):
+    with pytest.raises(ValueError, match="max_rules must be a positive number"):
+        Schema.parse(BRAID).completion(max_rules=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -2.0, "1", None])
+def test_bad_time_bound(bad):
+    with pytest.raises(ValueError, match="max_seconds must be a positive number"):
+        Schema.parse(BRAID).completion(max_seconds=bad)
+
+
+def test_grid_completes_to_one_rule_per_square():
+    R = grid(6).completion()
+    assert R.is_confluent and len(R) == 25
+
+
+def test_reduction_uses_the_automaton_not_a_scan_of_rules():
+    # One state per trie node: the automaton size is bounded by the letters plus the
+    # total length of the left sides, and reduce() reads each letter once per visit.
+    R = coxeter(6).completion()
+    total = sum(len(r.lhs) for r in R.rules)
+    assert R.automaton.size <= 1 + len(R.alphabet.arrows) + total
+    auto = R.automaton
+    w = R.alphabet.encode(coxeter(6).path("s1.s2.s1.s2.s1.s2"))
+    nf, steps = auto.reduce_steps(w)
+    assert nf == auto.reduce(w) and len(steps) >= 1
+
+
+def test_repr_and_str():
+    R = Schema.parse(open("examples/involution.schema").read()).completion()
+    assert repr(R) == "RewriteSystem(1 rules, confluent)"
+    assert str(R) == "1 rules, confluent\n  s.s -> id(X)"
