@@ -117,5 +117,14 @@ def presentation_and_paths(draw, max_length: int = 3):
     S = draw(presentations())
     paths = list(S.paths(max_length))
     p = draw(st.sampled_from(paths))
-    parallel = [q for q in paths if q.dom == p.dom and q.cod == p.cod]
-    return S, p, draw(st.sampled_from(parallel))
+    if draw(st.booleans()):
+        parallel = [q for q in paths if q.dom == p.dom and q.cod == p.cod]
+        return S, p, draw(st.sampled_from(parallel))
+    # A random walk of equation steps: a pair that is equal, often non-trivially.
+    word = p.arrows
+    for _ in range(draw(st.integers(1, 4))):
+        options = [w for w, _ in neighbours(S, word, p.dom, max_length + 3)]
+        if not options:
+            break
+        word = draw(st.sampled_from(options))
+    return S, p, Path(p.dom, p.cod, word)
