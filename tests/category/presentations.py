@@ -67,7 +67,8 @@ def neighbours(S: Schema, word: tuple, dom, max_length: int):
             for pos in range(len(word) - k + 1):
                 here = dom if pos == 0 else word[pos - 1].cod
                 if here == old.dom and word[pos:pos + k] == old.arrows:
-                    yield word[:pos] + new.arrows + word[pos + k:], ProofStep(eq, pos, old is eq.lhs)
+                    step = ProofStep(eq, pos, old is eq.lhs)
+                    yield word[:pos] + new.arrows + word[pos + k:], step
 
 
 def brute_force(S: Schema, p: Path, q: Path, max_length: int, max_words: int = 200_000):

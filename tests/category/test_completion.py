@@ -52,7 +52,8 @@ def test_critical_pairs_join_in_the_completed_system():
 
 
 def test_completion_adds_the_rules_that_make_it_confluent():
-    R = Schema.parse("object X\na, b : X -> X\na.a = id(X)\nb.b = id(X)\na.b.a = b.a.b").completion()
+    text = "object X\na, b : X -> X\na.a = id(X)\nb.b = id(X)\na.b.a = b.a.b"
+    R = Schema.parse(text).completion()
     assert [str(r) for r in R.rules] == ["a.a -> id(X)", "b.b -> id(X)", "b.a.b -> a.b.a"]
     R = Schema.parse(DIHEDRAL8).completion()
     assert len(R) == 6 and "r.r.r.s -> s.r" in [str(r) for r in R.rules]
