@@ -1,0 +1,217 @@
+"""Deciding path equality: Knuth–Bendix completion, counting, listing, equal queries.
+
+Workloads (issue 3 targets in brackets; every timing is the median of several runs,
+each on a freshly built schema so the per-schema completion cache never helps):
+
+* S6 by its Coxeter presentation: completion + ``size()`` = 720        [< 0.1 s]
+* S8: completion + ``size()`` = 40,320                                  [< 0.5 s]
+* S8: listing all 40,320 morphisms through ``hom`` (completion done)    [< 1 s]
+* a 30x30 grid of commuting squares (900 objects, 1,740 arrows, 841
+  equations): completion + 10,000 random ``equal`` queries between
+  parallel paths of length <= 30                                        [< 1 s]
+
+Baseline, in the same run: the bounded brute-force search (breadth-first over single
+equation applications in both directions, words up to the longer path's length + 2),
+on the same kind of grid queries — all 10,000 are out of its reach (the equivalence
+class of a length-30 path has up to C(30,15) = 155 M words), so it runs on short
+queries (length <= 8, where it always succeeds) and on a sample of the long ones with a
+budget of 20,000 words per query.
+
+Run: ``python3 benchmarks/bench_equality.py`` — results in ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+# The checkout's own packages, not whatever copy of cdl happens to be installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from category import Schema  # noqa: E402
+
+
+def coxeter(n: int) -> Schema:
+    S = Schema(f"S{n}")
+    X = S.object("X")
+    s = [S.arrow(f"s{i}", X, X) for i in range(1, n)]
+    for i in range(n - 1):
+        S.equate(s[i] >> s[i], X.id)
+    for i in range(n - 1):
+        for j in range(i + 1, n - 1):
+            if j == i + 1:
+                S.equate(s[i] >> s[j] >> s[i], s[j] >> s[i] >> s[j])
+            else:
+                S.equate(s[i] >> s[j], s[j] >> s[i])
+    return S
+
+
+def grid(n: int) -> tuple[Schema, dict, dict, dict]:
+    S = Schema(f"Grid{n}")
+    ob = {(i, j): S.object(f"o{i}_{j}") for i in range(n) for j in range(n)}
+    r, d = {}, {}
+    for i in range(n):
+        for j in range(n):
+            if j + 1 < n:
+                r[i, j] = S.arrow(f"r{i}_{j}", ob[i, j], ob[i, j + 1])
+            if i + 1 < n:
+                d[i, j] = S.arrow(f"d{i}_{j}", ob[i, j], ob[i + 1, j])
+    for i in range(n - 1):
+        for j in range(n - 1):
+            S.equate(r[i, j] >> d[i, j + 1], d[i, j] >> r[i + 1, j])
+    return S, ob, r, d
+
+
+def grid_queries(n: int, count: int, max_length: int, seed: int, parts):
+    """Random pairs of parallel paths: the same moves (right/down), shuffled twice."""
+    _, ob, r, d = parts
+    rng = random.Random(seed)
+
+    def walk(i, j, moves):
+        p = ob[i, j].id
+        for m in moves:
+            p = p >> (r[i, j] if m == "r" else d[i, j])
+            i, j = (i, j + 1) if m == "r" else (i + 1, j)
+        return p
+
+    out = []
+    while len(out) < count:
+        length = rng.randint(0, max_length)
+        nr = rng.randint(max(0, length - (n - 1)), min(n - 1, length))
+        nd = length - nr
+        i, j = rng.randint(0, n - 1 - nd), rng.randint(0, n - 1 - nr)
+        moves = ["r"] * nr + ["d"] * nd
+        rng.shuffle(moves)
+        p = walk(i, j, moves)
+        rng.shuffle(moves)
+        out.append((p, walk(i, j, moves)))
+    return out
+
+
+def brute_equal(S: Schema, p, q, max_length: int, max_words: int) -> bool | None:
+    """The baseline: BFS over equation steps from p; True, or None when it gives up.
+
+    Equation sides are indexed by their first arrow, so each position of a word only
+    tries the sides that can start there (a scan of all 1,682 sides per position would
+    make the baseline a strawman)."""
+    index: dict = {}
+    for e in S.equations:
+        for old, new in ((e.lhs.arrows, e.rhs.arrows), (e.rhs.arrows, e.lhs.arrows)):
+            index.setdefault(old[0], []).append((old, new))  # no identity sides here
+    seen = {p.arrows}
+    todo = deque([p.arrows])
+    goal = q.arrows
+    while todo:
+        w = todo.popleft()
+        if w == goal:
+            return True
+        for pos, a in enumerate(w):
+            for old, new in index.get(a, ()):
+                k = len(old)
+                if w[pos:pos + k] == old and len(w) - k + len(new) <= max_length:
+                    v = w[:pos] + new + w[pos + k:]
+                    if v not in seen:
+                        seen.add(v)
+                        todo.append(v)
+                        if len(seen) > max_words:
+                            return None
+    return None
+
+
+def median_time(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    rows = []
+
+    def row(workload, result, seconds, target, extra=""):
+        ok = "yes" if seconds < target else "**no**"
+        rows.append(f"| {workload} | {result} | {seconds * 1e3:.1f} ms | < {target:g} s | {ok} "
+                    f"| {extra} |")
+
+    def s6():
+        S = coxeter(6)
+        S.completion()
+        return S.size(), len(S.completion())
+
+    t, (size, rules) = median_time(s6, args.repeat)
+    row("S6 (Coxeter): completion + size()", f"{size} morphisms, {rules} rules", t, 0.1)
+
+    def s8():
+        S = coxeter(8)
+        S.completion()
+        return S.size(), len(S.completion())
+
+    t, (size, rules) = median_time(s8, args.repeat)
+    row("S8 (Coxeter): completion + size()", f"{size:,} morphisms, {rules} rules", t, 0.5)
+
+    S8 = coxeter(8)
+    S8.completion()
+    t, listed = median_time(lambda: sum(1 for _ in S8.hom("X", "X")), args.repeat)
+    row("S8: list hom(X, X) (completed)", f"{listed:,} paths", t, 1.0,
+        f"{listed / t / 1e6:.2f} M paths/s")
+
+    n = 30
+    parts = grid(n)
+    queries = grid_queries(n, 10_000, 30, seed=0, parts=parts)
+
+    def grid_run():
+        S, *_ = grid(n)  # fresh: the completion is part of the timing
+        start = time.perf_counter()
+        S.completion()
+        answers = [S.equal(p, q) for p, q in queries]
+        return time.perf_counter() - start, answers, S
+
+    runs = [grid_run() for _ in range(args.repeat)]
+    t = statistics.median(r[0] for r in runs)
+    answers, S30 = runs[0][1], runs[0][2]
+    assert all(answers)
+    G, *_ = grid(n)
+    start = time.perf_counter()
+    G.completion()
+    t_complete = time.perf_counter() - start
+    qps = len(queries) / (t - t_complete)
+    row("30x30 grid: completion + 10,000 equal (length <= 30)",
+        f"{sum(answers):,} equal, {len(G.completion())} rules", t, 1.0,
+        f"completion {t_complete * 1e3:.0f} ms; {qps / 1e3:.1f} k queries/s")
+
+    # Baseline on short queries it can finish, and on a sample of the real ones.
+    short = grid_queries(n, 300, 8, seed=1, parts=parts)
+    t_brute, found = median_time(lambda: [brute_equal(S30, p, q, len(p) + 2, 10**6)
+                                          for p, q in short], 1)
+    t_cdl, mine = median_time(lambda: [S30.equal(p, q) for p, q in short], args.repeat)
+    assert all(found) and all(mine)
+    rows.append(f"| baseline: brute-force BFS, 300 grid queries of length <= 8 | all equal | "
+                f"{t_brute * 1e3:.1f} ms | | | {len(short) / t_brute:,.0f} queries/s "
+                f"(cdl on the same: {len(short) / t_cdl:,.0f} queries/s, "
+                f"{t_brute / t_cdl:.0f}x) |")
+    sample = queries[:40]
+    start = time.perf_counter()
+    long_found = [brute_equal(S30, p, q, len(p) + 2, 20_000) for p, q in sample]
+    t_long = time.perf_counter() - start
+    settled = sum(1 for x in long_found if x)
+    rows.append(f"| baseline: brute-force BFS, first 40 of the 10,000 queries, 20,000 words "
+                f"each | {settled}/40 decided | {t_long * 1e3:.0f} ms | | | "
+                f"{len(sample) / t_long:,.1f} queries/s, {40 - settled} given up |")
+
+    print("| workload | result | time (median) | target | met | notes |")
+    print("|---|---|---:|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
