@@ -118,15 +118,16 @@ def check_proof(schema, proof: Proof) -> bool:
     ``schema.equations`` and that the side it replaces occurs where the step says.
     Raises :class:`~category.ProofError` naming the first bad step otherwise.
     """
+    source, target = schema._path(proof.source), schema._path(proof.target)
     equations = set(schema.equations)
     for i, step in enumerate(proof.steps):
         if step.equation not in equations:
             raise ProofError(messages.bad_step(i, str(step), "?",
                                                f"{step.equation} is not an equation of "
                                                f"schema {schema.name!r}"))
-    end = replay(proof.source, proof.steps)[-1]
-    if end != proof.target:
-        raise ProofError(messages.proof_mismatch("end", str(proof.target), str(end)))
+    end = replay(source, proof.steps)[-1]
+    if end != target:
+        raise ProofError(messages.proof_mismatch("end", str(target), str(end)))
     return True
 
 

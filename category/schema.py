@@ -30,7 +30,7 @@ from .errors import DuplicateNameError, SchemaError, UnknownNameError
 
 # Bounds of Knuth–Bendix completion (kept here so the signature shows them).
 DEFAULT_MAX_RULES = 5_000
-DEFAULT_MAX_SECONDS = 5.0
+DEFAULT_MAX_SECONDS = 2.0
 
 if TYPE_CHECKING:
     import networkx

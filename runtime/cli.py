@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("q", metavar="Q")
     p.add_argument("--proof", action="store_true", help="print the chain of equation steps")
     p.add_argument("--max-rules", type=int, default=5_000, metavar="N")
-    p.add_argument("--max-seconds", type=float, default=5.0, metavar="S")
+    p.add_argument("--max-seconds", type=float, default=2.0, metavar="S")
     p.set_defaults(run=cmd_equal)
 
     p = sub.add_parser("paths", help="list the free category's paths up to a length")

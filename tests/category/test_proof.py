@@ -81,3 +81,10 @@ def test_proof_length_is_bounded():
     S = coxeter(5)
     with pytest.raises(Exception, match="max_steps=3"):
         S.prove("s4.s3.s2.s1.s4.s3.s2.s4.s3.s4", "s1.s2.s1.s3.s2.s1.s4.s3.s2.s1", max_steps=3)
+
+
+def test_the_checker_refuses_paths_of_another_schema():
+    S = cyclegan()
+    other = Schema.parse("object A\nq : A -> A")
+    with pytest.raises(Exception, match="unknown arrow 'q'"):
+        check_proof(S, Proof(other.path("q"), other.path("q"), []))
