@@ -144,6 +144,40 @@ def scan_reduce(rules: list[tuple[str, str]], word: str) -> str:
             return word
 
 
+def gap_script(n: int) -> str:
+    """GAP: the same Coxeter presentation as a finitely presented monoid; times
+    KnuthBendixRewritingSystem + MakeConfluent, then Size."""
+    rels = [f"[g[{i + 1}]^2, One(F)]" for i in range(n - 1)]
+    for i in range(n - 1):
+        for j in range(i + 1, n - 1):
+            a, b = f"g[{i + 1}]", f"g[{j + 1}]"
+            rels.append(f"[{a}*{b}*{a}, {b}*{a}*{b}]" if j == i + 1 else f"[{a}*{b}, {b}*{a}]")
+    names = ", ".join(f'"s{i}"' for i in range(1, n))
+    return (f"F := FreeMonoid({names});; g := GeneratorsOfMonoid(F);;\n"
+            f"M := F / [{', '.join(rels)}];;\n"
+            "t0 := NanosecondsSinceEpoch();; rws := KnuthBendixRewritingSystem(M);;\n"
+            "MakeConfluent(rws);; t1 := NanosecondsSinceEpoch();; s := Size(M);;\n"
+            "t2 := NanosecondsSinceEpoch();;\n"
+            'Print(Length(Rules(rws)), " ", (t1-t0)/1000, " ", s, " ", (t2-t1)/1000, "\\n");\n'
+            "QUIT;\n")
+
+
+def run_gap(n: int, timeout: float) -> tuple[int, float, int, float] | None:
+    """(rules, completion s, size, Size s) from GAP, or None if it timed out."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".g", delete=False) as fh:
+        fh.write(gap_script(n))
+    try:
+        out = subprocess.run(["gap", "-q", "-b", fh.name], capture_output=True, text=True,
+                             timeout=timeout).stdout.split()
+    except subprocess.TimeoutExpired:
+        return None
+    rules, t_kb, size, t_size = out[-4:]
+    return int(rules), int(t_kb) / 1e6, int(size), int(t_size) / 1e6
+
+
 def median_time(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -156,6 +190,8 @@ def median_time(fn, repeat: int) -> tuple[float, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--gap", action="store_true",
+                    help="also time GAP's Knuth-Bendix and Size on S6, S7, S8 (needs `gap`)")
     args = ap.parse_args()
     rows = []
 
@@ -252,6 +288,19 @@ def main() -> None:
     rows.append(f"| baseline: brute-force BFS, first 40 of the 10,000 queries, 20,000 words "
                 f"each | {settled}/40 decided | {t_long * 1e3:.0f} ms | | | "
                 f"{len(sample) / t_long:,.1f} queries/s, {40 - settled} given up |")
+
+    if args.gap:
+        for k in (6, 7, 8):
+            t_cdl, _ = median_time(lambda k=k: coxeter(k).size(), args.repeat)
+            got = run_gap(k, timeout=600)
+            if got is None:
+                rows.append(f"| GAP 4.12: S{k} KnuthBendix + Size | timed out | > 600 s | | | |")
+                continue
+            rules, t_kb, size, t_size = got
+            rows.append(f"| GAP 4.12: S{k} KnuthBendix + Size | {size:,} ({rules} rules) | "
+                        f"{(t_kb + t_size) * 1e3:.1f} ms | | | completion {t_kb * 1e3:.1f} ms, "
+                        f"Size {t_size * 1e3:.0f} ms; cdl completion + size() "
+                        f"{t_cdl * 1e3:.1f} ms: {(t_kb + t_size) / t_cdl:,.0f}x faster |")
 
     print("| workload | result | time (median) | target | met | notes |")
     print("|---|---|---:|---|---|---|")
