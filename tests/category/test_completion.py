@@ -1,10 +1,11 @@
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from category import RewriteSystem, Rule, Schema, Undecided
+from category import RewriteSystem, Rule, Schema, Undecided, check_proof
 
-from .presentations import BRAID, DIHEDRAL8, QUATERNION, coxeter, grid
+from .presentations import BRAID, DIHEDRAL8, QUATERNION, coxeter, grid, presentations
 
 
 def words(system: RewriteSystem):
@@ -43,12 +44,10 @@ def test_completed_systems_are_inter_reduced(text):
 
 def test_critical_pairs_join_in_the_completed_system():
     R = coxeter(5).completion()
-    ws = words(R)
-    for l1, r1 in ws:
-        for l2, r2 in ws:
-            for k in range(1, min(len(l1), len(l2))):
-                if l1[-k:] == l2[:k]:
-                    assert R.reduce_word(r1 + l2[k:]) == R.reduce_word(l1[:-k] + r2)
+    pairs = list(overlaps(words(R)))
+    assert len(pairs) > 20
+    for x, y in pairs:
+        assert R.reduce_word(x) == R.reduce_word(y)
 
 
 def test_completion_adds_the_rules_that_make_it_confluent():
@@ -117,3 +116,30 @@ def test_repr_and_str():
     R = Schema.parse(open("examples/involution.schema").read()).completion()
     assert repr(R) == "RewriteSystem(1 rules, confluent)"
     assert str(R) == "1 rules, confluent\n  s.s -> id(X)"
+
+
+def overlaps(ws):
+    """Every critical pair of a list of (lhs, rhs) words: suffix/prefix and inclusion."""
+    for l1, r1 in ws:
+        for l2, r2 in ws:
+            for k in range(1, min(len(l1), len(l2))):
+                if l1[-k:] == l2[:k]:
+                    yield r1 + l2[k:], l1[:-k] + r2
+            if l1 != l2 and l2 in l1:
+                i = l1.index(l2)
+                yield r1, l1[:i] + r2 + l1[i + len(l2):]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(presentations())
+def test_completed_systems_are_locally_confluent_and_every_rule_is_proved(S):
+    try:
+        R = S.completion(max_seconds=0.2, max_rules=500)
+    except Undecided:
+        return
+    ws = words(R)
+    for x, y in overlaps(ws):
+        assert R.reduce_word(x) == R.reduce_word(y)
+    for rule in R.rules:
+        # The derivation recorded by completion replays by the equations alone.
+        assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.2, max_rules=500))

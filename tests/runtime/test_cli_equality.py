@@ -60,8 +60,9 @@ def test_check_reports_an_unfinished_completion(capsys, tmp_path):
     assert "NOT confluent (completion stopped at max_seconds=0.1" in capsys.readouterr().out
 
 
-def test_cdl_equal_does_not_import_torch():
+def test_cdl_equal_and_check_do_not_import_torch():
     code = ("import sys; from runtime.cli import main; "
             "rc = main(['equal', 'examples/cyclegan.schema', 'f.g.f', 'f']); "
+            "rc += main(['check', 'examples/product.schema']); "
             "assert 'torch' not in sys.modules; sys.exit(rc)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
