@@ -184,7 +184,9 @@ class Schema:
         """Knuth–Bendix completion (shortlex, declaration order), cached until a change.
 
         Raises :class:`~category.Undecided` (with the partial system as ``.system``)
-        when ``max_rules`` or ``max_seconds`` stops it before it is confluent.
+        when ``max_rules`` or ``max_seconds`` stops it before it is confluent. The
+        deciding methods below (``equal``, ``normal_form``, ``prove``, ``hom``,
+        ``size``…) take the same two bounds as keywords and share this cache.
         """
         from .completion import completion
 
