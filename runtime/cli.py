@@ -71,10 +71,11 @@ def _print_structure(S: Schema, max_seconds: float) -> None:
     print("hom-sets:")
     shown = 0
     for A in S.objects():
+        reach = _reachable(S, A)  # hom(A, B) is non-empty exactly when a path A -> B exists
         for B in S.objects():
-            first = list(_first(S, A, B, finite))
-            if not first:
+            if B not in reach:
                 continue
+            first = list(_first(S, A, B, finite))
             if shown == SHOWN_HOM_SETS:
                 print("  … (more hom-sets not shown)")
                 return
@@ -86,6 +87,16 @@ def _print_structure(S: Schema, max_seconds: float) -> None:
                 print(f"  {A} -> {B}: infinite: {listed}, …")
                 continue
             print(f"  {A} -> {B}: {n}: {listed}{', …' if n > len(first) else ''}")
+
+
+def _reachable(S: Schema, A) -> set:
+    seen, todo = {A}, [A]
+    while todo:
+        for a in S.out_arrows(todo.pop()):
+            if a.cod not in seen:
+                seen.add(a.cod)
+                todo.append(a.cod)
+    return seen
 
 
 def _rules(n: int) -> str:
