@@ -3,6 +3,8 @@
 from .errors import BatchError, CompilerError, FunctorError, UnboundSymbolError
 from .functor import Functor
 from .para import Para
+from .plan import Plan
+from .program import Program, compile_functor
 from .spaces import Euclid, ProductSpace, Space
 
 __all__ = [
@@ -12,7 +14,10 @@ __all__ = [
     "Functor",
     "FunctorError",
     "Para",
+    "Plan",
+    "Program",
     "ProductSpace",
     "Space",
     "UnboundSymbolError",
+    "compile_functor",
 ]

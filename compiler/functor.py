@@ -26,10 +26,10 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from category import Arrow, Equation, Ob, Path, Schema, as_path
+from category import Arrow, Ob, Schema, as_path
 
-from .errors import FunctorError, UnboundSymbolError
-from .para import Para, call_module
+from .errors import FunctorError
+from .para import Para
 from .spaces import ProductSpace, Space, as_point
 
 
@@ -73,7 +73,7 @@ def shape_problem(out: object, space: Space, batch: int) -> str | None:
         ok = isinstance(out, torch.Tensor)
     if ok:
         ok = all(isinstance(o, torch.Tensor) and tuple(o.shape) == (batch, *s)
-                 for o, s in zip(as_point(space, out), space.shapes))
+                 for o, s in zip(as_point(space, out), space.shapes, strict=False))
     return None if ok else f"expected {space}, got {describe_output(out)}"
 
 
@@ -185,7 +185,7 @@ class Functor:
             lhs, rhs = self(eq.lhs)(x), self(eq.rhs)(x)  # type: ignore[operator]
             space = self.spaces[eq.cod]
             diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),
-                                                           as_point(space, rhs))]
+                                                           as_point(space, rhs), strict=False)]
             out[str(eq)] = float(sum(diffs))
         return out
 

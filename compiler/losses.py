@@ -14,8 +14,8 @@ gradient penalty ``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂`` of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as nnf

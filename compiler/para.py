@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import torch
 from torch import nn
 
 from .spaces import Euclid, Space  # noqa: F401  (Euclid is used by the doctest)

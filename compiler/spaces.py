@@ -16,14 +16,13 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Union
 
 import sympy
 import torch
 
 from .errors import UnboundSymbolError
 
-Dim = Union[int, sympy.Expr]
+Dim = int | sympy.Expr
 
 
 def _dim(d: object) -> Dim:
