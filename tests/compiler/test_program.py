@@ -254,4 +254,4 @@ def test_grid_step_updates_every_network():
     before = [p.detach().clone() for p in prog.parameters()]
     prog.step(grid_batch())
     assert len(before) == 4 + 4  # 2 stacked banks × (2 weights + 2 biases)
-    assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
