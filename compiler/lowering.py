@@ -21,11 +21,14 @@ from torch.func import functional_call, grad, vmap
 from .fusion import Bank, Banks
 from .losses import Adversarial, gradient_penalty, interpolate
 from .plan import Plan
+from .stacked import stacked_forward, supports
 
 
 # ---------------------------------------------------------------------- graph helpers
 def fused_apply(module: nn.Module, names: tuple[str, ...], params: tuple, inputs: tuple):
     """``module`` applied G times at once: member i uses ``params[k][i]`` on ``inputs[·][i]``."""
+    if len(inputs) == 1 and supports(module):
+        return stacked_forward(module, dict(zip(names, params, strict=False)), inputs[0])
 
     def one(p, *xs):
         return functional_call(module, dict(zip(names, p, strict=False)), xs)
