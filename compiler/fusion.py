@@ -18,7 +18,7 @@ are evaluated by one call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -130,15 +130,18 @@ class Banks:
         return self.of[id(m)]
 
 
-def make_banks(labelled: Iterable[tuple[str, nn.Module]], role: str, fuse: bool = True,
+def make_banks(labelled: Iterable[tuple[str, nn.Module]], role: str,
+               fuse: bool | Callable[[nn.Module], bool] = True,
                shared: set[int] | None = None) -> Banks:
-    """Sort modules into banks by architecture (one bank each when ``fuse`` is false)."""
+    """Sort modules into banks by architecture (one bank each when ``fuse`` is false;
+    ``fuse`` may also be a predicate choosing the modules that may be stacked)."""
     members: dict[int, tuple[nn.Module, list[str]]] = {}
     for label, m in labelled:
         members.setdefault(id(m), (m, []))[1].append(label)
     groups: dict[object, list[int]] = {}
     for key, (m, _) in members.items():
-        k = (arch_key(m), "fused") if fuse and fusable(m, shared or set()) else ("alone", key)
+        wanted = fuse(m) if callable(fuse) else fuse
+        k = (arch_key(m), "fused") if wanted and fusable(m, shared or set()) else ("alone", key)
         groups.setdefault(k, []).append(key)
     banks: list[Bank] = []
     of: dict[int, tuple[Bank, int]] = {}

@@ -33,6 +33,7 @@ from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
+from .stacked import supports
 
 Batch = Mapping[object, object]
 Prior = Callable[[int], torch.Tensor]
@@ -57,12 +58,17 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     data_objects: Iterable[object] | None = None,
                     bind: Mapping[object, int] | None = None,
                     priors: Mapping[object, str | Prior] | None = None,
-                    fuse: bool = True, gp_weight: float = 10.0,
+                    fuse: bool | None = None, gp_weight: float = 10.0,
                     lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                     optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
                     critic_optimizer: Callable | None = None,
                     compile_options: Mapping[str, object] | None = None) -> Program:
     """Compile ``F`` and one critic per plain object into a :class:`Program`.
+
+    ``fuse``: stack networks of identical architecture into one call per plan depth
+    (horizontal fusion). ``None`` (default) fuses everything when compiled; uncompiled
+    (``backend="eager"``) it fuses only networks with a direct stacked lowering
+    (``Linear``/activations), since ``vmap`` costs more than it saves without a compiler.
 
     Every problem found (missing or unknown critic, a network or critic that fails on
     its space or returns the wrong shape, an unbound symbol, an unknown loss name) is
@@ -114,6 +120,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         problems.append("a module is used both as an arrow's network and as a critic")
     if problems:
         raise FunctorError(problems, "compile_functor")
+    if fuse is None:
+        fuse = supports if backend == "eager" else True
     modules = list(arrow_modules.values()) + list(used_critics.values())
     shared = shared_parameters(modules)
     arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
@@ -233,7 +241,7 @@ class Program:
         """
         data = self.resolve(batch)
         key = self._batch_key(batch)
-        if self._fakes is not None and self._fakes[0] == key:
+        if self._fakes is not None and self._same_batch(self._fakes[0], key):
             fakes = self._fakes[1]
         else:
             with torch.no_grad():
@@ -339,7 +347,13 @@ class Program:
 
     @staticmethod
     def _batch_key(batch: Batch) -> tuple:
-        return tuple((id(v), getattr(v, "_version", 0)) for v in batch.values())
+        return tuple((v, getattr(v, "_version", 0)) for v in batch.values())
+
+    @staticmethod
+    def _same_batch(a: tuple, b: tuple) -> bool:
+        if len(a) != len(b):
+            return False
+        return all(x is y and u == v for (x, u), (y, v) in zip(a, b, strict=True))
 
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
         """The data of every object the program needs, checked against its space."""

@@ -255,3 +255,50 @@ def test_grid_step_updates_every_network():
     prog.step(grid_batch())
     assert len(before) == 4 + 4  # 2 stacked banks × (2 weights + 2 biases)
     assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+
+
+class Affine(nn.Module):
+    """A network with no stacked lowering: fused through vmap(functional_call)."""
+
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(o, i) * 0.5)
+        self.b = nn.Parameter(torch.randn(o) * 0.1)
+
+    def forward(self, x):
+        return torch.tanh(x @ self.w.T + self.b)
+
+
+@pytest.mark.parametrize("kind", ["vmap", "stacked"])
+def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
+    make = Affine if kind == "vmap" else (lambda i, o: mlp(i, o))
+    S = schema("cyclegan")
+    results = []
+    for fuse in (True, False):
+        torch.manual_seed(0)
+        F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                    ar={"f": make(2, 2), "g": make(2, 2)})
+        prog = compile_functor(F, critics={"Horse": make(2, 1), "Zebra": make(2, 1)},
+                               backend="eager", fuse=fuse, adversarial="wgan-gp")
+        assert all(c.fused for c in prog.plan.calls) == fuse
+        zero_grads(prog)
+        torch.manual_seed(1)
+        g = prog.generator_losses(cyclegan_batch())
+        c = prog.critic_losses(cyclegan_batch())
+        (g["total"] + c["total"]).backward()
+        results.append(({**g, **{"c/" + k: v for k, v in c.items()}}, grads_of(prog)))
+    (l1, d1), (l2, d2) = results
+    for k in l1:
+        assert torch.allclose(l1[k], l2[k], atol=1e-5), k
+    assert l1["c/gp:Zebra"] > 0
+    for a, b in zip(d1, d2, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_uncompiled_default_fuses_only_directly_stacked_networks():
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": Affine(2, 2), "g": Affine(2, 2)})
+    prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}, backend="eager")
+    assert not any(c.fused for c in prog.plan.calls)   # Affine would need vmap
+    assert [b.size for b in prog.plan.critic_groups] == [2]  # the MLP critics are stacked
