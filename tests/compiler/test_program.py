@@ -295,7 +295,7 @@ def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
         assert torch.allclose(a, b, atol=1e-5)
 
 
-def test_uncompiled_default_fuses_only_directly_stacked_networks():
+def test_default_fuses_only_directly_stacked_networks():
     S = schema("cyclegan")
     F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
                 ar={"f": Affine(2, 2), "g": Affine(2, 2)})
