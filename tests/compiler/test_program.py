@@ -203,6 +203,7 @@ def test_gradient_penalty_matches_autograd():
 
 def test_batches_are_validated_with_clear_errors():
     prog = cyclegan()
+    prog.step(cyclegan_batch(n=4))  # a valid batch first: its layout is remembered
     with pytest.raises(BatchError, match="Zebra: missing from the batch"):
         prog.generator_losses({"Horse": torch.randn(4, 2)})
     with pytest.raises(BatchError, match=r"Zebra: expected shape \(batch, 2\).*got \(4, 3\)"):
