@@ -42,7 +42,7 @@ Prior = Callable[[int], torch.Tensor]
 def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
     """Adam over the given tensors, fused where the device supports it."""
 
-    def make(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    def make(params: list) -> torch.optim.Optimizer:
         try:
             return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
         except (RuntimeError, ValueError):
@@ -71,6 +71,11 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     fuses the networks with a direct stacked lowering (``Linear``, activations,
     ``Sequential`` of them: one batched matmul per layer). Measured on CPU, ``vmap`` over
     convolutions (grouped convolutions) is slower than separate calls, compiled or not.
+
+    The program's optimizer is ``optimizer`` (a factory: parameters or parameter groups →
+    ``torch.optim.Optimizer``; default fused Adam with ``lr``, ``betas``) over two
+    parameter groups, arrows then critics, so one fused update runs per step; with
+    ``critic_optimizer`` the critics get their own.
 
     Every problem found (missing or unknown critic, a network or critic that fails on
     its space or returns the wrong shape, an unbound symbol, an unknown loss name) is
@@ -137,7 +142,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device)
     make_opt = optimizer or default_optimizer(lr, betas)
     return Program(F, plan, arrows, critic_banks, gen, cri, pri, backend, make_opt,
-                   critic_optimizer or make_opt, dict(compile_options or {}))
+                   critic_optimizer, dict(compile_options or {}))
 
 
 def _choice(table: dict, name: str, what: str, problems: list[str]):
@@ -218,8 +223,11 @@ class Program:
         self._cri_fn = self._compile(self.critic_graph)
         self._step_fn = self._compile(self._forward_all)
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
-        self.optimizers = [make_opt(self._trainable(arrows)),
-                           make_critic_opt(self._trainable(critics))]
+        gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
+        if make_critic_opt is None:  # one optimizer, two parameter groups: one fused step
+            self.optimizers = [make_opt([{"params": gen_params}, {"params": critic_params}])]
+        else:
+            self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
         self._needed = self._needed_objects()
         self._recipe: tuple | None = None
 
