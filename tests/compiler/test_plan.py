@@ -1,4 +1,4 @@
-from conftest import cyclegan, grid, grid_schema, product, schema
+from compiler_fixtures import cyclegan, grid, grid_schema, product, schema
 
 from category import Schema
 from compiler import Plan

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import (
+from compiler_fixtures import (
     Counted,
     cyclegan,
     cyclegan_batch,
@@ -228,7 +228,7 @@ def test_product_batches_take_tuples_factors_or_priors():
 
 def test_critic_for_a_product_object_is_refused():
     S = schema("product")
-    from conftest import Join, Split
+    from compiler_fixtures import Join, Split
     F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
                 ar={"f": Split(), "g": Join()})
     from compiler import FunctorError
