@@ -21,16 +21,13 @@ from .builder import Builder
 from .fusion import Bank, Banks
 from .losses import Adversarial, gradient_penalty, interpolate
 from .plan import Plan
-from .stacked import stacked_forward, supports
+from .stacked import emit, stackable
 from .terms import Terms
 
 
 # ---------------------------------------------------------------------- graph helpers
 def fused_apply(module: nn.Module, names: tuple[str, ...], params: tuple, inputs: tuple):
     """``module`` applied G times at once: member i uses ``params[k][i]`` on ``inputs[·][i]``."""
-    if len(inputs) == 1 and supports(module):
-        return stacked_forward(module, dict(zip(names, params, strict=False)), inputs[0])
-
     def one(p, *xs):
         return functional_call(module, dict(zip(names, p, strict=False)), xs)
 
@@ -128,7 +125,12 @@ def apply_bank(b: Builder, bank: Bank, stacks: dict, members: list[int],
     params = _member_params(b, bank, stacks, members, detach)
     device = _device(bank)
     stacked_in = tuple(b.stack([xs[j] for xs in inputs], device) for j in range(len(inputs[0])))
-    y = b.call(fused_apply, rep, bank.names, tuple(params), stacked_in)
+    traced = stackable(bank.modules[0])
+    if traced is not None and len(stacked_in) == 1:  # layer by layer, in this graph
+        y = emit(b, traced, bank.modules[0], f"rep_{bank.name}",
+                 dict(zip(bank.names, params, strict=True)), stacked_in[0])
+    else:
+        y = b.call(fused_apply, rep, bank.names, tuple(params), stacked_in)
     per_factor = [b.unstack(f, len(inputs)) for f in _factors(b, y, n_out)]
     return [[pf[i] for pf in per_factor] for i in range(len(inputs))]
 

@@ -33,7 +33,7 @@ from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
-from .stacked import supports
+from .stacked import stackable
 
 Batch = Mapping[object, object]
 Prior = Callable[[int], torch.Tensor]
@@ -128,7 +128,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     if problems:
         raise FunctorError(problems, "compile_functor")
     if fuse is None:
-        fuse = supports
+        fuse = _stackable
     modules = list(arrow_modules.values()) + list(used_critics.values())
     shared = shared_parameters(modules)
     arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
@@ -468,6 +468,10 @@ def _layout(v: object) -> object:
     if isinstance(v, (tuple, list)):
         return tuple(_layout(x) for x in v)
     return type(v)
+
+
+def _stackable(m: nn.Module) -> bool:
+    return stackable(m) is not None
 
 
 def _takes_device(fn) -> bool:

@@ -303,3 +303,40 @@ def test_default_fuses_only_directly_stacked_networks():
     prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}, backend="eager")
     assert not any(c.fused for c in prog.plan.calls)   # Affine would need vmap
     assert [b.size for b in prog.plan.critic_groups] == [2]  # the MLP critics are stacked
+
+
+class ResidualMLP(nn.Module):
+    """A user-defined class: traced, and stacked layer by layer like a Sequential."""
+
+    def __init__(self, d: int = 2):
+        super().__init__()
+        self.net = mlp(d, d)
+
+    def forward(self, x):
+        return x + torch.tanh(self.net(x))
+
+
+def test_user_defined_classes_are_stacked_when_traceable():
+    from compiler.stacked import stackable, stacked_forward
+
+    assert stackable(ResidualMLP()) is not None and stackable(Affine(2, 2)) is None
+    S = schema("cyclegan")
+    results = []
+    for fuse in (None, False):
+        torch.manual_seed(0)
+        F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                    ar={"f": ResidualMLP(), "g": ResidualMLP()})
+        prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)},
+                               backend="eager", fuse=fuse)
+        assert all(c.fused for c in prog.plan.calls) == (fuse is None)
+        zero_grads(prog)
+        out = prog.generator_losses(cyclegan_batch())
+        out["total"].backward()
+        results.append((out, grads_of(prog)))
+    (l1, d1), (l2, d2) = results
+    assert all(torch.allclose(l1[k], l2[k], atol=1e-6) for k in l1)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(d1, d2, strict=True))
+    m = ResidualMLP()
+    P = {n: torch.stack([p, p, p]) for n, p in m.named_parameters()}
+    x = torch.randn(3, 4, 2)
+    assert torch.allclose(stacked_forward(m, P, x)[2], m(x[2]), atol=1e-6)
