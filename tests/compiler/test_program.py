@@ -282,6 +282,7 @@ def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
         prog = compile_functor(F, critics={"Horse": make(2, 1), "Zebra": make(2, 1)},
                                backend="eager", fuse=fuse, adversarial="wgan-gp")
         assert all(c.fused for c in prog.plan.calls) == fuse
+        assert all(c.how == (kind if fuse else "call") for c in prog.plan.calls)
         zero_grads(prog)
         torch.manual_seed(1)
         g = prog.generator_losses(cyclegan_batch())
