@@ -22,6 +22,7 @@ critic per plain object, into a :class:`Program`:
    (``backend="eager"`` runs the same graphs uncompiled); ``step`` runs both graphs as
    one compiled graph and one backward pass, then one fused Adam update over the
    stacked parameters.
+"""
 
 from .errors import BatchError, CompilerError, FunctorError, UnboundSymbolError
 from .functor import Functor
