@@ -124,6 +124,9 @@ def test_user_modules_stay_the_source_of_truth():
     stacked = prog.arrow_banks.banks[0]
     assert stacked.stacked and torch.equal(f[0].weight, stacked.stacks[0][stacked.index(f)])
     assert fx.shape == x.shape
+    # loading a checkpoint into the module is loading it into the program
+    f.load_state_dict(before)
+    assert torch.equal(stacked.stacks[0][stacked.index(f)], before["0.weight"])
 
 
 def test_a_users_optimizer_works_with_generator_losses():
