@@ -3,6 +3,7 @@
 import pytest
 import torch
 from compiler_fixtures import (
+    Affine,
     Counted,
     cyclegan,
     cyclegan_batch,
@@ -259,18 +260,6 @@ def test_grid_step_updates_every_network():
     prog.step(grid_batch())
     assert len(before) == 4 + 4  # 2 stacked banks × (2 weights + 2 biases)
     assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
-
-
-class Affine(nn.Module):
-    """A network with no stacked lowering: fused through vmap(functional_call)."""
-
-    def __init__(self, i: int, o: int):
-        super().__init__()
-        self.w = nn.Parameter(torch.randn(o, i) * 0.5)
-        self.b = nn.Parameter(torch.randn(o) * 0.1)
-
-    def forward(self, x):
-        return torch.tanh(x @ self.w.T + self.b)
 
 
 @pytest.mark.parametrize("kind", ["vmap", "stacked"])
