@@ -18,7 +18,7 @@ from compiler_fixtures import (
 )
 from torch import nn
 
-from compiler import BatchError, Euclid, Functor, compile_functor
+from compiler import BatchError, Euclid, Functor, FunctorError, compile_functor
 
 
 def counted_cyclegan(**kw):
@@ -333,3 +333,19 @@ def test_user_defined_classes_are_stacked_when_traceable():
     P = {n: torch.stack([p, p, p]) for n, p in m.named_parameters()}
     x = torch.randn(3, 4, 2)
     assert torch.allclose(stacked_forward(m, P, x)[2], m(x[2]), atol=1e-6)
+
+
+def test_gan_draws_its_latent_from_the_prior():
+    S = schema("gan")
+    torch.manual_seed(0)
+    F = Functor(S, ob={"Latent": Euclid(3), "Image": Euclid(2)}, ar={"gen": mlp(3, 2)})
+    prog = compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
+                           priors={"Latent": "normal"})
+    assert [c.name for c in prog.plan.critics] == ["critic:Image"]
+    before = [p.detach().clone() for p in prog.parameters()]
+    out = prog.step({"Image": torch.randn(16, 2)})
+    assert set(out) == {"adv:gen", "total", "critic:Image", "critic_total"}
+    assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+    with pytest.raises(FunctorError, match="no real samples"):
+        compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
+                        data_objects=["Latent"], priors={"Latent": "normal"})
