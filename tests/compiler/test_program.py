@@ -346,6 +346,7 @@ def test_gan_draws_its_latent_from_the_prior():
     out = prog.step({"Image": torch.randn(16, 2)})
     assert set(out) == {"adv:gen", "total", "critic:Image", "critic_total"}
     assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
-    with pytest.raises(FunctorError, match="no real samples"):
+    with pytest.raises(FunctorError, match="no real samples") as e:
         compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
-                        data_objects=["Latent"], priors={"Latent": "normal"})
+                        data_objects=["Latent"], priors={"Latent": "uniform"})
+    assert "prior for Latent: unknown prior 'uniform'" in str(e.value)
