@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
 import torch
@@ -129,8 +130,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         if c.ob not in data and c.ob not in pri and not _in_product(c.ob, data):
             problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
                             f"data_objects or give priors={{{c.ob}: 'normal'}}")
-    used_critics = {c.ob: crit[c.ob] for c in plan.critics if c.ob in crit}
-    arrow_modules = {n.arrow: F.modules[n.arrow] for n in plan.applications}
+    # networks used most come first in their bank, so that the calls of the deeper plan
+    # levels take a leading slice of the stacked parameters rather than a gather
+    uses = Counter(n.arrow for n in plan.applications)
+    arrow_modules = {a: F.modules[a] for a in sorted(uses, key=lambda a: -uses[a])}
+    used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
+                    if c.ob in crit}
     both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
     if both:
         problems.append("a module is used both as an arrow's network and as a critic")
