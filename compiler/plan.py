@@ -185,10 +185,7 @@ class Plan:
 
 def needed_generators(S: Schema) -> tuple[Arrow, ...]:
     """The generators that need an adversarial loss: those not made redundant by equations."""
-    reduce = getattr(S, "transitive_reduction", None)
-    if reduce is None:  # the equality engine is not merged yet: every generator is needed
-        return S.arrows
-    return tuple(reduce().arrows)
+    return S.transitive_reduction().arrows
 
 
 # ---------------------------------------------------------------------- passes

@@ -32,22 +32,14 @@ def test_objects_without_data_get_no_losses():
     assert any("no data for Zebra" in n for n in plan.notes)
 
 
-def test_needed_generators_use_transitive_reduction_when_available():
+def test_needed_generators_drop_arrows_that_equations_make_composites():
     S = schema("cyclegan")
     assert needed_generators(S) == S.arrows
-
-    class Reduced(Schema):
-        def transitive_reduction(self):
-            R = Schema("R")
-            R.objects("Horse", "Zebra")
-            R.arrow("f", "Horse", "Zebra")
-            return R
-
-    R = Reduced("CycleGAN")
-    H, Z = R.objects("Horse", "Zebra")
-    R.arrow("f", H, Z)
-    R.arrow("g", Z, H)
-    assert [a.name for a in needed_generators(R)] == ["f"]
+    T = Schema.parse("object A, B, C\nf : A -> B\ng : B -> C\nh : A -> C\nf.g = h")
+    assert [a.name for a in needed_generators(T)] == ["f", "g"]
+    plan = Plan.build(T, data=T.objects())
+    names = [loss.name for loss in plan.losses]
+    assert "adv:h" not in names and {"adv:f", "adv:g", "eq:f.g = h"} <= set(names)
 
 
 def test_printed_plan_shows_trie_groups_and_losses():
