@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Union
 
 from . import messages
 from .errors import CompositionError, EquationError, InvalidNameError
@@ -141,8 +140,11 @@ class Arrow(_Frozen):
         """This arrow as a path of length 1."""
         return Path._unchecked(self.dom, self.cod, (self,))
 
-    def __rshift__(self, other: Arrow | Path) -> Path:
-        return self.path >> other
+    def then(self, other: Arrow | Path) -> Path:
+        """Diagrammatic composition: this arrow, then ``other`` (same as ``>>``)."""
+        return self.path.then(other)
+
+    __rshift__ = then
 
     def __rrshift__(self, other: Path) -> Path:
         return as_path(other) >> self.path
@@ -200,7 +202,7 @@ class Path(_Frozen):
         for a in arrows:
             if not isinstance(a, Arrow):
                 raise TypeError(messages.not_a("an Arrow in a path", a))
-        for left, right in zip(arrows, arrows[1:]):
+        for left, right in zip(arrows, arrows[1:], strict=False):
             if left.cod != right.dom:
                 raise CompositionError(
                     messages.not_composable(left.name, right.name, str(left.cod), str(right.dom))
@@ -215,7 +217,6 @@ class Path(_Frozen):
         _pa_dom(self, dom)
         _pa_cod(self, cod)
         _pa_arrows(self, arrows)
-        _pa_hash(self, None)
 
     @classmethod
     def of(cls, *arrows: Arrow) -> Path:
@@ -232,7 +233,6 @@ class Path(_Frozen):
         _pa_dom(p, dom)
         _pa_cod(p, cod)
         _pa_arrows(p, arrows)
-        _pa_hash(p, None)
         return p
 
     def then(self, other: Path | Arrow) -> Path:
@@ -264,8 +264,6 @@ class Path(_Frozen):
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        if isinstance(other, Arrow):
-            other = other.path
         return (
             isinstance(other, Path)
             and self.arrows == other.arrows
@@ -274,11 +272,12 @@ class Path(_Frozen):
         )
 
     def __hash__(self) -> int:
-        h = self._hash
-        if h is None:
+        try:
+            return self._hash
+        except AttributeError:  # computed on first use: enumeration never pays for it
             h = hash(self.arrows) if self.arrows else hash(("id", self.dom))
             _pa_hash(self, h)
-        return h
+            return h
 
     def __str__(self) -> str:
         if not self.arrows:
@@ -295,7 +294,7 @@ class Path(_Frozen):
 _new = object.__new__
 _pa_dom, _pa_cod, _pa_arrows, _pa_hash = (_setter(Path, s) for s in Path.__slots__)
 
-PathLike = Union[Path, Arrow]
+PathLike = Path | Arrow
 
 
 def as_path(value: PathLike) -> Path:
@@ -317,7 +316,7 @@ class Equation(_Frozen):
     >>> Equation(f, A.id)
     Traceback (most recent call last):
     ...
-    category.errors.EquationError: equation f = id(A): both sides must have the same cod, but cod(f)=B and cod(id(A))=A
+    category.errors.EquationError: equation f = id(A): ... but cod(f)=B and cod(id(A))=A
     """
 
     __slots__ = ("lhs", "rhs", "_hash")

@@ -26,11 +26,10 @@ def free_paths(schema, max_length: int, dom: Ob | None = None,
         if cod is None or ob == cod:
             yield ob.id
     first = sorted((a for o in starts for a in out[o]), key=lambda a: a.name)
-    make = Path._unchecked
     for length in range(1, max_length + 1):
         # alive[j]: objects from which `cod` is reachable in exactly j steps.
         alive = _reach_exactly(objects, out, cod, length) if cod is not None else None
-        yield from _words_of_length(first, out, length, alive, make)
+        yield from _words_of_length(first, out, length, alive)
 
 
 def _reach_exactly(objects, out, cod, length):
@@ -41,31 +40,51 @@ def _reach_exactly(objects, out, cod, length):
     return alive
 
 
-def _words_of_length(first, out, length, alive, make):
-    if length == 1:
-        for a in first:
-            if alive is None or a.cod in alive[0]:
-                yield make(a.dom, a.cod, (a,))
-        return
-    # Explicit stack of iterators: no recursion, memory O(length).
+def _words_of_length(first, out, length, alive):
+    """Depth-first over prefixes of ``length - 1`` arrows; the last arrow is added in
+    a tight loop, since that level holds most of the paths."""
+    new, set_dom, set_cod, set_arrows = object.__new__, *_PATH_SETTERS
     for a in first:
         if alive is not None and a.cod not in alive[length - 1]:
             continue
         dom = a.dom
         prefixes = [(a,)]
-        stack = [iter(out[a.cod])]
+        cods = [a.cod]
+        stack = [iter(out[a.cod])] if length > 1 else []
+        if length == 1:
+            p = new(Path)
+            set_dom(p, dom)
+            set_cod(p, a.cod)
+            set_arrows(p, (a,))
+            yield p
         while stack:
-            depth = len(stack)  # arrows still to add after this level: length - depth
+            depth = len(stack)  # arrows in the current prefix
+            if depth == length - 1:
+                prefix = prefixes[-1]
+                ok = alive[0] if alive is not None else None
+                for nxt in out[cods[-1]]:
+                    if ok is not None and nxt.cod not in ok:
+                        continue
+                    p = new(Path)
+                    set_dom(p, dom)
+                    set_cod(p, nxt.cod)
+                    set_arrows(p, prefix + (nxt,))
+                    yield p
+                stack.pop()
+                prefixes.pop()
+                cods.pop()
+                continue
             for nxt in stack[-1]:
                 if alive is not None and nxt.cod not in alive[length - depth - 1]:
                     continue
-                word = prefixes[-1] + (nxt,)
-                if depth + 1 == length:
-                    yield make(dom, nxt.cod, word)
-                else:
-                    prefixes.append(word)
-                    stack.append(iter(out[nxt.cod]))
-                    break
+                prefixes.append(prefixes[-1] + (nxt,))
+                cods.append(nxt.cod)
+                stack.append(iter(out[nxt.cod]))
+                break
             else:
                 stack.pop()
                 prefixes.pop()
+                cods.pop()
+
+
+_PATH_SETTERS = tuple(Path.__dict__[s].__set__ for s in ("dom", "cod", "arrows"))

@@ -48,3 +48,42 @@ class Undecided(SchemaError):
 
     Raised instead of guessing or hanging; the message says which bound was hit.
     """
+
+
+# A mistake found while parsing text keeps its kind: `S.equate("f.k", "f")` raises
+# an error that is both a ParseError (with line and column) and an UnknownNameError.
+class UnknownNameParseError(ParseError, UnknownNameError):
+    pass
+
+
+class DuplicateNameParseError(ParseError, DuplicateNameError):
+    pass
+
+
+class InvalidNameParseError(ParseError, InvalidNameError):
+    pass
+
+
+class CompositionParseError(ParseError, CompositionError):
+    pass
+
+
+class EquationParseError(ParseError, EquationError):
+    pass
+
+
+_PARSE_VARIANT: dict[type, type] = {
+    UnknownNameError: UnknownNameParseError,
+    DuplicateNameError: DuplicateNameParseError,
+    InvalidNameError: InvalidNameParseError,
+    CompositionError: CompositionParseError,
+    EquationError: EquationParseError,
+}
+
+
+def parse_variant(kind: type) -> type:
+    """The ParseError class that is also ``kind`` (ParseError itself if none)."""
+    for cls in kind.__mro__:
+        if cls in _PARSE_VARIANT:
+            return _PARSE_VARIANT[cls]
+    return ParseError

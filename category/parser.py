@@ -14,7 +14,7 @@ Errors name the line and column, and suggest the closest known name.
 >>> parse_schema("object Horse\\nf : Horse -> Zebar")
 Traceback (most recent call last):
 ...
-category.errors.ParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
+category.errors.UnknownNameParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import messages
 from .core import Path
-from .errors import ParseError, SchemaError, UnknownNameError
+from .errors import ParseError, SchemaError, UnknownNameError, parse_variant
 
 _TOKEN = re.compile(r"\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|[,:=*.()]))")
 
@@ -63,9 +63,11 @@ class _Line:
     def peek(self) -> Token:
         return self.tokens[self.i]
 
-    def error(self, text: str, token: Token | None = None) -> ParseError:
+    def error(self, text: str, token: Token | None = None,
+              kind: type = ParseError) -> ParseError:
         col = (token or self.peek).col
-        return ParseError(messages.parse_error(self.lineno, col, text), self.lineno, col)
+        cls = parse_variant(kind)
+        return cls(messages.parse_error(self.lineno, col, text), self.lineno, col)
 
     def take(self, kind: str, text: str | None = None, what: str = "") -> Token:
         tok = self.peek
@@ -116,7 +118,8 @@ def _lookup(schema, line: _Line, tok: Token, kind: str):
     except (UnknownNameError, KeyError):
         known = schema._objects if kind == "object" else schema._arrows
         raise line.error(messages.unknown_name(kind, tok.text, schema.name, known)
-                         .replace(f" in schema {schema.name!r}", ""), tok) from None
+                         .replace(f" in schema {schema.name!r}", ""), tok,
+                         UnknownNameError) from None
 
 
 def _statement(schema, line: _Line) -> None:
@@ -128,10 +131,10 @@ def _statement(schema, line: _Line) -> None:
             factors = [line.take("ident", what="a factor object")]
             while line.accept("*"):
                 factors.append(line.take("ident", what="a factor object"))
+            if len(factors) < 2:
+                raise line.error("expected '*' and a second factor (products are 'B * C')")
             line.end()
             obs = [_lookup(schema, line, t, "object") for t in factors]
-            if len(obs) < 2:
-                raise line.error("expected '*' and a second factor", line.peek)
             _guard(line, first, lambda: schema.product(first.text, *obs))
             return
         names = [first]
@@ -169,7 +172,7 @@ def _guard(line: _Line, tok: Token, action) -> None:
     try:
         action()
     except SchemaError as err:
-        raise line.error(str(err), tok) from None
+        raise line.error(str(err), tok, type(err)) from None
 
 
 def parse_schema(text: str):

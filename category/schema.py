@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from . import messages
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
@@ -31,7 +31,7 @@ from .errors import DuplicateNameError, SchemaError, UnknownNameError
 if TYPE_CHECKING:
     import networkx
 
-ObLike = Union[Ob, str]
+ObLike = Ob | str
 
 
 class Schema:
@@ -249,7 +249,8 @@ class Schema:
                 raise DuplicateNameError(
                     messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
             if n in seen:
-                raise DuplicateNameError(messages.duplicate_name(n, "an earlier name in the same call", self.name))
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
             seen.add(n)
 
     def _ob(self, value: ObLike) -> Ob:
