@@ -52,9 +52,10 @@ from torch import nn
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT)]
+if str(ROOT) not in sys.path:  # run as a script: import the checkout's packages
+    sys.path.insert(0, str(ROOT))
 
-from models import MLP, PatchCritic, ResnetGenerator  # noqa: E402
+from benchmarks.models import MLP, PatchCritic, ResnetGenerator  # noqa: E402
 
 try:  # cdl's compiler; the hand-written variants run without it
     from compiler import Euclid, Functor, compile_functor  # noqa: E402
@@ -545,7 +546,7 @@ def write_readme(text: str) -> None:
     path.write_text(new.rstrip("\n") + "\n")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="few steps, k ≤ 4 (~3 min)")
     ap.add_argument("--write", action="store_true", help="write README.md also with --quick")
@@ -555,7 +556,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["conv", "grid"], help="run one benchmark")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
     ap.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.probe:
         probe_main(args.probe, args.warmup)
         return
