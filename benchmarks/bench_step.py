@@ -77,10 +77,17 @@ def lsgan_gen(score: torch.Tensor) -> torch.Tensor:
     return nnf.mse_loss(score, torch.ones_like(score))
 
 
+def lsgan_real(score: torch.Tensor) -> torch.Tensor:
+    return 0.5 * nnf.mse_loss(score, torch.ones_like(score))
+
+
+def lsgan_fake(score: torch.Tensor) -> torch.Tensor:
+    return 0.5 * nnf.mse_loss(score, torch.zeros_like(score))
+
+
 def lsgan_critic(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """LSGAN critic loss as in the reference CycleGAN code: ½(‖D(x)−1‖² + ‖D(ŷ)‖²)."""
-    return 0.5 * (nnf.mse_loss(real, torch.ones_like(real))
-                  + nnf.mse_loss(fake, torch.zeros_like(fake)))
+    return lsgan_real(real) + lsgan_fake(fake)
 
 
 def set_requires_grad(modules, flag: bool) -> None:
@@ -172,6 +179,7 @@ def conv_setup(seed: int = 0):
 
 
 def adam_conv(params) -> torch.optim.Adam:
+    """The reference CycleGAN optimizer settings (cdl's defaults too)."""
     return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
 
 
@@ -238,8 +246,9 @@ def cdl_cyclegan(nets, batch, backend: str):
                 ar={f: nets["f"], g: nets["g"]})
     prog = compile_functor(F, critics={H: nets["D_Horse"], Z: nets["D_Zebra"]},
                            adversarial="lsgan", distance="l1",
-                           equation_weight=CYCLE_WEIGHT, backend=backend)
-    return prog, {H: batch["Horse"], Z: batch["Zebra"]}
+                           equation_weight=CYCLE_WEIGHT, backend=backend,
+                           lr=2e-4, betas=(0.5, 0.999))
+    return prog, {H: batch["Horse"], Z: batch["Zebra"]}, nets
 
 
 def conv_variants(only_compiled: bool = False) -> list[Variant]:
@@ -269,7 +278,7 @@ def conv_variants(only_compiled: bool = False) -> list[Variant]:
     if CDL_MISSING is None:
         for backend, compiled in (("eager", False), ("inductor", True)):
             def make(backend=backend):
-                prog, b = cdl_cyclegan(nets, batch, backend)
+                prog, b, _ = cdl_cyclegan(nets, batch, backend)
                 return cdl_step(prog, b)
             add(f"cdl {'compiled' if compiled else 'eager'}", make, compiled,
                 plan_calls)
@@ -350,6 +359,9 @@ class HandGrid:
         self.nets, self.critics = copy.deepcopy(nets), copy.deepcopy(critics)
         self.xs = [batch[o] for o in grid.objects]
         self.index = {o: n for n, o in enumerate(grid.objects)}
+        self.incoming: dict[str, list[int]] = {o: [] for o in grid.targets}
+        for n, (_, cod) in enumerate(grid.arrows.values()):
+            self.incoming[cod].append(n)
         self.opt_g = torch.optim.Adam(self.nets.parameters(), lr=1e-3)
         self.opt_d = torch.optim.Adam(self.critics.parameters(), lr=1e-3)
         gen = self.gen_loss_naive if naive else self.gen_loss
@@ -378,10 +390,15 @@ class HandGrid:
         return adv + EQ_WEIGHT * eq, None
 
     def critic_loss(self, xs, fakes):
-        arrows, critics = self.grid.arrows, self.critics
-        real = {o: critics[o](self._x(xs, o)) for o in self.grid.targets}
-        return sum(lsgan_critic(real[cod], critics[cod](y))
-                   for (_, cod), y in zip(arrows.values(), fakes, strict=True))
+        """Per target object: the real term once, the fake terms averaged over the
+        arrows landing on it (a critic's loss does not grow with its in-degree)."""
+        critics, incoming = self.critics, self.incoming
+        loss = 0.0
+        for o in self.grid.targets:
+            real = critics[o](self._x(xs, o))
+            fake = sum(lsgan_fake(critics[o](fakes[i])) for i in incoming[o]) / len(incoming[o])
+            loss = loss + lsgan_real(real) + fake
+        return loss
 
     def step(self):
         set_requires_grad([self.critics], False)
@@ -408,8 +425,9 @@ def cdl_grid(grid: Grid, nets, critics, batch, backend: str):
                 ar={S[a]: nets[a] for a in grid.arrows})
     prog = compile_functor(F, critics={S[o]: critics[o] for o in grid.targets},
                            adversarial="lsgan", distance="l1",
-                           equation_weight=EQ_WEIGHT, backend=backend)
-    return prog, {S[o]: x for o, x in batch.items()}
+                           equation_weight=EQ_WEIGHT, backend=backend,
+                           lr=1e-3, betas=(0.9, 0.999))
+    return prog, {S[o]: x for o, x in batch.items()}, (nets, critics)
 
 
 def grid_variants(k: int, only_compiled: bool = False) -> list[Variant]:
@@ -438,7 +456,7 @@ def grid_variants(k: int, only_compiled: bool = False) -> list[Variant]:
     if CDL_MISSING is None:
         for backend, compiled in (("eager", False), ("inductor", True)):
             def make(backend=backend):
-                prog, b = cdl_grid(grid, nets, critics, batch, backend)
+                prog, b, _ = cdl_grid(grid, nets, critics, batch, backend)
                 return cdl_step(prog, b)
             add(f"cdl {'compiled' if compiled else 'eager'}", make, compiled, plan)
     return out
