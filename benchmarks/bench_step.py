@@ -552,6 +552,14 @@ def machine() -> str:
             f"torch {torch.__version__}, Python {platform.python_version()}, no GPU")
 
 
+def load() -> str:
+    """The 1-minute load average: other processes on the 2 cores skew every figure."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
 def write_readme(text: str) -> None:
     path = HERE / "README.md"
     old = path.read_text() if path.exists() else "# Benchmarks\n"
@@ -597,7 +605,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     t_start = time.perf_counter()
     startup = warm_up_compiler()
+    load_start = load()
     print(f"machine: {machine()}\ncdl: {CDL_MISSING or 'compiler imported'}\n"
+          f"load average at start: {load_start}\n"
           f"torch.compile start-up (once per process, excluded): {startup:.1f} s\n")
 
     out = [README_SECTION, "",
@@ -674,7 +684,11 @@ def main(argv: list[str] | None = None) -> None:
 
     out += ["### 3. GPU", "", "Not measured: this machine has no GPU (CPU-only torch "
             f"{torch.__version__}).", ""]
-    print(f"total {time.perf_counter() - t_start:.0f} s")
+    total_s = time.perf_counter() - t_start
+    print(f"total {total_s:.0f} s; load average at start {load_start}, at end {load()}")
+    out += [f"Whole run {total_s / 60:.0f} min; 1-minute load average {load_start} at start, "
+            f"{load()} at end (2 cores: a load above ~0.3 beyond this run means another "
+            "process competed for the cores).", ""]
     if not quick:
         shutil.rmtree(cache, ignore_errors=True)
     if (not quick or args.write) and not args.no_write and args.only is None:
