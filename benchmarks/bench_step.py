@@ -125,17 +125,20 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def run_alternating(variants: list[Variant], warmup: int, steps: int) -> None:
+def run_alternating(variants: list[Variant], warmup: int, steps: int) -> Contention:
     """Warm every variant up (compiling), then time ``steps`` rounds, one step of each
     variant per round, the order rotated each round."""
     for v in variants:
         v.warmup = [timed(v.step) for _ in range(warmup)]
     gc.collect()
     n = len(variants)
-    for r in range(steps):
-        for i in range(n):
-            v = variants[(i + r) % n]
-            v.times.append(timed(v.step))
+    mine = Contention()
+    with CONTENTION, mine:
+        for r in range(steps):
+            for i in range(n):
+                v = variants[(i + r) % n]
+                v.times.append(timed(v.step))
+    return mine
 
 
 def count_calls(modules: list[nn.Module], fn: Callable[[], object]) -> int:
@@ -552,12 +555,42 @@ def machine() -> str:
             f"torch {torch.__version__}, Python {platform.python_version()}, no GPU")
 
 
-def load() -> str:
-    """The 1-minute load average: other processes on the 2 cores skew every figure."""
+def cpu_busy() -> tuple[float, float]:
+    """(CPU seconds the whole machine has been busy, CPU seconds this process and its
+    reaped children used): the difference over an interval is what others took."""
     try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
+        line = Path("/proc/stat").read_text().split("\n", 1)[0]
+        fields = [int(x) for x in line.split()[1:]]
+    except (OSError, ValueError):
+        return float("nan"), 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    t = os.times()
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return busy, t.user + t.system
+
+
+class Contention:
+    """Share of the machine's cores that other processes used while steps were timed."""
+
+    def __init__(self) -> None:
+        self.others = 0.0
+        self.wall = 0.0
+
+    def __enter__(self) -> Contention:
+        self._t, self._busy = time.perf_counter(), cpu_busy()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        busy = cpu_busy()
+        self.wall += time.perf_counter() - self._t
+        self.others += max(0.0, (busy[0] - self._busy[0]) - (busy[1] - self._busy[1]))
+
+    def __str__(self) -> str:
+        share = self.others / (self.wall * (os.cpu_count() or 1)) if self.wall else 0.0
+        return f"{share:.0%}"
+
+
+CONTENTION = Contention()
 
 
 def write_readme(text: str) -> None:
@@ -605,9 +638,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     t_start = time.perf_counter()
     startup = warm_up_compiler()
-    load_start = load()
     print(f"machine: {machine()}\ncdl: {CDL_MISSING or 'compiler imported'}\n"
-          f"load average at start: {load_start}\n"
           f"torch.compile start-up (once per process, excluded): {startup:.1f} s\n")
 
     out = [README_SECTION, "",
@@ -627,11 +658,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "conv"):
         print("== conv: CycleGAN, batch 8, 32×32 RGB ==", flush=True)
         variants = conv_variants()
-        run_alternating(variants, conv_warm, conv_steps)
+        busy = run_alternating(variants, conv_warm, conv_steps)
         warm = {} if no_warm else warm_compile("conv", conv_warm)
         lines = ["### 1. Conv: CycleGAN step (batch 8, 32×32 RGB, ResNet-4 width-32 "
                  "generators, PatchGAN critics, LSGAN + L1 cycle ×10, Adam)", ""]
         lines += table(variants, warm, "generator calls/step", cold_label)
+        lines += ["", f"Other processes used {busy} of the cores during these timed steps."]
         lines += ["", *verdicts(variants, [
             ("cdl compiled", "hand eager", 1.3, "x"),
             ("cdl compiled", "hand compiled", 1.0, "x"),
@@ -650,12 +682,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"== grid k={k}: {len(grid.arrows)} arrows, {len(grid.squares)} squares ==",
                   flush=True)
             variants = grid_variants(k)
-            run_alternating(variants, grid_warm, grid_steps)
+            busy = run_alternating(variants, grid_warm, grid_steps)
             warm = {} if no_warm else warm_compile(f"grid{k}", grid_warm)
             lines = [f"### 2. Many small arrows: {k}×{k} grid of commuting squares on R^32 "
                      f"({len(grid.arrows)} MLP arrows, {len(grid.squares)} square equations, "
                      f"{len(grid.targets)} MLP critics, batch 64, Adam lr 1e-3)", ""]
             lines += table(variants, warm, "arrow calls/step", cold_label)
+            lines += ["", f"Other processes used {busy} of the cores during these timed steps."]
             if k == 4:
                 lines += ["", *verdicts(variants, [
                     ("cdl compiled", "hand eager", 6.0, "x"),
@@ -685,10 +718,11 @@ def main(argv: list[str] | None = None) -> None:
     out += ["### 3. GPU", "", "Not measured: this machine has no GPU (CPU-only torch "
             f"{torch.__version__}).", ""]
     total_s = time.perf_counter() - t_start
-    print(f"total {total_s:.0f} s; load average at start {load_start}, at end {load()}")
-    out += [f"Whole run {total_s / 60:.0f} min; 1-minute load average {load_start} at start, "
-            f"{load()} at end (2 cores: a load above ~0.3 beyond this run means another "
-            "process competed for the cores).", ""]
+    print(f"total {total_s:.0f} s; other processes used {CONTENTION} of the cores while "
+          "steps were timed")
+    out += [f"Whole run {total_s / 60:.0f} min. Other processes used {CONTENTION} of the "
+            "machine's cores while steps were timed (from /proc/stat; 0% is a quiet machine, "
+            "and on 2 cores any competitor slows every variant).", ""]
     if not quick:
         shutil.rmtree(cache, ignore_errors=True)
     if (not quick or args.write) and not args.no_write and args.only is None:
