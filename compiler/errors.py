@@ -1,0 +1,32 @@
+"""The exceptions of the compiler; every one is a :class:`CompilerError`."""
+
+from __future__ import annotations
+
+
+class CompilerError(ValueError):
+    """Base of every error raised while building or running a compiled functor."""
+
+
+class FunctorError(CompilerError):
+    """An assignment is wrong; ``problems`` lists every problem found, one per line.
+
+    >>> e = FunctorError(["arrow f: expected R^2, got R^3", "arrow g missing"])
+    >>> print(e)
+    2 problems with the functor assignment:
+      - arrow f: expected R^2, got R^3
+      - arrow g missing
+    """
+
+    def __init__(self, problems: list[str], what: str = "the functor assignment"):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} with {what}:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class UnboundSymbolError(CompilerError):
+    """A symbolic dimension was used where a number is needed."""
+
+
+class BatchError(CompilerError):
+    """A batch does not match the program: missing object, wrong shape or batch size."""

@@ -1,0 +1,213 @@
+"""A functor from a schema to Para: a space per object, a network per generating arrow.
+
+>>> import torch
+>>> from category import Schema
+>>> from compiler import Euclid
+>>> S = Schema.parse("object A, B\\nf : A -> B\\ng : B -> A\\nf.g = id(A)")
+>>> F = Functor(S, ob={"A": Euclid(2), "B": Euclid(3)},
+...             ar={"f": torch.nn.Linear(2, 3), "g": torch.nn.Linear(3, 2)})
+>>> print(F(S.path("f.g")))
+f.g: R^2 -> R^2
+>>> F.check() is F
+True
+>>> Functor(S, ob={"A": Euclid(2)}, ar={})
+Traceback (most recent call last):
+...
+compiler.errors.FunctorError: 3 problems with the functor assignment:
+  - object B has no space (ob={B: Euclid(...)})
+  - arrow f : A -> B has no network (ar={f: module})
+  - arrow g : B -> A has no network (ar={g: module})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from category import Arrow, Ob, Schema, as_path
+
+from .errors import FunctorError
+from .para import Para
+from .spaces import ProductSpace, Space, as_point
+
+
+def _key(S: Schema, key: object, kind: type, problems: list[str]):
+    """Resolve an ``ob``/``ar`` key (value or its name); None and a problem if unknown."""
+    what = "object" if kind is Ob else "arrow"
+    if isinstance(key, str):
+        if key not in S:
+            problems.append(f"unknown {what} {key!r} in schema {S.name}")
+            return None
+        key = S[key]
+    if not isinstance(key, kind) or key not in S:
+        problems.append(f"{key!r} is not an {what} of schema {S.name}")
+        return None
+    return key
+
+
+def meta_run(module: nn.Module, dom: Space, point: object) -> object:
+    """Run ``module`` on meta tensors (its parameters and buffers moved to meta)."""
+    state = {n: t.to("meta") for n, t in module.named_parameters()}
+    state.update({n: t.to("meta") for n, t in module.named_buffers()})
+    args = tuple(point) if dom.is_product else (point,)  # type: ignore[arg-type]
+    return torch.func.functional_call(module, state, args, strict=False)
+
+
+def describe_output(out: object) -> str:
+    """A short text for a module output: its per-sample shape(s)."""
+    if isinstance(out, torch.Tensor):
+        return "R^" + ("(" + "×".join(map(str, out.shape[1:])) + ")"
+                       if out.dim() != 2 else str(out.shape[1]))
+    if isinstance(out, (tuple, list)):
+        return " × ".join(describe_output(o) for o in out)
+    return type(out).__name__
+
+
+def shape_problem(out: object, space: Space, batch: int) -> str | None:
+    """None if ``out`` is a batch of points of ``space``, else what is wrong."""
+    if space.is_product:
+        ok = isinstance(out, (tuple, list)) and len(out) == len(space.factors)
+    else:
+        ok = isinstance(out, torch.Tensor)
+    if ok:
+        ok = all(isinstance(o, torch.Tensor) and tuple(o.shape) == (batch, *s)
+                 for o, s in zip(as_point(space, out), space.shapes, strict=False))
+    return None if ok else f"expected {space}, got {describe_output(out)}"
+
+
+class Functor:
+    """An assignment of a :class:`Space` to each object and a module to each arrow.
+
+    Product objects map to the product of their factors' spaces unless given.
+    Every missing or unknown assignment is reported in one :class:`FunctorError`.
+    """
+
+    def __init__(self, S: Schema, ob: Mapping[object, Space], ar: Mapping[object, nn.Module]):
+        problems: list[str] = []
+        spaces: dict[Ob, Space] = {}
+        for k, v in ob.items():
+            o = _key(S, k, Ob, problems)
+            if o is None:
+                continue
+            if not isinstance(v, Space):
+                problems.append(f"object {o} must map to a space (Euclid), got {type(v).__name__}")
+                continue
+            spaces[o] = v
+        modules: dict[Arrow, nn.Module] = {}
+        for k, v in ar.items():
+            a = _key(S, k, Arrow, problems)
+            if a is None:
+                continue
+            if not isinstance(v, nn.Module):
+                problems.append(f"arrow {a} must map to a torch.nn.Module, got {type(v).__name__}")
+                continue
+            modules[a] = v
+        for o in S.objects():
+            if o.is_product:
+                missing = [x for x in o.factors if x not in spaces and not x.is_product]
+                if missing or any(x not in spaces for x in o.factors):
+                    continue  # reported on the factors
+                auto = ProductSpace(*(spaces[x] for x in o.factors))
+                if o in spaces and spaces[o] != auto:
+                    problems.append(f"product object {o} must map to {auto}, got {spaces[o]}")
+                spaces[o] = auto
+            elif o not in spaces:
+                problems.append(f"object {o} has no space (ob={{{o}: Euclid(...)}})")
+        for a in S.arrows:
+            if a not in modules:
+                problems.append(f"arrow {a} : {a.dom} -> {a.cod} has no network "
+                                f"(ar={{{a}: module}})")
+        if problems:
+            raise FunctorError(problems)
+        self.schema = S
+        self.spaces = spaces
+        self.modules = modules
+
+    # ------------------------------------------------------------------ reading
+    def __call__(self, x: object) -> Space | Para:
+        """``F(object)`` is its space; ``F(arrow or path)`` is the composite Para morphism."""
+        if isinstance(x, str):
+            x = self.schema[x] if x in self.schema else self.schema.path(x)
+        if isinstance(x, Ob):
+            return self.spaces[x]
+        path = as_path(x)  # type: ignore[arg-type]
+        out = Para.identity(self.spaces[path.dom], name=f"id({path.dom})")
+        for a in path.arrows:
+            out = out >> Para.of(self.modules[a], self.spaces[a.dom], self.spaces[a.cod], a.name)
+        return out
+
+    def bind(self, values: Mapping[object, int]) -> Functor:
+        """The same functor with symbolic dimensions replaced by numbers."""
+        F = object.__new__(Functor)
+        F.schema, F.modules = self.schema, self.modules
+        F.spaces = {o: s.bind(values) for o, s in self.spaces.items()}
+        return F
+
+    def problems(self, batch: int = 2) -> list[str]:
+        """Every problem of the assignment, found by running each arrow on meta tensors."""
+        out: list[str] = []
+        for o, s in self.spaces.items():
+            if s.free_symbols and not o.is_product:
+                names = ", ".join(sorted(map(str, s.free_symbols)))
+                out.append(f"object {o}: {s} has unbound symbol(s) {names} (pass bind={{...}})")
+        for a, m in self.modules.items():
+            dom, cod = self.spaces[a.dom], self.spaces[a.cod]
+            if dom.free_symbols or cod.free_symbols:
+                continue
+            try:
+                got = meta_run(m, dom, dom.meta(batch))
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                out.append(f"arrow {a} : {a.dom} -> {a.cod}: expected {dom} -> {cod}, "
+                           f"but the network fails on input {dom}: {_first_line(e)}")
+                continue
+            bad = shape_problem(got, cod, batch)
+            if bad:
+                out.append(f"arrow {a} : {a.dom} -> {a.cod}: {bad}")
+        return out
+
+    def check(self) -> Functor:
+        """Dry-run every arrow on meta tensors; raise one :class:`FunctorError` listing all."""
+        problems = self.problems()
+        if problems:
+            raise FunctorError(problems)
+        return self
+
+    @torch.no_grad()
+    def residuals(self, batch: Mapping[object, object]) -> dict[str, float]:
+        """Each equation's violation on data: mean absolute difference of both sides."""
+        out: dict[str, float] = {}
+        for eq in self.schema.equations:
+            x = _lookup(self.schema, batch, eq.dom)
+            if x is None:
+                continue
+            lhs, rhs = self(eq.lhs)(x), self(eq.rhs)(x)  # type: ignore[operator]
+            space = self.spaces[eq.cod]
+            diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),
+                                                           as_point(space, rhs), strict=False)]
+            out[str(eq)] = float(sum(diffs))
+        return out
+
+    def __repr__(self) -> str:
+        obs = ", ".join(f"{o} ↦ {s}" for o, s in self.spaces.items())
+        return f"Functor({self.schema.name}: {obs})"
+
+
+def _lookup(S: Schema, batch: Mapping[object, object], ob: Ob) -> object | None:
+    if ob in batch:
+        return batch[ob]
+    if ob.name in batch:
+        return batch[ob.name]
+    if ob.is_product:
+        parts = [_lookup(S, batch, x) for x in ob.factors]
+        if all(p is not None for p in parts):
+            return tuple(parts)
+    return None
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"
+
+

@@ -1,0 +1,213 @@
+"""Horizontal fusion: networks of identical architecture share one stacked call.
+
+Networks are sorted into *banks*. A bank of two or more modules of identical
+architecture keeps its parameters stacked (one tensor of shape ``[members, …]`` per
+parameter name) and is evaluated with ``vmap`` over ``functional_call``; a bank of one
+is called directly. The fusion pass then turns the trie into *calls*: all nodes of one
+depth whose networks are in the same bank (and whose inputs have the same shapes)
+are evaluated by one call.
+
+>>> from torch import nn
+>>> a, b, c = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 3)
+>>> arch_key(a) == arch_key(b), arch_key(a) == arch_key(c)
+(True, False)
+>>> banks = make_banks([("f", a), ("g", b), ("h", c)], role="arrow")
+>>> [str(bk) for bk in banks.banks]
+['A0: Linear ×2 (f, g)', 'h: Linear']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .plan import Plan
+
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def _plain(v: object) -> bool:
+    if isinstance(v, _PLAIN):
+        return True
+    if isinstance(v, (tuple, list)):
+        return all(_plain(x) for x in v)
+    return False
+
+
+def arch_key(m: nn.Module) -> tuple:
+    """A hashable description of a module's architecture: equal keys compute the same
+    function of (parameters, input). Attributes that are not plain values are keyed by
+    identity, so modules that differ in anything but their parameters never share a key."""
+    attrs = []
+    for k, v in sorted(vars(m).items()):
+        if k in ("_parameters", "_buffers", "_modules") or k.startswith("_"):
+            continue
+        attrs.append((k, v if _plain(v) else ("id", id(v))))
+    params = tuple((n, tuple(p.shape), p.dtype, p.device.type)
+                   for n, p in m.named_parameters(recurse=False))
+    children = tuple((n, arch_key(c)) for n, c in m.named_children())
+    return (type(m), tuple(attrs), params, children)
+
+
+def _has_hooks(m: nn.Module) -> bool:
+    return any(getattr(sub, h, None) for sub in m.modules()
+               for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                         "_backward_pre_hooks", "_state_dict_hooks"))
+
+
+def fusable(m: nn.Module, shared: set[int]) -> bool:
+    """Whether ``m`` can live in a stacked bank: plain trainable parameters only."""
+    params = list(m.parameters())
+    return (bool(params)
+            and not list(m.buffers())
+            and all(p.requires_grad and p.is_floating_point() for p in params)
+            and not any(id(p) in shared for p in params)
+            and not _has_hooks(m))
+
+
+@dataclass
+class Bank:
+    """Modules evaluated together. ``stacked``: parameters live in ``stacks``."""
+
+    name: str
+    role: str  # "arrow" or "critic"
+    modules: list[nn.Module]
+    labels: list[list[str]]  # what each member serves (arrow names or critic objects)
+    names: tuple[str, ...] = ()
+    stacks: list[torch.Tensor] = field(default_factory=list)
+
+    @property
+    def stacked(self) -> bool:
+        return len(self.modules) > 1
+
+    @property
+    def size(self) -> int:
+        return len(self.modules)
+
+    def index(self, m: nn.Module) -> int:
+        return next(i for i, x in enumerate(self.modules) if x is m)
+
+    def adopt(self) -> None:
+        """Make the stacked tensors the storage of the members' parameters.
+
+        Each member's parameter keeps its identity (``module.parameters()`` and any
+        optimizer built on them stay valid) but its data becomes a view into the
+        stack, so an update of one is an update of the other.
+        """
+        if not self.stacked or self.stacks:
+            return
+        per = [dict(m.named_parameters()) for m in self.modules]
+        with torch.no_grad():
+            for n in self.names:
+                stack = torch.stack([p[n].detach() for p in per]).requires_grad_(True)
+                for i, p in enumerate(per):
+                    p[n].data = stack.data[i]
+                self.stacks.append(stack)
+
+    def from_modules(self) -> list[torch.Tensor]:
+        """The stacked parameters, built from the members' own parameters (autograd
+        reaches each module's parameters)."""
+        per = [dict(m.named_parameters()) for m in self.modules]
+        return [torch.stack([p[n] for p in per]) for n in self.names]
+
+    def __str__(self) -> str:
+        kind = type(self.modules[0]).__name__
+        who = ", ".join("/".join(x) for x in self.labels)
+        if not self.stacked:
+            return f"{self.name}: {kind}"
+        return f"{self.name}: {kind} ×{self.size} ({who})"
+
+
+@dataclass
+class Banks:
+    banks: list[Bank]
+    of: dict[int, tuple[Bank, int]]  # id(module) -> (bank, member index)
+
+    def __getitem__(self, m: nn.Module) -> tuple[Bank, int]:
+        return self.of[id(m)]
+
+
+def make_banks(labelled: Iterable[tuple[str, nn.Module]], role: str,
+               fuse: bool | Callable[[nn.Module], bool] = True,
+               shared: set[int] | None = None) -> Banks:
+    """Sort modules into banks by architecture (one bank each when ``fuse`` is false;
+    ``fuse`` may also be a predicate choosing the modules that may be stacked)."""
+    members: dict[int, tuple[nn.Module, list[str]]] = {}
+    for label, m in labelled:
+        members.setdefault(id(m), (m, []))[1].append(label)
+    groups: dict[object, list[int]] = {}
+    for key, (m, _) in members.items():
+        wanted = fuse(m) if callable(fuse) else fuse
+        k = (arch_key(m), "fused") if wanted and fusable(m, shared or set()) else ("alone", key)
+        groups.setdefault(k, []).append(key)
+    banks: list[Bank] = []
+    of: dict[int, tuple[Bank, int]] = {}
+    prefix = "A" if role == "arrow" else "C"
+    for ids in groups.values():
+        mods = [members[i][0] for i in ids]
+        labels = [members[i][1] for i in ids]
+        name = f"{prefix}{sum(b.stacked for b in banks)}" if len(ids) > 1 else labels[0][0]
+        bank = Bank(name, role, mods, labels, tuple(n for n, _ in mods[0].named_parameters()))
+        banks.append(bank)
+        for i, key in enumerate(ids):
+            of[key] = (bank, i)
+    return Banks(banks, of)
+
+
+def shared_parameters(modules: Iterable[nn.Module]) -> set[int]:
+    """ids of parameters reachable from more than one distinct module."""
+    seen: dict[int, int] = {}
+    out: set[int] = set()
+    for m in {id(m): m for m in modules}.values():
+        for p in m.parameters():
+            if id(p) in seen and seen[id(p)] != id(m):
+                out.add(id(p))
+            seen[id(p)] = id(m)
+    return out
+
+
+@dataclass
+class Call:
+    """One evaluation of a bank: ``nodes[i]`` is computed by member ``members[i]``."""
+
+    id: int
+    depth: int
+    bank: Bank
+    members: list[int]
+    nodes: list[int]
+    arrows: list[str]
+
+    @property
+    def fused(self) -> bool:
+        return self.bank.stacked and len(self.nodes) > 1
+
+    def __str__(self) -> str:
+        items = ", ".join(f"{a}→[{n}]" for a, n in zip(self.arrows, self.nodes, strict=False))
+        how = f"vmap ×{len(self.nodes)} over bank {self.bank.name}" if self.fused else "call"
+        return f"depth {self.depth}: {how}: {items}"
+
+
+def fusion_pass(modules: dict, banks: Banks, shapes: dict) -> callable:
+    """The fusion pass for a functor: ``modules`` arrow → module, ``shapes`` object →
+    factor shapes (inputs of different shapes never share a call)."""
+
+    def fuse(plan: Plan) -> Plan:
+        groups: dict[tuple, Call] = {}
+        for n in sorted(plan.applications, key=lambda n: n.depth):
+            a = n.arrow
+            bank, member = banks[modules[a]]
+            key = (n.depth, bank.name, shapes[a.dom]) if bank.stacked else (n.depth, n.id)
+            call = groups.get(key)
+            if call is None:
+                call = groups[key] = Call(len(groups), n.depth, bank, [], [], [])
+            call.members.append(member)
+            call.nodes.append(n.id)
+            call.arrows.append(a.name)
+            n.call = call.id
+        plan.calls = list(groups.values())
+        return plan
+
+    return fuse

@@ -1,0 +1,114 @@
+"""Adversarial losses and path distances, as dispatch tables keyed by name.
+
+Each adversarial loss is three reductions of critic scores: the generator's term on
+fakes, the critic's term on reals and the critic's term on fakes; ``wgan-gp`` adds the
+gradient penalty ``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂`` of reals and fakes.
+
+>>> import torch
+>>> s = torch.tensor([1.0, 1.0])
+>>> float(ADVERSARIAL["lsgan"].generator(s)), float(ADVERSARIAL["lsgan"].fake(s))
+(0.0, 0.5)
+>>> float(DISTANCES["l1"](torch.ones(2), torch.zeros(2)))
+1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as nnf
+
+Reduce = Callable[[torch.Tensor], torch.Tensor]
+
+
+def lsgan_generator(s: torch.Tensor) -> torch.Tensor:
+    return (s - 1).square().mean()
+
+
+def lsgan_real(s: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (s - 1).square().mean()
+
+
+def lsgan_fake(s: torch.Tensor) -> torch.Tensor:
+    return 0.5 * s.square().mean()
+
+
+def nsgan_generator(s: torch.Tensor) -> torch.Tensor:
+    return nnf.softplus(-s).mean()
+
+
+def nsgan_real(s: torch.Tensor) -> torch.Tensor:
+    return nnf.softplus(-s).mean()
+
+
+def nsgan_fake(s: torch.Tensor) -> torch.Tensor:
+    return nnf.softplus(s).mean()
+
+
+def negated_mean(s: torch.Tensor) -> torch.Tensor:
+    return -s.mean()
+
+
+def mean(s: torch.Tensor) -> torch.Tensor:
+    return s.mean()
+
+
+def hinge_real(s: torch.Tensor) -> torch.Tensor:
+    return nnf.relu(1 - s).mean()
+
+
+def hinge_fake(s: torch.Tensor) -> torch.Tensor:
+    return nnf.relu(1 + s).mean()
+
+
+@dataclass(frozen=True)
+class Adversarial:
+    """One adversarial objective: the generator's and the critic's reductions."""
+
+    name: str
+    generator: Reduce
+    real: Reduce
+    fake: Reduce
+    penalty: bool = False
+
+
+ADVERSARIAL: dict[str, Adversarial] = {
+    a.name: a
+    for a in (
+        Adversarial("lsgan", lsgan_generator, lsgan_real, lsgan_fake),
+        Adversarial("nsgan", nsgan_generator, nsgan_real, nsgan_fake),
+        Adversarial("hinge", negated_mean, hinge_real, hinge_fake),
+        Adversarial("wgan-gp", negated_mean, negated_mean, mean, penalty=True),
+    )
+}
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a - b).abs().mean()
+
+
+def l2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a - b).square().mean()
+
+
+DISTANCES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"l1": l1, "l2": l2}
+
+
+def gradient_penalty(grads: torch.Tensor) -> torch.Tensor:
+    """``mean((‖g‖₂ − 1)²)`` over samples of per-sample input gradients ``grads``."""
+    norms = grads.flatten(1).norm(dim=1)
+    return (norms - 1).square().mean()
+
+
+def interpolate(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """``alpha·real + (1−alpha)·fake`` with one ``alpha`` per sample."""
+    a = alpha.reshape(-1, *([1] * (real.dim() - 1)))
+    return a * real + (1 - a) * fake
+
+
+def lookup(table: dict, name: str, what: str):
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(table)}")
+    return table[name]

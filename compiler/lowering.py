@@ -1,0 +1,368 @@
+"""Lowering: a fused plan becomes two ``torch.fx`` graphs.
+
+The generator graph maps (stacked parameters, data) to the generator losses and the
+fakes; the critic graph maps (stacked critic parameters, reals, detached fakes,
+interpolation weights) to the critic losses. User modules appear in the graphs as
+submodules (called directly when alone in their bank, through ``functional_call`` with
+stacked parameters under ``vmap`` when fused), so ``torch.compile`` sees everything.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass, field
+
+import torch
+import torch.fx as fx
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from .fusion import Bank, Banks
+from .losses import Adversarial, gradient_penalty, interpolate
+from .plan import Plan
+from .stacked import stacked_forward, supports
+
+
+# ---------------------------------------------------------------------- graph helpers
+def fused_apply(module: nn.Module, names: tuple[str, ...], params: tuple, inputs: tuple):
+    """``module`` applied G times at once: member i uses ``params[k][i]`` on ``inputs[·][i]``."""
+    if len(inputs) == 1 and supports(module):
+        return stacked_forward(module, dict(zip(names, params, strict=False)), inputs[0])
+
+    def one(p, *xs):
+        return functional_call(module, dict(zip(names, p, strict=False)), xs)
+
+    return vmap(one)(tuple(params), *inputs)
+
+
+def single_apply(module: nn.Module, names: tuple[str, ...], params: tuple, inputs: tuple):
+    """``module`` applied once with the given parameters."""
+    return functional_call(module, dict(zip(names, params, strict=False)), tuple(inputs))
+
+
+def detached_apply(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``module(x)`` with no gradient reaching the module's parameters."""
+    params = {n: p.detach() for n, p in module.named_parameters()}
+    return functional_call(module, params, (x,))
+
+
+def fused_input_grad(module: nn.Module, names: tuple[str, ...], params: tuple,
+                     x: torch.Tensor) -> torch.Tensor:
+    """Per member, the gradient of ``sum(module(x))`` with respect to ``x``."""
+
+    def score(p, xx):
+        return functional_call(module, dict(zip(names, p, strict=False)), (xx,)).sum()
+
+    return vmap(grad(score, argnums=1))(tuple(params), x)
+
+
+def input_grad(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The gradient of ``sum(module(x))`` with respect to ``x`` (differentiable)."""
+    params = dict(module.named_parameters())
+
+    def score(p, xx):
+        return functional_call(module, p, (xx,)).sum()
+
+    return grad(score, argnums=1)(params, x)
+
+
+def mean_of(*xs: torch.Tensor) -> torch.Tensor:
+    return torch.stack(xs).mean() if len(xs) > 1 else xs[0]
+
+
+def total(*terms: torch.Tensor) -> torch.Tensor:
+    return torch.stack(terms).sum() if terms else torch.zeros(())
+
+
+def weighted(x: torch.Tensor, w: float) -> torch.Tensor:
+    return x * w
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"\W", "_", text)
+
+
+@dataclass
+class Builder:
+    """An fx graph under construction and the module holding what it references."""
+
+    root: nn.Module = field(default_factory=nn.Module)
+    graph: fx.Graph = field(default_factory=fx.Graph)
+    inputs: list[tuple] = field(default_factory=list)
+    origin: dict = field(default_factory=dict)  # fx node -> (stacked node, index)
+    stack_len: dict = field(default_factory=dict)
+    _attrs: dict = field(default_factory=dict)
+
+    def placeholder(self, name: str, what: tuple) -> fx.Node:
+        self.inputs.append(what)
+        return self.graph.placeholder(_ident(name) + f"_{len(self.inputs)}")
+
+    def attr(self, name: str, value: nn.Module | torch.Tensor) -> fx.Node:
+        key = id(value)
+        if key not in self._attrs:
+            target = _ident(name)
+            if isinstance(value, nn.Module):
+                self.root.add_module(target, value)
+            else:
+                self.root.register_buffer(target, value)
+            self._attrs[key] = (target, value)
+        return self.graph.get_attr(self._attrs[key][0])
+
+    def module_target(self, name: str, m: nn.Module) -> str:
+        self.attr(name, m)
+        return self._attrs[id(m)][0]
+
+    def call(self, fn, *args) -> fx.Node:
+        return self.graph.call_function(fn, tuple(args))
+
+    def stack(self, values: list[fx.Node], device: torch.device) -> fx.Node:
+        """``torch.stack(values)``, reusing a stacked tensor they were taken from."""
+        origins = [self.origin.get(v) for v in values]
+        if all(o is not None for o in origins) and len({o[0] for o in origins}) == 1:
+            src = origins[0][0]
+            ids = [o[1] for o in origins]
+            if ids == list(range(self.stack_len[src])):
+                return src
+            return self.call(torch.index_select, src, 0, self.index(ids, device))
+        return self.call(torch.stack, values)
+
+    def unstack(self, stacked: fx.Node, n: int) -> list[fx.Node]:
+        self.stack_len[stacked] = n
+        out = []
+        for i in range(n):
+            v = self.call(operator.getitem, stacked, i)
+            self.origin[v] = (stacked, i)
+            out.append(v)
+        return out
+
+    def index(self, ids: list[int], device: torch.device) -> fx.Node:
+        t = torch.tensor(ids, dtype=torch.long, device=device)
+        name = "idx_" + "_".join(map(str, ids))
+        for target, _value in self._attrs.values():
+            if target == name:
+                return self.graph.get_attr(name)
+        self._attrs[id(t)] = (name, t)
+        self.root.register_buffer(name, t)
+        return self.graph.get_attr(name)
+
+    def finish(self, outputs: list[fx.Node], name: str) -> fx.GraphModule:
+        self.graph.output(tuple(outputs))
+        self.graph.lint()
+        gm = fx.GraphModule(self.root, self.graph, class_name=name)
+        return gm
+
+
+def _device(bank: Bank) -> torch.device:
+    return next(bank.modules[0].parameters()).device
+
+
+def _bank_params(b: Builder, bank: Bank, stacks: dict, detach: bool) -> list[fx.Node]:
+    """The placeholders of a stacked bank (created once per graph)."""
+    if bank.name not in stacks:
+        nodes = [b.placeholder(f"{bank.name}_{n}", ("stack", bank.name, k))
+                 for k, n in enumerate(bank.names)]
+        if detach:
+            nodes = [b.graph.call_method("detach", (n,)) for n in nodes]
+        stacks[bank.name] = nodes
+    return stacks[bank.name]
+
+
+def _member_params(b: Builder, bank: Bank, stacks: dict, members: list[int],
+                   detach: bool) -> list[fx.Node]:
+    params = _bank_params(b, bank, stacks, detach)
+    if members == list(range(bank.size)):
+        return params
+    idx = b.index(members, _device(bank))
+    return [b.call(torch.index_select, p, 0, idx) for p in params]
+
+
+def apply_bank(b: Builder, bank: Bank, stacks: dict, members: list[int],
+               inputs: list[list[fx.Node]], n_out: int, detach: bool = False,
+               product_in: bool = False) -> list[list[fx.Node]]:
+    """Evaluate ``bank`` members on inputs (each a list of factor nodes); returns each
+    output's factor nodes. ``n_out`` factors per output (1 for a plain codomain)."""
+    outs: list[list[fx.Node]] = []
+    if not bank.stacked:
+        m = bank.modules[0]
+        for xs in inputs:
+            if detach:
+                y = b.call(detached_apply, b.attr(f"net_{bank.name}", m), xs[0])
+            else:
+                y = b.graph.call_module(b.module_target(f"net_{bank.name}", m), tuple(xs))
+            outs.append(_factors(b, y, n_out))
+        return outs
+    rep = b.attr(f"rep_{bank.name}", bank.modules[0])
+    if len(members) == 1:
+        params = _bank_params(b, bank, stacks, detach)
+        params = [b.call(operator.getitem, p, members[0]) for p in params]
+        y = b.call(single_apply, rep, bank.names, tuple(params), tuple(inputs[0]))
+        return [_factors(b, y, n_out)]
+    params = _member_params(b, bank, stacks, members, detach)
+    device = _device(bank)
+    stacked_in = tuple(b.stack([xs[j] for xs in inputs], device) for j in range(len(inputs[0])))
+    y = b.call(fused_apply, rep, bank.names, tuple(params), stacked_in)
+    per_factor = [b.unstack(f, len(inputs)) for f in _factors(b, y, n_out)]
+    return [[pf[i] for pf in per_factor] for i in range(len(inputs))]
+
+
+def _factors(b: Builder, y: fx.Node, n: int) -> list[fx.Node]:
+    return [y] if n == 1 else [b.call(operator.getitem, y, j) for j in range(n)]
+
+
+def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
+                  items: list[tuple], detach: bool) -> list[fx.Node]:
+    """Scores of the critic of each item's object on the item's tensor, fused by bank."""
+    groups: dict[tuple, list[int]] = {}
+    for i, (ob, _) in enumerate(items):
+        bank, _ = banks[critics[ob]]
+        key = (bank.name, shapes[ob]) if bank.stacked else (bank.name, i)
+        groups.setdefault(key, []).append(i)
+    out: list[fx.Node | None] = [None] * len(items)
+    for ids in groups.values():
+        bank, _ = banks[critics[items[ids[0]][0]]]
+        members = [banks[critics[items[i][0]]][1] for i in ids]
+        ys = apply_bank(b, bank, stacks, members, [[items[i][1]] for i in ids], 1, detach)
+        for i, y in zip(ids, ys, strict=False):
+            out[i] = y[0]
+    return out  # type: ignore[return-value]
+
+
+def critic_input_grads(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
+                       items: list[tuple]) -> list[fx.Node]:
+    """Input gradients of each item's critic at the item's tensor (for the penalty)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, (ob, _) in enumerate(items):
+        bank, _ = banks[critics[ob]]
+        key = (bank.name, shapes[ob]) if bank.stacked else (bank.name, i)
+        groups.setdefault(key, []).append(i)
+    out: list[fx.Node | None] = [None] * len(items)
+    for ids in groups.values():
+        bank, _ = banks[critics[items[ids[0]][0]]]
+        if not bank.stacked:
+            for i in ids:
+                m = b.attr(f"net_{bank.name}", bank.modules[0])
+                out[i] = b.call(input_grad, m, items[i][1])
+            continue
+        members = [banks[critics[items[i][0]]][1] for i in ids]
+        params = _member_params(b, bank, stacks, members, False)
+        x = b.call(torch.stack, [items[i][1] for i in ids])
+        g = b.call(fused_input_grad, b.attr(f"rep_{bank.name}", bank.modules[0]),
+                   bank.names, tuple(params), x)
+        for i, gi in zip(ids, b.unstack(g, len(ids)), strict=False):
+            out[i] = gi
+    return out  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------- the two graphs
+@dataclass
+class Lowered:
+    """A graph and how to feed it: ``inputs`` and ``outputs`` describe its positions."""
+
+    module: fx.GraphModule
+    inputs: list[tuple]
+    outputs: list[object]
+
+
+def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Banks,
+                    spaces: dict, distance, adversarial: Adversarial) -> Lowered:
+    """The generator graph: (arrow stacks, critic stacks, data) → (losses…, total, fakes…)."""
+    b = Builder()
+    stacks: dict = {}
+    shapes = {o: s.shapes for o, s in spaces.items()}
+    env: dict[int, list[fx.Node]] = {}
+    # placeholders: arrow stacks first (in call order), then critic stacks, then data
+    for call in plan.calls:
+        if call.bank.stacked:
+            _bank_params(b, call.bank, stacks, False)
+    crit_stacks: dict = {}
+    for bank in critic_banks.banks:
+        if bank.stacked:
+            _bank_params(b, bank, crit_stacks, True)
+    for ob, root in plan.roots.items():
+        env[root] = [b.placeholder(f"x_{ob}_{j}", ("data", ob, j))
+                     for j in range(len(spaces[ob].factors))]
+    # network calls, depth by depth (a dispatch on whether the call is fused)
+    for call in sorted(plan.calls, key=lambda c: c.depth):
+        nodes = [plan.nodes[i] for i in call.nodes]
+        n_out = len(spaces[nodes[0].path.cod].factors)
+        ys = apply_bank(b, call.bank, stacks, call.members,
+                        [env[n.parent] for n in nodes], n_out)  # type: ignore[index]
+        for n, y in zip(nodes, ys, strict=False):
+            env[n.id] = y
+    # adversarial terms: every critic score on every fake, in fused calls
+    items = [(ob, env[loss.nodes[0]][k]) for loss in plan.losses if loss.kind == "adv"
+             for ob, k in loss.critics]
+    scores = iter(critic_scores(b, critics, critic_banks, crit_stacks, shapes, items, True))
+    outputs, names = [], []
+    terms = []
+    for loss in plan.losses:
+        value = EMIT_GENERATOR_LOSS[loss.kind](b, loss, env, scores, distance, adversarial)
+        outputs.append(value)
+        names.append(loss.name)
+        terms.append(value if loss.weight == 1.0 else b.call(weighted, value, loss.weight))
+    outputs.append(b.call(total, *terms))
+    names.append("total")
+    fakes = plan.fakes
+    outputs += [env[n][k] for n, k in fakes]
+    return Lowered(b.finish(outputs, "GeneratorLosses"), b.inputs, names + fakes)
+
+
+def _emit_adv(b, loss, env, scores, distance, adversarial):
+    terms = [b.call(adversarial.generator, next(scores)) for _ in loss.critics]
+    return terms[0] if len(terms) == 1 else b.call(total, *terms)
+
+
+def _emit_eq(b, loss, env, scores, distance, adversarial):
+    lhs, rhs = env[loss.nodes[0]], env[loss.nodes[1]]
+    terms = [b.call(distance, x, y) for x, y in zip(lhs, rhs, strict=False)]
+    return terms[0] if len(terms) == 1 else b.call(total, *terms)
+
+
+EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
+
+
+def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
+                 adversarial: Adversarial, gp_weight: float) -> Lowered:
+    """The critic graph: (critic stacks, reals, fakes, alphas) → (critic losses…, total)."""
+    b = Builder()
+    stacks: dict = {}
+    shapes = {o: s.shapes for o, s in spaces.items()}
+    for bank in critic_banks.banks:
+        if bank.stacked:
+            _bank_params(b, bank, stacks, False)
+    reals = {c.ob: b.placeholder(f"real_{c.ob}", ("real", c.ob)) for c in plan.critics}
+    fakes = {f: b.placeholder(f"fake_{f[0]}_{f[1]}", ("fake",) + f) for f in plan.fakes}
+    alphas = {}
+    if adversarial.penalty:
+        alphas = {(c.ob, f): b.placeholder(f"alpha_{c.ob}", ("alpha", c.ob, f))
+                  for c in plan.critics for f in c.fakes}
+    items = [(c.ob, reals[c.ob]) for c in plan.critics]
+    items += [(c.ob, fakes[f]) for c in plan.critics for f in c.fakes]
+    scores = critic_scores(b, critics, critic_banks, stacks, shapes, items, False)
+    real_score = dict(zip([c.ob for c in plan.critics], scores, strict=False))
+    fake_scores = iter(scores[len(plan.critics):])
+    outputs, names, terms = [], [], []
+    for c in plan.critics:
+        fake_terms = [b.call(adversarial.fake, next(fake_scores)) for _ in c.fakes]
+        value = b.call(operator.add, b.call(adversarial.real, real_score[c.ob]),
+                       b.call(mean_of, *fake_terms))
+        outputs.append(value)
+        names.append(c.name)
+        terms.append(value)
+    if adversarial.penalty:
+        pairs = [(c.ob, f) for c in plan.critics for f in c.fakes]
+        xhat = [(ob, b.call(interpolate, reals[ob], fakes[f], alphas[(ob, f)]))
+                for ob, f in pairs]
+        grads = critic_input_grads(b, critics, critic_banks, stacks, shapes, xhat)
+        per_ob: dict = {}
+        for (ob, _), g in zip(pairs, grads, strict=False):
+            per_ob.setdefault(ob, []).append(b.call(gradient_penalty, g))
+        for ob, gps in per_ob.items():
+            value = b.call(mean_of, *gps)
+            outputs.append(value)
+            names.append(f"gp:{ob}")
+            terms.append(b.call(weighted, value, gp_weight))
+    outputs.append(b.call(total, *terms))
+    names.append("total")
+    return Lowered(b.finish(outputs, "CriticLosses"), b.inputs, names)

@@ -1,0 +1,259 @@
+"""The loss plan: one IR for everything a training step evaluates, and its passes.
+
+The plan is built by a short pipeline of named passes over one :class:`Plan`:
+
+1. :func:`collect` — the needed evaluations: each needed generator whose domain has
+   data (its adversarial loss) and both sides of each equation from its domain's data;
+2. :func:`build_trie` — one prefix trie per source object, so that each distinct path
+   prefix is one node, evaluated exactly once;
+3. :func:`attach_critics` — one critic loss per plain object that receives fakes (a
+   product codomain gives one critic per factor);
+4. ``fusion.fuse`` — groups the nodes of one depth by network architecture into calls.
+
+Lowering (``lowering.py``) then emits one ``torch.fx`` graph for the generator losses
+and one for the critic losses.
+
+>>> from category import Schema
+>>> S = Schema.parse(open("examples/cyclegan.schema").read())
+>>> plan = Plan.build(S, data=S.objects())
+>>> print(plan.trie())
+Horse
+  [0] id(Horse)  ← eq:f.g = id(Horse)
+  [1] f          ← adv:f
+  [2] f.g        ← eq:f.g = id(Horse)
+Zebra
+  [3] id(Zebra)  ← eq:g.f = id(Zebra)
+  [4] g          ← adv:g
+  [5] g.f        ← eq:g.f = id(Zebra)
+>>> [c.name for c in plan.critics], len(plan.applications)   # 4 network calls, naive: 6
+(['critic:Zebra', 'critic:Horse'], 4)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from category import Arrow, Equation, Ob, Path, Schema
+
+
+@dataclass
+class Node:
+    """One distinct path prefix from a source object: the value ``path(data[source])``."""
+
+    id: int
+    source: Ob
+    path: Path
+    parent: int | None  # None for the root: the source's data itself
+    consumers: list[str] = field(default_factory=list)
+    call: int | None = None  # the fused call evaluating it (set by the fusion pass)
+
+    @property
+    def depth(self) -> int:
+        return len(self.path)
+
+    @property
+    def arrow(self) -> Arrow | None:
+        return self.path.arrows[-1] if self.path.arrows else None
+
+
+@dataclass
+class Evaluation:
+    """A path evaluated on a source object's data, for a named loss."""
+
+    source: Ob
+    path: Path
+    consumer: str
+
+
+@dataclass
+class GeneratorLoss:
+    """``adv:f`` (scores of critics on a fake) or ``eq:…`` (distance of two nodes)."""
+
+    name: str
+    kind: str  # "adv" or "eq"
+    paths: tuple[Path, ...]
+    source: Ob
+    weight: float = 1.0
+    nodes: tuple[int, ...] = ()
+    critics: tuple[tuple[Ob, int], ...] = ()  # adv: (critic object, factor of the fake)
+    equation: Equation | None = None
+    arrow: Arrow | None = None
+
+
+@dataclass
+class CriticLoss:
+    """``critic:X``: the critic of plain object X on its reals and on every fake landing on X."""
+
+    name: str
+    ob: Ob
+    fakes: tuple[tuple[int, int], ...]  # (node, factor)
+    penalty: bool = False
+
+
+@dataclass
+class Plan:
+    """The loss IR: trie nodes, the losses consuming them, the critics, the calls."""
+
+    schema: Schema
+    data: tuple[Ob, ...]
+    needed: tuple[Arrow, ...]
+    weights: Callable[[Equation], float] = lambda eq: 1.0
+    penalty: bool = False
+    evaluations: list[Evaluation] = field(default_factory=list)
+    losses: list[GeneratorLoss] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    roots: dict[Ob, int] = field(default_factory=dict)
+    critics: list[CriticLoss] = field(default_factory=list)
+    calls: list = field(default_factory=list)  # fusion.Call, set by the fusion pass
+    critic_groups: list = field(default_factory=list)  # fusion.Bank of critics
+    notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(cls, S: Schema, data: Iterable[Ob], needed: Iterable[Arrow] | None = None,
+              weights: Callable[[Equation], float] = lambda eq: 1.0,
+              penalty: bool = False, passes: tuple | None = None) -> Plan:
+        """Run the pipeline of passes (default :data:`PASSES`) on a fresh plan."""
+        plan = cls(S, tuple(data), tuple(needed_generators(S) if needed is None else needed),
+                   weights, penalty)
+        for p in PASSES if passes is None else passes:
+            plan = p(plan)
+        return plan
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def applications(self) -> list[Node]:
+        """The nodes that apply a network (every node but the roots)."""
+        return [n for n in self.nodes if n.parent is not None]
+
+    @property
+    def critic_objects(self) -> tuple[Ob, ...]:
+        return tuple(c.ob for c in self.critics)
+
+    @property
+    def fakes(self) -> list[tuple[int, int]]:
+        """Every (node, factor) that some critic scores, in plan order."""
+        out: list[tuple[int, int]] = []
+        for c in self.critics:
+            out += [f for f in c.fakes if f not in out]
+        return out
+
+    def trie(self) -> str:
+        width = max((len(str(n.path)) for n in self.nodes), default=0)
+        lines: list[str] = []
+        for n in self.nodes:
+            if n.parent is None:
+                lines.append(str(n.source))
+            who = ", ".join(n.consumers)
+            lines.append(f"  [{n.id}] {str(n.path):<{width}}  ← {who}".rstrip(" ←"))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        out = [f"plan {self.schema.name}: data {', '.join(map(str, self.data))}",
+               self.trie()]
+        if self.calls:
+            out.append("calls (network evaluations; one line is one batched call)")
+            out += [f"  {c}" for c in self.calls]
+        if self.critic_groups:
+            out.append("critics")
+            out += [f"  {b}" for b in self.critic_groups]
+        out.append("losses")
+        for loss in self.losses:
+            if loss.kind == "adv":
+                by = ", ".join(f"critic {o}" for o, _ in loss.critics)
+                out.append(f"  {loss.name}: {by} on [{loss.nodes[0]}]")
+            else:
+                out.append(f"  {loss.name}: [{loss.nodes[0]}] vs [{loss.nodes[1]}], "
+                           f"weight {loss.weight:g}")
+        for c in self.critics:
+            fakes = ", ".join(f"[{n}]" + (f".{k}" if self._factor_shown(n) else "")
+                              for n, k in c.fakes)
+            out.append(f"  {c.name}: reals of {c.ob} vs fakes {fakes}")
+            if c.penalty:
+                out.append(f"  gp:{c.ob}: gradient penalty on interpolates")
+        out += [f"note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+    def _factor_shown(self, node: int) -> bool:
+        return self.nodes[node].path.cod.is_product
+
+    def __repr__(self) -> str:
+        return (f"Plan({self.schema.name}: {len(self.nodes)} nodes, {len(self.losses)} "
+                f"generator losses, {len(self.critics)} critics)")
+
+
+def needed_generators(S: Schema) -> tuple[Arrow, ...]:
+    """The generators that need an adversarial loss: those not made redundant by equations."""
+    reduce = getattr(S, "transitive_reduction", None)
+    if reduce is None:  # the equality engine is not merged yet: every generator is needed
+        return S.arrows
+    return tuple(reduce().arrows)
+
+
+# ---------------------------------------------------------------------- passes
+def collect(plan: Plan) -> Plan:
+    """Pass 1: the evaluations and generator losses the schema asks for."""
+    data = set(plan.data)
+    for a in plan.needed:
+        if a.dom in data:
+            name = f"adv:{a.name}"
+            plan.losses.append(GeneratorLoss(name, "adv", (a.path,), a.dom, arrow=a))
+            plan.evaluations.append(Evaluation(a.dom, a.path, name))
+        else:
+            plan.notes.append(f"no adversarial loss for {a.name}: no data for {a.dom}")
+    for eq in plan.schema.equations:
+        if eq.dom not in data:
+            plan.notes.append(f"equation {eq} skipped: no data for {eq.dom}")
+            continue
+        name = f"eq:{eq}"
+        plan.losses.append(GeneratorLoss(name, "eq", (eq.lhs, eq.rhs), eq.dom,
+                                         weight=plan.weights(eq), equation=eq))
+        plan.evaluations += [Evaluation(eq.dom, eq.lhs, name), Evaluation(eq.dom, eq.rhs, name)]
+    return plan
+
+
+def build_trie(plan: Plan) -> Plan:
+    """Pass 2: one node per distinct (source, path prefix); losses point at nodes."""
+    index: dict[tuple[Ob, tuple[Arrow, ...]], int] = {}
+
+    def node(source: Ob, arrows: tuple[Arrow, ...]) -> int:
+        key = (source, arrows)
+        if key not in index:
+            parent = node(source, arrows[:-1]) if arrows else None
+            path = Path(source, arrows[-1].cod if arrows else source, arrows)
+            index[key] = len(plan.nodes)
+            plan.nodes.append(Node(len(plan.nodes), source, path, parent))
+            if not arrows:
+                plan.roots[source] = index[key]
+        return index[key]
+
+    for source in dict.fromkeys(e.source for e in plan.evaluations):
+        node(source, ())
+        for e in plan.evaluations:
+            if e.source == source:
+                n = plan.nodes[node(source, e.path.arrows)]
+                if e.consumer not in n.consumers:
+                    n.consumers.append(e.consumer)
+    for loss in plan.losses:
+        loss.nodes = tuple(index[(loss.source, p.arrows)] for p in loss.paths)
+    return plan
+
+
+def attach_critics(plan: Plan) -> Plan:
+    """Pass 3: the critic of each plain object a fake lands on (factors of products)."""
+    fakes: dict[Ob, list[tuple[int, int]]] = {}
+    for loss in plan.losses:
+        if loss.kind != "adv":
+            continue
+        cod = loss.arrow.cod  # type: ignore[union-attr]
+        targets = cod.factors if cod.is_product else (cod,)
+        loss.critics = tuple((t, k) for k, t in enumerate(targets))
+        for t, k in loss.critics:
+            fakes.setdefault(t, []).append((loss.nodes[0], k))
+    plan.critics = [CriticLoss(f"critic:{o}", o, tuple(fs), plan.penalty)
+                    for o, fs in fakes.items()]
+    return plan
+
+
+PASSES: tuple[Callable[[Plan], Plan], ...] = (collect, build_trie, attach_critics)

@@ -1,0 +1,444 @@
+"""``compile_functor``: a functor and its critics become a compiled training program.
+
+>>> import torch
+>>> from torch import nn
+>>> from category import Schema
+>>> from compiler import Euclid, Functor
+>>> S = Schema.parse(open("examples/cyclegan.schema").read())
+>>> H, Z = S["Horse"], S["Zebra"]
+>>> F = Functor(S, ob={H: Euclid(2), Z: Euclid(2)}, ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2)})
+>>> prog = compile_functor(F, critics={H: nn.Linear(2, 1), Z: nn.Linear(2, 1)}, backend="eager")
+>>> batch = {"Horse": torch.randn(4, 2), "Zebra": torch.randn(4, 2)}
+>>> sorted(prog.generator_losses(batch))
+['adv:f', 'adv:g', 'eq:f.g = id(Horse)', 'eq:g.f = id(Zebra)', 'total']
+>>> sorted(prog.critic_losses(batch))
+['critic:Horse', 'critic:Zebra', 'total']
+>>> sorted(prog.step(batch)) == sorted([*prog.generator_losses(batch), "critic:Horse",
+...                                     "critic:Zebra", "critic_total"])
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import torch
+from torch import nn
+
+from category import Equation, Ob
+
+from .errors import BatchError, FunctorError
+from .functor import Functor, _first_line, meta_run
+from .fusion import Banks, fusion_pass, make_banks, shared_parameters
+from .losses import ADVERSARIAL, DISTANCES, lookup
+from .lowering import Lowered, lower_critic, lower_generator
+from .plan import PASSES, Plan
+from .stacked import supports
+
+Batch = Mapping[object, object]
+Prior = Callable[[int], torch.Tensor]
+
+
+def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
+    """Adam over the given tensors, fused where the device supports it."""
+
+    def make(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+        try:
+            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        except (RuntimeError, ValueError):
+            return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+
+    return make
+
+
+def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
+                    adversarial: str = "lsgan", distance: str = "l1",
+                    equation_weight: float | Mapping[object, float] = 10.0,
+                    backend: str | Callable = "inductor",
+                    data_objects: Iterable[object] | None = None,
+                    bind: Mapping[object, int] | None = None,
+                    priors: Mapping[object, str | Prior] | None = None,
+                    fuse: bool | None = None, gp_weight: float = 10.0,
+                    lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                    optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
+                    critic_optimizer: Callable | None = None,
+                    compile_options: Mapping[str, object] | None = None) -> Program:
+    """Compile ``F`` and one critic per plain object into a :class:`Program`.
+
+    ``fuse``: stack networks of identical architecture into one call per plan depth
+    (horizontal fusion). ``True`` fuses every eligible network (``vmap`` over
+    ``functional_call`` where no direct stacked lowering exists); ``None`` (default)
+    fuses the networks with a direct stacked lowering (``Linear``, activations,
+    ``Sequential`` of them: one batched matmul per layer). Measured on CPU, ``vmap`` over
+    convolutions (grouped convolutions) is slower than separate calls, compiled or not.
+
+    Every problem found (missing or unknown critic, a network or critic that fails on
+    its space or returns the wrong shape, an unbound symbol, an unknown loss name) is
+    reported in one :class:`FunctorError`.
+    """
+    S = F.schema
+    problems: list[str] = []
+    adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
+    dist = _choice(DISTANCES, distance, "distance", problems)
+    if bind:
+        F = F.bind(bind)
+    problems += F.problems()
+    data = tuple(_objects(S, S.objects() if data_objects is None else data_objects,
+                          "data_objects", problems))
+    crit: dict[Ob, nn.Module] = {}
+    for k, m in critics.items():
+        (o,) = _objects(S, [k], "critics", problems) or (None,)
+        if o is None:
+            continue
+        if o.is_product:
+            problems.append(f"critic for product object {o}: give one critic per factor "
+                            f"({', '.join(map(str, o.factors))}) instead")
+        elif not isinstance(m, nn.Module):
+            problems.append(f"critic for {o} must be a torch.nn.Module, "
+                            f"got {type(m).__name__}")
+        else:
+            crit[o] = m
+    pri: dict[Ob, Prior] = {}
+    for k, p in (priors or {}).items():
+        (o,) = _objects(S, [k], "priors", problems) or (None,)
+        if o is not None:
+            pri[o] = _prior(p, F.spaces[o]) if p == "normal" or isinstance(p, str) else p
+    weights = _weights(S, equation_weight, problems)
+    plan = Plan.build(S, data, weights=weights, penalty=adv is not None and adv.penalty,
+                      passes=PASSES)
+    for c in plan.critics:
+        if c.ob not in crit:
+            problems.append(f"no critic for {c.ob}: arrows land on it "
+                            f"(critics={{{c.ob}: module}})")
+        elif not F.spaces[c.ob].free_symbols:
+            problems += _critic_problems(c.ob, crit[c.ob], F.spaces[c.ob])
+        if c.ob not in data and c.ob not in pri and not _in_product(c.ob, data):
+            problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
+                            f"data_objects or give priors={{{c.ob}: 'normal'}}")
+    used_critics = {c.ob: crit[c.ob] for c in plan.critics if c.ob in crit}
+    arrow_modules = {n.arrow: F.modules[n.arrow] for n in plan.applications}
+    both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
+    if both:
+        problems.append("a module is used both as an arrow's network and as a critic")
+    if problems:
+        raise FunctorError(problems, "compile_functor")
+    if fuse is None:
+        fuse = supports
+    modules = list(arrow_modules.values()) + list(used_critics.values())
+    shared = shared_parameters(modules)
+    arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
+    critic_banks = make_banks(((str(o), m) for o, m in used_critics.items()), "critic",
+                              fuse, shared)
+    shapes = {o: s.shapes for o, s in F.spaces.items()}
+    plan = fusion_pass(F.modules, arrows, shapes)(plan)
+    plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
+    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv)
+    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight)
+    make_opt = optimizer or default_optimizer(lr, betas)
+    return Program(F, plan, arrows, critic_banks, gen, cri, pri, backend, make_opt,
+                   critic_optimizer or make_opt, dict(compile_options or {}))
+
+
+def _choice(table: dict, name: str, what: str, problems: list[str]):
+    try:
+        return lookup(table, name, what)
+    except ValueError as e:
+        problems.append(str(e))
+        return None
+
+
+def _objects(S, keys: Iterable[object], what: str, problems: list[str]) -> list[Ob]:
+    out = []
+    for k in keys:
+        name = k.name if isinstance(k, Ob) else k
+        if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
+            problems.append(f"{what}: {k!r} is not an object of schema {S.name}")
+            continue
+        out.append(S[name])
+    return out
+
+
+def _in_product(ob: Ob, data: tuple[Ob, ...]) -> bool:
+    return any(d.is_product and ob in d.factors for d in data)
+
+
+def _weights(S, w, problems: list[str]) -> Callable[[Equation], float]:
+    if isinstance(w, (int, float)):
+        return lambda eq: float(w)
+    table: dict[str, float] = {}
+    for k, v in w.items():
+        key = str(k)
+        if key not in {str(e) for e in S.equations}:
+            problems.append(f"equation_weight: {key!r} is not an equation of schema {S.name} "
+                            f"({'; '.join(map(str, S.equations))})")
+        table[key] = float(v)
+    return lambda eq: table.get(str(eq), 1.0)
+
+
+def _prior(kind: str, space) -> Prior:
+    if kind != "normal":
+        raise ValueError(f"unknown prior {kind!r}; use 'normal' or a callable batch -> tensor")
+    (shape,) = space.shapes
+
+    def sample(n: int, device=None) -> torch.Tensor:
+        return torch.randn(n, *shape, device=device)
+
+    return sample
+
+
+def _critic_problems(ob: Ob, m: nn.Module, space) -> list[str]:
+    try:
+        out = meta_run(m, space, space.meta(2))
+    except Exception as e:  # noqa: BLE001 - every failure is reported
+        return [f"critic for {ob}: expected input {space}, but it fails on it: {_first_line(e)}"]
+    if not isinstance(out, torch.Tensor) or out.dim() == 0 or out.shape[0] != 2:
+        return [f"critic for {ob}: must return one score (or score map) per sample, "
+                f"got {getattr(out, 'shape', type(out).__name__)} for a batch of 2"]
+    return []
+
+
+class Program:
+    """A compiled functor: the plan, its two graphs, and the training step."""
+
+    def __init__(self, F: Functor, plan: Plan, arrows: Banks, critics: Banks, gen: Lowered,
+                 cri: Lowered, priors: dict, backend, make_opt, make_critic_opt,
+                 compile_options: dict):
+        self.functor, self.plan = F, plan
+        self.arrow_banks, self.critic_banks = arrows, critics
+        self.generator_graph, self.critic_graph = gen.module, cri.module
+        self._gen, self._cri = gen, cri
+        self.priors = priors
+        self.backend = backend
+        self._compile_options = compile_options
+        for bank in [*arrows.banks, *critics.banks]:
+            bank.adopt()
+        self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
+        self._n_gen_losses = gen.outputs.index("total") + 1
+        self._gen_fn = self._compile(self.generator_graph)
+        self._cri_fn = self._compile(self.critic_graph)
+        self._step_fn = self._compile(self._forward_all)
+        self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
+        self.optimizers = [make_opt(self._trainable(arrows)),
+                           make_critic_opt(self._trainable(critics))]
+        self._needed = self._needed_objects()
+
+    # ------------------------------------------------------------------ public API
+    def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Every generator loss (``adv:…``, ``eq:…``) and their weighted ``total``.
+
+        Gradients reach the arrows' modules only (critics are held fixed); the fakes
+        are kept, detached, for a following :meth:`critic_losses` on the same batch.
+        """
+        data = self.resolve(batch)
+        out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
+        n = self._n_gen_losses
+        self._fakes = (self._batch_key(batch), [f.detach() for f in out[n:]])
+        return dict(zip(self._gen.outputs[:n], out[:n], strict=False))
+
+    def critic_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Every critic loss (``critic:X``, ``gp:X`` for wgan-gp) and their ``total``.
+
+        Reuses the fakes of the preceding :meth:`generator_losses` on the same batch;
+        otherwise computes them without gradients.
+        """
+        data = self.resolve(batch)
+        key = self._batch_key(batch)
+        if self._fakes is not None and self._same_batch(self._fakes[0], key):
+            fakes = self._fakes[1]
+        else:
+            with torch.no_grad():
+                out = self.generator_graph(*self._gen_inputs(data, from_modules=True))
+            fakes = list(out[self._n_gen_losses:])
+        out = self._cri_fn(*self._critic_inputs(data, fakes, from_modules=True))
+        return dict(zip(self._cri.outputs, out, strict=False))
+
+    def step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """One training step: generator and critic updates from one evaluation.
+
+        The fakes are computed once: the generator losses use the critics as they are
+        (no gradient reaches them) and the critic losses use the detached fakes, so
+        one backward pass gives both updates, as in the usual alternating step
+        (generators first, then critics on the same fakes). Returns the losses, with
+        the critics' total as ``critic_total``.
+        """
+        data = self.resolve(batch)
+        alphas = self._alphas(data)
+        reals = self._reals(data)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        gen_losses, cri_losses = self._step_fn(self._gen_inputs(data, from_modules=False),
+                                               self._stack_list(self.critic_banks, False),
+                                               reals, alphas)
+        (gen_losses[-1] + cri_losses[-1]).backward()
+        for opt in self.optimizers:
+            opt.step()
+        out = dict(zip(self._gen.outputs, (x.detach() for x in gen_losses), strict=False))
+        for name, v in zip(self._cri.outputs, cri_losses, strict=False):
+            out["critic_total" if name == "total" else name] = v.detach()
+        return out
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The tensors the program's optimizers update (stacked banks and lone modules)."""
+        return self._trainable(self.arrow_banks) + self._trainable(self.critic_banks)
+
+    def __repr__(self) -> str:
+        return f"Program({self.plan!r}, backend={self.backend!r})"
+
+    # ------------------------------------------------------------------ internals
+    def _compile(self, fn):
+        if self.backend == "eager":
+            return fn
+        return torch.compile(fn, backend=self.backend, fullgraph=True, dynamic=False,
+                             **self._compile_options)
+
+    def _forward_all(self, gen_inputs, critic_stacks, reals, alphas):
+        out = self.generator_graph(*gen_inputs)
+        n = self._n_gen_losses
+        fakes = [f.detach() for f in out[n:]]
+        cri = self.critic_graph(*critic_stacks, *reals, *fakes, *alphas)
+        return out[:n], cri
+
+    @staticmethod
+    def _trainable(banks: Banks) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = []
+        for b in banks.banks:
+            out += b.stacks if b.stacked else list(b.modules[0].parameters())
+        return out
+
+    def _stack_list(self, banks: Banks, from_modules: bool) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = []
+        for b in banks.banks:
+            if b.stacked:
+                out += b.from_modules() if from_modules else b.stacks
+        return out
+
+    def _gen_inputs(self, data: dict, from_modules: bool) -> list[torch.Tensor]:
+        values: list[torch.Tensor] = []
+        stacks: dict[str, list[torch.Tensor]] = {}
+        for what in self._gen.inputs:
+            if what[0] == "stack":
+                bank = self._stacks[what[1]]
+                if bank.name not in stacks:
+                    with torch.no_grad() if bank.role == "critic" else _nullctx():
+                        stacks[bank.name] = bank.from_modules() if from_modules else bank.stacks
+                values.append(stacks[bank.name][what[2]])
+            else:
+                values.append(data[what[1]][what[2]])
+        return values
+
+    def _critic_inputs(self, data: dict, fakes: list, from_modules: bool) -> list[torch.Tensor]:
+        stacks = self._stack_list(self.critic_banks, from_modules)
+        return [*stacks, *self._reals(data), *fakes, *self._alphas(data)]
+
+    def _reals(self, data: dict) -> list[torch.Tensor]:
+        return [data[c.ob][0] for c in self.plan.critics]
+
+    def _alphas(self, data: dict) -> list[torch.Tensor]:
+        if not self.plan.penalty:
+            return []
+        out = []
+        for c in self.plan.critics:
+            x = data[c.ob][0]
+            out += [torch.rand(x.shape[0], device=x.device, dtype=x.dtype) for _ in c.fakes]
+        return out
+
+    def _needed_objects(self) -> list[Ob]:
+        needed = list(self.plan.roots)
+        needed += [c.ob for c in self.plan.critics if c.ob not in needed]
+        return needed
+
+    @staticmethod
+    def _batch_key(batch: Batch) -> tuple:
+        return tuple((v, getattr(v, "_version", 0)) for v in batch.values())
+
+    @staticmethod
+    def _same_batch(a: tuple, b: tuple) -> bool:
+        if len(a) != len(b):
+            return False
+        return all(x is y and u == v for (x, u), (y, v) in zip(a, b, strict=True))
+
+    def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
+        """The data of every object the program needs, checked against its space."""
+        if not isinstance(batch, Mapping):
+            raise BatchError(f"a batch is a dict object (or its name) -> tensor, "
+                             f"got {type(batch).__name__}")
+        S = self.functor.schema
+        given: dict[Ob, object] = {}
+        for k, v in batch.items():
+            name = k.name if isinstance(k, Ob) else k
+            if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
+                raise BatchError(f"batch key {k!r} is not an object of schema {S.name}")
+            given[S[name]] = v
+        problems: list[str] = []
+        size: list[tuple[Ob, int]] = []
+        out: dict[Ob, tuple[torch.Tensor, ...]] = {}
+
+        def plain(ob: Ob, n: int | None):
+            if ob in given:
+                return given[ob]
+            for p, v in given.items():
+                if p.is_product and ob in p.factors and isinstance(v, (tuple, list)):
+                    return v[p.factors.index(ob)]
+            if ob in self.priors:
+                device = next(iter(t for t in given.values() if isinstance(t, torch.Tensor)),
+                              torch.empty(0)).device
+                return self.priors[ob](n or 1, device) if _takes_device(self.priors[ob]) \
+                    else self.priors[ob](n or 1)
+            return None
+
+        def first_size() -> int | None:
+            for v in given.values():
+                t = v if isinstance(v, torch.Tensor) else (v[0] if v else None)
+                if isinstance(t, torch.Tensor) and t.dim() > 0:
+                    return t.shape[0]
+            return None
+
+        n0 = first_size()
+        for ob in self._needed:
+            space = self.functor.spaces[ob]
+            if ob.is_product:
+                v = given.get(ob)
+                parts = (tuple(v) if isinstance(v, (tuple, list)) else None) if v is not None \
+                    else tuple(plain(x, n0) for x in ob.factors)
+                if parts is None or len(parts) != len(ob.factors):
+                    problems.append(f"{ob}: expected a tuple of {len(ob.factors)} tensors "
+                                    f"({space}), got {type(v).__name__}")
+                    continue
+            else:
+                parts = (plain(ob, n0),)
+            if any(p is None for p in parts):
+                problems.append(f"{ob}: missing from the batch (expected a batch of {space})")
+                continue
+            for x, shape, fac in zip(parts, space.shapes, space.factors, strict=False):
+                if not isinstance(x, torch.Tensor):
+                    problems.append(f"{ob}: expected a tensor batch of {fac}, "
+                                    f"got {type(x).__name__}")
+                elif tuple(x.shape[1:]) != shape or x.dim() != len(shape) + 1:
+                    problems.append(f"{ob}: expected shape (batch, {', '.join(map(str, shape))})"
+                                    f" for {fac}, got {tuple(x.shape)}")
+                else:
+                    size.append((ob, x.shape[0]))
+            out[ob] = parts  # type: ignore[assignment]
+        if len({n for _, n in size}) > 1:
+            sizes = ", ".join(f"{o}: {n}" for o, n in size)
+            problems.append(f"every object needs the same batch size, got {sizes}")
+        if problems:
+            raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
+        return out
+
+
+def _takes_device(fn) -> bool:
+    import inspect
+
+    try:
+        return len(inspect.signature(fn).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
+
+
+class _nullctx:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,133 @@
+"""Tiny schemas, networks and programs shared by the compiler tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from category import Schema
+from compiler import Euclid, Functor, compile_functor
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def schema(name: str) -> Schema:
+    return Schema.parse((EXAMPLES / f"{name}.schema").read_text())
+
+
+def mlp(i: int, o: int, hidden: int = 16) -> nn.Module:
+    return nn.Sequential(nn.Linear(i, hidden), nn.SiLU(), nn.Linear(hidden, o))
+
+
+class Counted(nn.Module):
+    """A network that counts its forward calls."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.net(x)
+
+
+class Split(nn.Module):
+    """A -> B × C: one linear map, its output split in two."""
+
+    def __init__(self, a: int = 4, b: int = 3, c: int = 2):
+        super().__init__()
+        self.net, self.b = nn.Linear(a, b + c), b
+
+    def forward(self, x):
+        y = self.net(x)
+        return y[:, : self.b], y[:, self.b:]
+
+
+class Join(nn.Module):
+    """B × C -> A."""
+
+    def __init__(self, a: int = 4, b: int = 3, c: int = 2):
+        super().__init__()
+        self.net = nn.Linear(b + c, a)
+
+    def forward(self, b, c):
+        return self.net(torch.cat([b, c], dim=1))
+
+
+def cyclegan(backend="eager", seed: int = 0, dim: int = 2, **kw):
+    torch.manual_seed(seed)
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(dim), "Zebra": Euclid(dim)},
+                ar={"f": mlp(dim, dim), "g": mlp(dim, dim)})
+    critics = {"Horse": mlp(dim, 1), "Zebra": mlp(dim, 1)}
+    return compile_functor(F, critics=critics, backend=backend, **kw)
+
+
+def product(backend="eager", seed: int = 0, **kw):
+    torch.manual_seed(seed)
+    S = schema("product")
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
+                ar={"f": Split(), "g": Join()})
+    critics = {"A": mlp(4, 1), "B": mlp(3, 1), "C": mlp(2, 1)}
+    return compile_functor(F, critics=critics, backend=backend, **kw)
+
+
+def cyclegan_batch(n: int = 8, dim: int = 2, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    return {"Horse": torch.randn(n, dim, generator=g) - 2,
+            "Zebra": torch.randn(n, dim, generator=g) + 2}
+
+
+def product_batch(n: int = 8, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    return {"A": torch.randn(n, 4, generator=g), "B": torch.randn(n, 3, generator=g),
+            "C": torch.randn(n, 2, generator=g)}
+
+
+def grads_of(prog) -> list[torch.Tensor]:
+    """Every arrow's and critic's parameter gradient, in a fixed order (zeros if none)."""
+    mods = [*prog.functor.modules.values(),
+            *[m for b in prog.critic_banks.banks for m in b.modules]]
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p)
+            for m in mods for p in m.parameters()]
+
+
+def zero_grads(prog) -> None:
+    for m in [*prog.functor.modules.values(),
+              *[m for b in prog.critic_banks.banks for m in b.modules]]:
+        m.zero_grad(set_to_none=True)
+
+
+@pytest.fixture
+def S_cyclegan() -> Schema:
+    return schema("cyclegan")
+
+
+def grid_schema(k: int) -> Schema:
+    """A k×k grid of objects: right arrows r_i_j, down arrows d_i_j, every square commutes."""
+    S = Schema(f"Grid{k}")
+    X = {(i, j): S.object(f"X{i}_{j}") for i in range(k) for j in range(k)}
+    r = {(i, j): S.arrow(f"r{i}_{j}", X[i, j], X[i, j + 1]) for i in range(k) for j in range(k - 1)}
+    d = {(i, j): S.arrow(f"d{i}_{j}", X[i, j], X[i + 1, j]) for i in range(k - 1) for j in range(k)}
+    for i in range(k - 1):
+        for j in range(k - 1):
+            S.equate(r[i, j] >> d[i, j + 1], d[i, j] >> r[i + 1, j])
+    return S
+
+
+def grid(k: int = 3, dim: int = 4, backend="eager", seed: int = 0, **kw):
+    torch.manual_seed(seed)
+    S = grid_schema(k)
+    F = Functor(S, ob={o: Euclid(dim) for o in S.objects()},
+                ar={a: mlp(dim, dim, 8) for a in S.arrows})
+    critics = {o: mlp(dim, 1, 8) for o in S.objects()}
+    return compile_functor(F, critics=critics, backend=backend, **kw)
+
+
+def grid_batch(k: int = 3, dim: int = 4, n: int = 6, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    return {f"X{i}_{j}": torch.randn(n, dim, generator=g) for i in range(k) for j in range(k)}

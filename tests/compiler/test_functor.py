@@ -1,0 +1,91 @@
+import pytest
+import sympy
+import torch
+from conftest import Join, Split, mlp, schema
+from torch import nn
+
+from compiler import Euclid, Functor, FunctorError, compile_functor
+
+
+def test_every_missing_assignment_in_one_error():
+    S = schema("square")
+    with pytest.raises(FunctorError) as e:
+        Functor(S, ob={"A": Euclid(2), "B": Euclid(2)},
+                ar={"r1": nn.Linear(2, 2), "zz": nn.Linear(2, 2)})
+    text = str(e.value)
+    for needle in ["object C", "object D", "arrow d1", "arrow d2", "arrow r2", "'zz'"]:
+        assert needle in text
+    assert len(e.value.problems) == 6
+
+
+def test_check_reports_every_bad_arrow():
+    S = schema("square")
+    F = Functor(S, ob={o: Euclid(2) for o in "ABCD"},
+                ar={"r1": nn.Linear(2, 3), "d1": nn.Linear(2, 2), "d2": nn.Linear(5, 2),
+                    "r2": nn.Linear(2, 2)})
+    with pytest.raises(FunctorError) as e:
+        F.check()
+    assert len(e.value.problems) == 2
+    r1, d2 = e.value.problems
+    assert "arrow r1" in r1 and "expected R^2, got R^3" in r1
+    assert "arrow d2" in d2 and "fails on input R^2" in d2
+
+
+def test_path_is_the_composite_and_identity_is_identity():
+    S = schema("cyclegan")
+    f, g = nn.Linear(2, 2), nn.Linear(2, 2)
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)}, ar={"f": f, "g": g})
+    x = torch.randn(5, 2)
+    assert torch.allclose(F(S.path("f.g"))(x), g(f(x)))
+    assert torch.equal(F(S["Horse"].id)(x), x)
+    assert list(F(S["Horse"].id).parameters()) == []
+    assert len(list(F(S.path("f.g.f")).parameters())) == 4
+
+
+def test_product_object_maps_to_product_of_factors():
+    S = schema("product")
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
+                ar={"f": Split(), "g": Join()})
+    assert str(F(S["BxC"])) == "R^3 × R^2"
+    F.check()
+    out = F(S.path("f"))(torch.randn(6, 4))
+    assert [tuple(t.shape) for t in out] == [(6, 3), (6, 2)]
+
+
+def test_residuals_measure_each_equation():
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": nn.Identity(), "g": mlp(2, 2)})
+    x = torch.randn(8, 2)
+    r = F.residuals({"Horse": x, "Zebra": x})
+    g = F.modules[S["g"]]
+    expected = (g(x) - x).abs().mean().item()
+    assert r["f.g = id(Horse)"] == pytest.approx(expected)
+    assert r["g.f = id(Zebra)"] == pytest.approx(expected)
+
+
+def test_compile_lists_every_problem_at_once():
+    n = sympy.Symbol("n")
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(3), "Zebra": Euclid(n)},
+                ar={"f": nn.Linear(3, 4), "g": nn.Linear(2, 3)})
+    with pytest.raises(FunctorError) as e:
+        compile_functor(F, critics={"Horse": nn.Linear(5, 1)}, backend="eager")
+    text = "\n".join(e.value.problems)
+    assert "unbound symbol(s) n" in text           # symbol left unbound
+    assert "critic for Horse" in text and "R^3" in text  # critic of the wrong input shape
+    assert "no critic for Zebra" in text            # missing critic
+    # with n bound, f's output shape is the problem that remains besides the critic
+    with pytest.raises(FunctorError) as e:
+        compile_functor(F, critics={"Horse": nn.Linear(5, 1), "Zebra": nn.Linear(2, 1)},
+                        backend="eager", bind={n: 2})
+    text = "\n".join(e.value.problems)
+    assert "arrow f : Horse -> Zebra: expected R^2, got R^4" in text
+    assert "critic for Horse" in text
+    assert len(e.value.problems) == 2
+
+
+def test_missing_arrow_fails_before_compiling():
+    S = schema("cyclegan")
+    with pytest.raises(FunctorError, match="arrow g : Zebra -> Horse has no network"):
+        Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)}, ar={"f": nn.Linear(2, 2)})

@@ -1,0 +1,304 @@
+"""The program's semantics, on the eager backend (same plan as compiled, no compile cost)."""
+
+import pytest
+import torch
+from conftest import (
+    Counted,
+    cyclegan,
+    cyclegan_batch,
+    grads_of,
+    grid,
+    grid_batch,
+    mlp,
+    product,
+    product_batch,
+    schema,
+    zero_grads,
+)
+from torch import nn
+
+from compiler import BatchError, Euclid, Functor, compile_functor
+
+
+def counted_cyclegan(**kw):
+    S = schema("cyclegan")
+    torch.manual_seed(0)
+    nets = {"f": Counted(mlp(2, 2)), "g": Counted(mlp(2, 2))}
+    crit = {"Horse": Counted(mlp(2, 1)), "Zebra": Counted(mlp(2, 1))}
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)}, ar=nets)
+    prog = compile_functor(F, critics=crit, backend="eager", fuse=False, **kw)
+    for m in [*nets.values(), *crit.values()]:
+        m.calls = 0  # the compile-time dry run on meta tensors called each once
+    return prog, nets, crit
+
+
+def test_generator_step_evaluates_each_network_twice():
+    prog, nets, crit = counted_cyclegan()
+    prog.generator_losses(cyclegan_batch())
+    assert [n.calls for n in nets.values()] == [2, 2]   # naive: 3 each
+    assert [c.calls for c in crit.values()] == [1, 1]
+
+
+def test_critic_losses_reuse_the_fakes_of_the_same_batch():
+    prog, nets, crit = counted_cyclegan()
+    batch = cyclegan_batch()
+    prog.generator_losses(batch)
+    prog.critic_losses(batch)
+    assert [n.calls for n in nets.values()] == [2, 2]    # no generator re-evaluated
+    assert [c.calls for c in crit.values()] == [3, 3]    # + real and fake
+    prog.critic_losses(cyclegan_batch(seed=7))           # another batch: fakes recomputed
+    assert [n.calls for n in nets.values()] == [4, 4]
+
+
+def test_step_evaluates_each_network_once_per_path_prefix():
+    prog, nets, crit = counted_cyclegan()
+    prog.step(cyclegan_batch())
+    assert [n.calls for n in nets.values()] == [2, 2]
+    assert [c.calls for c in crit.values()] == [3, 3]
+
+
+def test_losses_match_a_hand_written_cyclegan():
+    prog = cyclegan(fuse=False)
+    b = cyclegan_batch()
+    x, y = b["Horse"], b["Zebra"]
+    f, g = prog.functor.modules.values()
+    DH, DZ = (bk.modules[0] for bk in prog.critic_banks.banks)
+    DH, DZ = (DZ, DH) if prog.critic_banks.banks[0].labels == [["Zebra"]] else (DH, DZ)
+    out = prog.generator_losses(b)
+    assert out["adv:f"].item() == pytest.approx(((DZ(f(x)) - 1) ** 2).mean().item(), rel=1e-5)
+    assert out["eq:f.g = id(Horse)"].item() == pytest.approx((g(f(x)) - x).abs().mean().item(),
+                                                             rel=1e-5)
+    total = sum(out[k] for k in ["adv:f", "adv:g"]) + 10 * sum(
+        out[k] for k in ["eq:f.g = id(Horse)", "eq:g.f = id(Zebra)"])
+    assert out["total"].item() == pytest.approx(total.item(), rel=1e-5)
+    c = prog.critic_losses(b)
+    expected = 0.5 * ((DZ(y) - 1) ** 2).mean() + 0.5 * (DZ(f(x)) ** 2).mean()
+    assert c["critic:Zebra"].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_fused_and_unfused_give_the_same_losses_and_gradients():
+    b = grid_batch()
+    results = []
+    for fuse in (True, False):
+        prog = grid(fuse=fuse)
+        zero_grads(prog)
+        g = prog.generator_losses(b)
+        g["total"].backward()
+        c = prog.critic_losses(b)
+        c["total"].backward()
+        results.append((g, c, grads_of(prog)))
+    (g1, c1, d1), (g2, c2, d2) = results
+    assert g1.keys() == g2.keys() and len(g1) == 12 + 4 + 1
+    for k in g1:
+        assert torch.allclose(g1[k], g2[k], atol=1e-5), k
+    for k in c1:
+        assert torch.allclose(c1[k], c2[k], atol=1e-5), k
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(d1, d2, strict=True))
+    assert any(a.abs().sum() > 0 for a in d1)
+
+
+def test_generator_losses_do_not_touch_critic_gradients():
+    prog = cyclegan()
+    zero_grads(prog)
+    prog.generator_losses(cyclegan_batch())["total"].backward()
+    critic_params = [p for bk in prog.critic_banks.banks for m in bk.modules
+                     for p in m.parameters()]
+    arrow_params = [p for m in prog.functor.modules.values() for p in m.parameters()]
+    assert all(p.grad is None for p in critic_params)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in arrow_params)
+
+
+def test_user_modules_stay_the_source_of_truth():
+    prog = cyclegan()
+    f = prog.functor.modules[prog.functor.schema["f"]]
+    before = {k: v.clone() for k, v in f.state_dict().items()}
+    param_ids = [id(p) for p in f.parameters()]
+    for _ in range(3):
+        prog.step(cyclegan_batch())
+    after = f.state_dict()
+    assert [id(p) for p in f.parameters()] == param_ids
+    assert all(not torch.equal(before[k], after[k]) for k in before)
+    # what the module computes is what the program computes
+    x = cyclegan_batch()["Horse"]
+    fx = prog.functor(prog.functor.schema.path("f"))(x)
+    stacked = prog.arrow_banks.banks[0]
+    assert stacked.stacked and torch.equal(f[0].weight, stacked.stacks[0][stacked.index(f)])
+    assert fx.shape == x.shape
+
+
+def test_a_users_optimizer_works_with_generator_losses():
+    prog = cyclegan()
+    f = prog.functor.modules[prog.functor.schema["f"]]
+    opt = torch.optim.SGD(f.parameters(), lr=0.1)
+    b = cyclegan_batch()
+    w0 = f[0].weight.clone()
+    opt.zero_grad()
+    loss = prog.generator_losses(b)["total"]
+    loss.backward()
+    opt.step()
+    assert not torch.equal(w0, f[0].weight)
+    assert prog.generator_losses(b)["total"].item() != loss.item()
+    # the program sees the update: its stacked storage is the module's storage
+    bank = prog.arrow_banks.banks[0]
+    assert torch.equal(bank.stacks[0][bank.index(f)], f[0].weight)
+
+
+def test_equation_weights_by_equation_or_string():
+    b = cyclegan_batch()
+    S = schema("cyclegan")
+    eq1, eq2 = S.equations
+    prog = cyclegan(equation_weight={eq1: 2.0, "g.f = id(Zebra)": 0.0})
+    out = prog.generator_losses(b)
+    expected = out["adv:f"] + out["adv:g"] + 2.0 * out[f"eq:{eq1}"]
+    assert out["total"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert out[f"eq:{eq2}"].item() > 0
+
+
+@pytest.mark.parametrize("adversarial", ["lsgan", "nsgan", "hinge", "wgan-gp"])
+@pytest.mark.parametrize("distance", ["l1", "l2"])
+def test_every_loss_runs_and_is_finite(adversarial, distance):
+    prog = cyclegan(adversarial=adversarial, distance=distance)
+    out = prog.step(cyclegan_batch())
+    assert all(torch.isfinite(v) for v in out.values())
+    assert ("gp:Zebra" in out) == (adversarial == "wgan-gp")
+
+
+def test_wgan_gp_penalty_is_applied():
+    b = cyclegan_batch()
+    prog = cyclegan(adversarial="wgan-gp", fuse=False)
+    torch.manual_seed(3)
+    c = prog.critic_losses(b)
+    assert c["gp:Zebra"].item() > 0 and c["gp:Horse"].item() > 0
+    no_gp = c["critic:Zebra"] + c["critic:Horse"]
+    assert c["total"].item() == pytest.approx(
+        (no_gp + 10 * (c["gp:Zebra"] + c["gp:Horse"])).item(), rel=1e-5)
+    DZ = next(bk.modules[0] for bk in prog.critic_banks.banks if bk.labels == [["Zebra"]])
+    with_gp = torch.autograd.grad(c["total"], list(DZ.parameters()), retain_graph=True)
+    without = torch.autograd.grad(no_gp, list(DZ.parameters()))
+    assert any(not torch.allclose(a, b) for a, b in zip(with_gp, without, strict=True))
+
+
+def test_gradient_penalty_matches_autograd():
+    b = cyclegan_batch()
+    prog = cyclegan(adversarial="wgan-gp", fuse=False)
+    f = prog.functor.modules[prog.functor.schema["f"]]
+    DZ = next(bk.modules[0] for bk in prog.critic_banks.banks if bk.labels == [["Zebra"]])
+    torch.manual_seed(3)
+    c = prog.critic_losses(b)
+    torch.manual_seed(3)
+    assert prog.plan.critics[0].name == "critic:Zebra"  # its alpha is drawn first
+    alpha = torch.rand(8)
+    x, y = b["Horse"], b["Zebra"]
+    with torch.no_grad():
+        fake = f(x)
+    xhat = (alpha[:, None] * y + (1 - alpha[:, None]) * fake).requires_grad_(True)
+    (gx,) = torch.autograd.grad(DZ(xhat).sum(), xhat, create_graph=True)
+    gp = ((gx.norm(dim=1) - 1) ** 2).mean()
+    assert c["gp:Zebra"].item() == pytest.approx(gp.item(), rel=1e-5)
+    weights = list(DZ.parameters())[:3]  # the last bias does not move input gradients
+    g1 = torch.autograd.grad(c["gp:Zebra"], weights)
+    g2 = torch.autograd.grad(gp, weights)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(g1, g2, strict=True))
+
+
+def test_batches_are_validated_with_clear_errors():
+    prog = cyclegan()
+    with pytest.raises(BatchError, match="Zebra: missing from the batch"):
+        prog.generator_losses({"Horse": torch.randn(4, 2)})
+    with pytest.raises(BatchError, match=r"Zebra: expected shape \(batch, 2\).*got \(4, 3\)"):
+        prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(4, 3)})
+    with pytest.raises(BatchError, match="same batch size"):
+        prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(5, 2)})
+    with pytest.raises(BatchError, match="'Zebar' is not an object"):
+        prog.step({"Horse": torch.randn(4, 2), "Zebar": torch.randn(4, 2)})
+
+
+def test_product_batches_take_tuples_factors_or_priors():
+    prog = product(priors={"C": "normal"})
+    b = product_batch()
+    by_factor = prog.generator_losses(b)
+    as_tuple = prog.generator_losses({"A": b["A"], "BxC": (b["B"], b["C"])})
+    assert torch.allclose(by_factor["total"], as_tuple["total"])
+    from_prior = prog.step({"A": b["A"], "B": b["B"]})  # C drawn from N(0, 1)
+    assert torch.isfinite(from_prior["critic:C"])
+    with pytest.raises(BatchError, match="BxC: expected a tuple of 2 tensors"):
+        prog.generator_losses({"A": b["A"], "BxC": b["B"]})
+
+
+def test_critic_for_a_product_object_is_refused():
+    S = schema("product")
+    from conftest import Join, Split
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
+                ar={"f": Split(), "g": Join()})
+    from compiler import FunctorError
+    with pytest.raises(FunctorError, match="one critic per factor"):
+        compile_functor(F, critics={"A": mlp(4, 1), "BxC": mlp(5, 1)}, backend="eager")
+
+
+def test_modules_with_buffers_are_not_fused():
+    S = schema("cyclegan")
+    torch.manual_seed(0)
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)),
+                    "g": nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))})
+    prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}, backend="eager")
+    assert not any(c.fused for c in prog.plan.calls)
+    f = F.modules[S["f"]]
+    before = f[1].running_mean.clone()
+    prog.step(cyclegan_batch())
+    assert not torch.equal(before, f[1].running_mean)
+
+
+def test_grid_step_updates_every_network():
+    prog = grid()
+    before = [p.detach().clone() for p in prog.parameters()]
+    prog.step(grid_batch())
+    assert len(before) == 4 + 4  # 2 stacked banks × (2 weights + 2 biases)
+    assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+
+
+class Affine(nn.Module):
+    """A network with no stacked lowering: fused through vmap(functional_call)."""
+
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(o, i) * 0.5)
+        self.b = nn.Parameter(torch.randn(o) * 0.1)
+
+    def forward(self, x):
+        return torch.tanh(x @ self.w.T + self.b)
+
+
+@pytest.mark.parametrize("kind", ["vmap", "stacked"])
+def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
+    make = Affine if kind == "vmap" else (lambda i, o: mlp(i, o))
+    S = schema("cyclegan")
+    results = []
+    for fuse in (True, False):
+        torch.manual_seed(0)
+        F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                    ar={"f": make(2, 2), "g": make(2, 2)})
+        prog = compile_functor(F, critics={"Horse": make(2, 1), "Zebra": make(2, 1)},
+                               backend="eager", fuse=fuse, adversarial="wgan-gp")
+        assert all(c.fused for c in prog.plan.calls) == fuse
+        zero_grads(prog)
+        torch.manual_seed(1)
+        g = prog.generator_losses(cyclegan_batch())
+        c = prog.critic_losses(cyclegan_batch())
+        (g["total"] + c["total"]).backward()
+        results.append(({**g, **{"c/" + k: v for k, v in c.items()}}, grads_of(prog)))
+    (l1, d1), (l2, d2) = results
+    for k in l1:
+        assert torch.allclose(l1[k], l2[k], atol=1e-5), k
+    assert l1["c/gp:Zebra"] > 0
+    for a, b in zip(d1, d2, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_default_fuses_only_directly_stacked_networks():
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": Affine(2, 2), "g": Affine(2, 2)})
+    prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}, backend="eager")
+    assert not any(c.fused for c in prog.plan.calls)   # Affine would need vmap
+    assert [b.size for b in prog.plan.critic_groups] == [2]  # the MLP critics are stacked
