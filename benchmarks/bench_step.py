@@ -55,7 +55,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as a script: import the checkout's packages
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.models import MLP, PatchCritic, ResnetGenerator  # noqa: E402
+from benchmarks.models import MLP, PatchCritic, ResnetGenerator, mlp  # noqa: E402
 
 try:  # cdl's compiler; the hand-written variants run without it
     from compiler import Euclid, Functor, compile_functor  # noqa: E402
@@ -346,8 +346,8 @@ class Grid:
 def grid_setup(k: int, seed: int = 0):
     torch.manual_seed(seed)
     grid = Grid(k)
-    nets = nn.ModuleDict({a: MLP(32, 64, 32) for a in grid.arrows})
-    critics = nn.ModuleDict({o: MLP(32, 64, 1) for o in grid.targets})
+    nets = nn.ModuleDict({a: mlp(32, 64, 32) for a in grid.arrows})
+    critics = nn.ModuleDict({o: mlp(32, 64, 1) for o in grid.targets})
     batch = {o: torch.randn(64, 32) for o in grid.objects}
     return grid, nets, critics, batch
 
@@ -433,7 +433,20 @@ def cdl_grid(grid: Grid, nets, critics, batch, backend: str):
     return prog, {S[o]: x for o, x in batch.items()}, (nets, critics)
 
 
-def grid_variants(k: int, only_compiled: bool = False) -> list[Variant]:
+def as_module_class(modules: nn.ModuleDict) -> nn.ModuleDict:
+    """The same networks (same weights) wrapped in the user-defined ``MLP`` class."""
+    out = nn.ModuleDict()
+    for name, seq in modules.items():
+        m = MLP(1, 1, 1)
+        m.net = copy.deepcopy(seq)
+        out[name] = m
+    return out
+
+
+def grid_variants(k: int, only_compiled: bool = False, extra: bool | None = None
+                  ) -> list[Variant]:
+    """The grid's variants; ``extra`` (default: for k = 4) adds cdl compiled on the same
+    networks written as a module class (does cdl fuse what users write?)."""
     grid, nets, critics, batch = grid_setup(k)
     out: list[Variant] = []
 
@@ -462,6 +475,12 @@ def grid_variants(k: int, only_compiled: bool = False) -> list[Variant]:
                 prog, b, _ = cdl_grid(grid, nets, critics, batch, backend)
                 return cdl_step(prog, b)
             add(f"cdl {'compiled' if compiled else 'eager'}", make, compiled, plan)
+        if extra if extra is not None else k == 4:
+            def make_class():
+                prog, b, _ = cdl_grid(grid, as_module_class(nets), as_module_class(critics),
+                                      batch, "inductor")
+                return cdl_step(prog, b)
+            add("cdl compiled, MLP class", make_class, True, plan)
     return out
 
 

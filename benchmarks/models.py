@@ -4,14 +4,15 @@
 (Zhu et al., pytorch-CycleGAN-and-pix2pix): a 7×7 stem, two stride-2 down-sampling
 convolutions, residual blocks, two transposed-convolution up-sampling layers, a 7×7
 head and ``tanh``; instance norm throughout. ``MLP`` is the small arrow / critic of the
-many-arrows benchmark.
+many-arrows benchmark (``mlp``: an ``nn.Sequential``; ``MLP``: the same network as a
+module class).
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-__all__ = ["MLP", "PatchCritic", "ResnetBlock", "ResnetGenerator"]
+__all__ = ["MLP", "PatchCritic", "ResnetBlock", "ResnetGenerator", "mlp"]
 
 
 class ResnetBlock(nn.Module):
@@ -76,12 +77,17 @@ class PatchCritic(nn.Module):
         return self.net(x)
 
 
+def mlp(d_in: int = 32, hidden: int = 64, d_out: int = 32) -> nn.Sequential:
+    """``Linear(d_in, hidden) → SiLU → Linear(hidden, d_out)`` as a plain ``nn.Sequential``."""
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.SiLU(), nn.Linear(hidden, d_out))
+
+
 class MLP(nn.Module):
-    """``Linear(d_in, hidden) → SiLU → Linear(hidden, d_out)``."""
+    """The same network as :func:`mlp`, written as a user-defined module class."""
 
     def __init__(self, d_in: int = 32, hidden: int = 64, d_out: int = 32):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.SiLU(), nn.Linear(hidden, d_out))
+        self.net = mlp(d_in, hidden, d_out)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
