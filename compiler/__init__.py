@@ -1,4 +1,28 @@
-"""cdl's compiler: spaces, Para morphisms, functors, the loss plan and its lowering."""
+"""cdl's compiler: spaces, Para morphisms, functors, the loss plan and its lowering.
+
+A :class:`Functor` assigns a :class:`Space` (``Euclid``, products) to every object and a
+``torch.nn.Module`` to every generating arrow; :func:`compile_functor` turns it, with one
+critic per plain object, into a :class:`Program`:
+
+1. **plan** (``plan.py``): passes over one IR — collect the evaluations (adversarial
+   loss of each needed generator whose domain has data, both sides of each equation),
+   build one prefix trie per source object (each distinct path prefix is one node,
+   evaluated once), attach one critic per object receiving fakes (per factor of a
+   product);
+2. **fusion** (``fusion.py``): networks of identical architecture form *banks* whose
+   parameters live stacked (``[members, …]``; each module's parameters become views
+   into the stack, so the modules stay the source of truth); the nodes of one depth
+   whose networks share a bank become one call — emitted layer by layer as batched
+   matmuls when the network traces into known layers (``stacked.py``), otherwise
+   ``vmap(functional_call)``;
+3. **lowering** (``lowering.py``, ``terms.py``): one ``torch.fx`` graph for the
+   generator losses and one for the critic losses (fakes detached); the many small loss
+   terms are reduced in groups and summed into named losses by one constant matrix;
+4. **program** (``program.py``): ``torch.compile(fullgraph=True)`` of each entry point
+   (``backend="eager"`` runs the same graphs uncompiled); ``step`` runs both graphs as
+   one compiled graph and one backward pass, then one fused Adam update over the
+   stacked parameters.
+"""
 
 from .errors import BatchError, CompilerError, FunctorError, UnboundSymbolError
 from .functor import Functor

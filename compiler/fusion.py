@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .plan import Plan
+from .stacked import stackable
 
 _PLAIN = (int, float, str, bool, type(None))
 
@@ -184,9 +185,16 @@ class Call:
     def fused(self) -> bool:
         return self.bank.stacked and len(self.nodes) > 1
 
+    @property
+    def how(self) -> str:
+        """``stacked`` (layer by layer, batched matmuls), ``vmap`` or ``call``."""
+        if not self.fused:
+            return "call"
+        return "stacked" if stackable(self.bank.modules[0]) is not None else "vmap"
+
     def __str__(self) -> str:
         items = ", ".join(f"{a}→[{n}]" for a, n in zip(self.arrows, self.nodes, strict=False))
-        how = f"vmap ×{len(self.nodes)} over bank {self.bank.name}" if self.fused else "call"
+        how = f"{self.how} ×{len(self.nodes)} over bank {self.bank.name}" if self.fused else "call"
         return f"depth {self.depth}: {how}: {items}"
 
 

@@ -10,26 +10,24 @@ stacked parameters under ``vmap`` when fused), so ``torch.compile`` sees everyth
 from __future__ import annotations
 
 import operator
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.fx as fx
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from .builder import Builder
 from .fusion import Bank, Banks
 from .losses import Adversarial, gradient_penalty, interpolate
 from .plan import Plan
-from .stacked import stacked_forward, supports
+from .stacked import emit, stackable
+from .terms import Terms
 
 
 # ---------------------------------------------------------------------- graph helpers
 def fused_apply(module: nn.Module, names: tuple[str, ...], params: tuple, inputs: tuple):
     """``module`` applied G times at once: member i uses ``params[k][i]`` on ``inputs[·][i]``."""
-    if len(inputs) == 1 and supports(module):
-        return stacked_forward(module, dict(zip(names, params, strict=False)), inputs[0])
-
     def one(p, *xs):
         return functional_call(module, dict(zip(names, p, strict=False)), xs)
 
@@ -77,80 +75,6 @@ def total(*terms: torch.Tensor) -> torch.Tensor:
 
 def weighted(x: torch.Tensor, w: float) -> torch.Tensor:
     return x * w
-
-
-def _ident(text: str) -> str:
-    return re.sub(r"\W", "_", text)
-
-
-@dataclass
-class Builder:
-    """An fx graph under construction and the module holding what it references."""
-
-    root: nn.Module = field(default_factory=nn.Module)
-    graph: fx.Graph = field(default_factory=fx.Graph)
-    inputs: list[tuple] = field(default_factory=list)
-    origin: dict = field(default_factory=dict)  # fx node -> (stacked node, index)
-    stack_len: dict = field(default_factory=dict)
-    _attrs: dict = field(default_factory=dict)
-
-    def placeholder(self, name: str, what: tuple) -> fx.Node:
-        self.inputs.append(what)
-        return self.graph.placeholder(_ident(name) + f"_{len(self.inputs)}")
-
-    def attr(self, name: str, value: nn.Module | torch.Tensor) -> fx.Node:
-        key = id(value)
-        if key not in self._attrs:
-            target = _ident(name)
-            if isinstance(value, nn.Module):
-                self.root.add_module(target, value)
-            else:
-                self.root.register_buffer(target, value)
-            self._attrs[key] = (target, value)
-        return self.graph.get_attr(self._attrs[key][0])
-
-    def module_target(self, name: str, m: nn.Module) -> str:
-        self.attr(name, m)
-        return self._attrs[id(m)][0]
-
-    def call(self, fn, *args) -> fx.Node:
-        return self.graph.call_function(fn, tuple(args))
-
-    def stack(self, values: list[fx.Node], device: torch.device) -> fx.Node:
-        """``torch.stack(values)``, reusing a stacked tensor they were taken from."""
-        origins = [self.origin.get(v) for v in values]
-        if all(o is not None for o in origins) and len({o[0] for o in origins}) == 1:
-            src = origins[0][0]
-            ids = [o[1] for o in origins]
-            if ids == list(range(self.stack_len[src])):
-                return src
-            return self.call(torch.index_select, src, 0, self.index(ids, device))
-        return self.call(torch.stack, values)
-
-    def unstack(self, stacked: fx.Node, n: int) -> list[fx.Node]:
-        self.stack_len[stacked] = n
-        out = []
-        for i in range(n):
-            v = self.call(operator.getitem, stacked, i)
-            self.origin[v] = (stacked, i)
-            out.append(v)
-        return out
-
-    def index(self, ids: list[int], device: torch.device) -> fx.Node:
-        t = torch.tensor(ids, dtype=torch.long, device=device)
-        name = "idx_" + "_".join(map(str, ids))
-        for target, _value in self._attrs.values():
-            if target == name:
-                return self.graph.get_attr(name)
-        self._attrs[id(t)] = (name, t)
-        self.root.register_buffer(name, t)
-        return self.graph.get_attr(name)
-
-    def finish(self, outputs: list[fx.Node], name: str) -> fx.GraphModule:
-        self.graph.output(tuple(outputs))
-        self.graph.lint()
-        gm = fx.GraphModule(self.root, self.graph, class_name=name)
-        return gm
 
 
 def _device(bank: Bank) -> torch.device:
@@ -201,7 +125,12 @@ def apply_bank(b: Builder, bank: Bank, stacks: dict, members: list[int],
     params = _member_params(b, bank, stacks, members, detach)
     device = _device(bank)
     stacked_in = tuple(b.stack([xs[j] for xs in inputs], device) for j in range(len(inputs[0])))
-    y = b.call(fused_apply, rep, bank.names, tuple(params), stacked_in)
+    traced = stackable(bank.modules[0])
+    if traced is not None and len(stacked_in) == 1:  # layer by layer, in this graph
+        y = emit(b, traced, bank.modules[0], f"rep_{bank.name}",
+                 dict(zip(bank.names, params, strict=True)), stacked_in[0])
+    else:
+        y = b.call(fused_apply, rep, bank.names, tuple(params), stacked_in)
     per_factor = [b.unstack(f, len(inputs)) for f in _factors(b, y, n_out)]
     return [[pf[i] for pf in per_factor] for i in range(len(inputs))]
 
@@ -257,16 +186,21 @@ def critic_input_grads(b: Builder, critics: dict, banks: Banks, stacks: dict, sh
 # ---------------------------------------------------------------------- the two graphs
 @dataclass
 class Lowered:
-    """A graph and how to feed it: ``inputs`` and ``outputs`` describe its positions."""
+    """A graph and how to feed it and read it.
+
+    Inputs are described by ``inputs``; the outputs are the vector of the losses named
+    ``names``, their weighted total, then the fakes ``fakes`` (node, factor)."""
 
     module: fx.GraphModule
     inputs: list[tuple]
-    outputs: list[object]
+    names: list[str]
+    fakes: list[tuple[int, int]]
 
 
 def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Banks,
-                    spaces: dict, distance, adversarial: Adversarial) -> Lowered:
-    """The generator graph: (arrow stacks, critic stacks, data) → (losses…, total, fakes…)."""
+                    spaces: dict, distance, adversarial: Adversarial,
+                    device: torch.device) -> Lowered:
+    """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…)."""
     b = Builder()
     stacks: dict = {}
     shapes = {o: s.shapes for o, s in spaces.items()}
@@ -294,37 +228,50 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
     items = [(ob, env[loss.nodes[0]][k]) for loss in plan.losses if loss.kind == "adv"
              for ob, k in loss.critics]
     scores = iter(critic_scores(b, critics, critic_banks, crit_stacks, shapes, items, True))
-    outputs, names = [], []
-    terms = []
-    for loss in plan.losses:
-        value = EMIT_GENERATOR_LOSS[loss.kind](b, loss, env, scores, distance, adversarial)
-        outputs.append(value)
-        names.append(loss.name)
-        terms.append(value if loss.weight == 1.0 else b.call(weighted, value, loss.weight))
-    outputs.append(b.call(total, *terms))
-    names.append("total")
-    fakes = plan.fakes
-    outputs += [env[n][k] for n, k in fakes]
-    return Lowered(b.finish(outputs, "GeneratorLosses"), b.inputs, names + fakes)
+    terms = Terms()
+    ctx = _Context(terms, env, scores, distance, adversarial, critic_banks, critics, shapes)
+    rows = [EMIT_GENERATOR_LOSS[loss.kind](ctx, loss) for loss in plan.losses]
+    values, total_ = terms.losses(b, rows, [loss.weight for loss in plan.losses], device)
+    names = [loss.name for loss in plan.losses]
+    outputs = [values, total_, *(env[n][k] for n, k in plan.fakes)]
+    return Lowered(b.finish(outputs, "GeneratorLosses"), b.inputs, names, plan.fakes)
 
 
-def _emit_adv(b, loss, env, scores, distance, adversarial):
-    terms = [b.call(adversarial.generator, next(scores)) for _ in loss.critics]
-    return terms[0] if len(terms) == 1 else b.call(total, *terms)
+@dataclass
+class _Context:
+    terms: Terms
+    env: dict
+    scores: object
+    distance: object
+    adversarial: Adversarial
+    critic_banks: Banks
+    critics: dict
+    shapes: dict
+
+    def score_key(self, ob) -> object:
+        bank, _ = self.critic_banks[self.critics[ob]]
+        return (bank.name, self.shapes[ob]) if bank.stacked else ("alone", id(ob), ob)
 
 
-def _emit_eq(b, loss, env, scores, distance, adversarial):
-    lhs, rhs = env[loss.nodes[0]], env[loss.nodes[1]]
-    terms = [b.call(distance, x, y) for x, y in zip(lhs, rhs, strict=False)]
-    return terms[0] if len(terms) == 1 else b.call(total, *terms)
+def _emit_adv(ctx: _Context, loss) -> list[tuple[int, float]]:
+    return [(ctx.terms.add(ctx.adversarial.generator, ctx.score_key(ob), next(ctx.scores)), 1.0)
+            for ob, _ in loss.critics]
+
+
+def _emit_eq(ctx: _Context, loss) -> list[tuple[int, float]]:
+    lhs, rhs = ctx.env[loss.nodes[0]], ctx.env[loss.nodes[1]]
+    cod = loss.equation.cod
+    shapes = ctx.shapes[cod]
+    return [(ctx.terms.add(ctx.distance, ("eq", shapes[k]), x, y), 1.0)
+            for k, (x, y) in enumerate(zip(lhs, rhs, strict=True))]
 
 
 EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 
 def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
-                 adversarial: Adversarial, gp_weight: float) -> Lowered:
-    """The critic graph: (critic stacks, reals, fakes, alphas) → (critic losses…, total)."""
+                 adversarial: Adversarial, gp_weight: float, device: torch.device) -> Lowered:
+    """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total)."""
     b = Builder()
     stacks: dict = {}
     shapes = {o: s.shapes for o, s in spaces.items()}
@@ -340,29 +287,29 @@ def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
     items = [(c.ob, reals[c.ob]) for c in plan.critics]
     items += [(c.ob, fakes[f]) for c in plan.critics for f in c.fakes]
     scores = critic_scores(b, critics, critic_banks, stacks, shapes, items, False)
-    real_score = dict(zip([c.ob for c in plan.critics], scores, strict=False))
-    fake_scores = iter(scores[len(plan.critics):])
-    outputs, names, terms = [], [], []
-    for c in plan.critics:
-        fake_terms = [b.call(adversarial.fake, next(fake_scores)) for _ in c.fakes]
-        value = b.call(operator.add, b.call(adversarial.real, real_score[c.ob]),
-                       b.call(mean_of, *fake_terms))
-        outputs.append(value)
-        names.append(c.name)
-        terms.append(value)
+    n_real = len(plan.critics)
+    terms = Terms()
+    ctx = _Context(terms, {}, iter(()), None, adversarial, critic_banks, critics, shapes)
+    rows: list[list[tuple[int, float]]] = []
+    fake_scores = iter(scores[n_real:])
+    for c, real in zip(plan.critics, scores[:n_real], strict=True):
+        row = [(terms.add(adversarial.real, ctx.score_key(c.ob), real), 1.0)]
+        row += [(terms.add(adversarial.fake, ctx.score_key(c.ob), next(fake_scores)),
+                 1.0 / len(c.fakes)) for _ in c.fakes]
+        rows.append(row)
+    names = [c.name for c in plan.critics]
+    weights = [1.0] * len(rows)
     if adversarial.penalty:
         pairs = [(c.ob, f) for c in plan.critics for f in c.fakes]
         xhat = [(ob, b.call(interpolate, reals[ob], fakes[f], alphas[(ob, f)]))
                 for ob, f in pairs]
         grads = critic_input_grads(b, critics, critic_banks, stacks, shapes, xhat)
         per_ob: dict = {}
-        for (ob, _), g in zip(pairs, grads, strict=False):
-            per_ob.setdefault(ob, []).append(b.call(gradient_penalty, g))
-        for ob, gps in per_ob.items():
-            value = b.call(mean_of, *gps)
-            outputs.append(value)
+        for (ob, _), g in zip(pairs, grads, strict=True):
+            per_ob.setdefault(ob, []).append(terms.add(gradient_penalty, ("gp", shapes[ob]), g))
+        for ob, ids in per_ob.items():
+            rows.append([(i, 1.0 / len(ids)) for i in ids])
             names.append(f"gp:{ob}")
-            terms.append(b.call(weighted, value, gp_weight))
-    outputs.append(b.call(total, *terms))
-    names.append("total")
-    return Lowered(b.finish(outputs, "CriticLosses"), b.inputs, names)
+            weights.append(gp_weight)
+    values, total_ = terms.losses(b, rows, weights, device)
+    return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])

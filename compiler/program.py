@@ -33,7 +33,7 @@ from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
-from .stacked import supports
+from .stacked import stackable
 
 Batch = Mapping[object, object]
 Prior = Callable[[int], torch.Tensor]
@@ -42,7 +42,7 @@ Prior = Callable[[int], torch.Tensor]
 def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
     """Adam over the given tensors, fused where the device supports it."""
 
-    def make(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    def make(params: list) -> torch.optim.Optimizer:
         try:
             return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
         except (RuntimeError, ValueError):
@@ -71,6 +71,11 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     fuses the networks with a direct stacked lowering (``Linear``, activations,
     ``Sequential`` of them: one batched matmul per layer). Measured on CPU, ``vmap`` over
     convolutions (grouped convolutions) is slower than separate calls, compiled or not.
+
+    The program's optimizer is ``optimizer`` (a factory: parameters or parameter groups →
+    ``torch.optim.Optimizer``; default fused Adam with ``lr``, ``betas``) over two
+    parameter groups, arrows then critics, so one fused update runs per step; with
+    ``critic_optimizer`` the critics get their own.
 
     Every problem found (missing or unknown critic, a network or critic that fails on
     its space or returns the wrong shape, an unbound symbol, an unknown loss name) is
@@ -123,7 +128,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     if problems:
         raise FunctorError(problems, "compile_functor")
     if fuse is None:
-        fuse = supports
+        fuse = _stackable
     modules = list(arrow_modules.values()) + list(used_critics.values())
     shared = shared_parameters(modules)
     arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
@@ -132,11 +137,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     shapes = {o: s.shapes for o, s in F.spaces.items()}
     plan = fusion_pass(F.modules, arrows, shapes)(plan)
     plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
-    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv)
-    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight)
+    device = next((p.device for m in modules for p in m.parameters()), torch.device("cpu"))
+    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device)
+    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device)
     make_opt = optimizer or default_optimizer(lr, betas)
     return Program(F, plan, arrows, critic_banks, gen, cri, pri, backend, make_opt,
-                   critic_optimizer or make_opt, dict(compile_options or {}))
+                   critic_optimizer, dict(compile_options or {}))
 
 
 def _choice(table: dict, name: str, what: str, problems: list[str]):
@@ -213,14 +219,17 @@ class Program:
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
-        self._n_gen_losses = gen.outputs.index("total") + 1
         self._gen_fn = self._compile(self.generator_graph)
         self._cri_fn = self._compile(self.critic_graph)
         self._step_fn = self._compile(self._forward_all)
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
-        self.optimizers = [make_opt(self._trainable(arrows)),
-                           make_critic_opt(self._trainable(critics))]
+        gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
+        if make_critic_opt is None:  # one optimizer, two parameter groups: one fused step
+            self.optimizers = [make_opt([{"params": gen_params}, {"params": critic_params}])]
+        else:
+            self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
         self._needed = self._needed_objects()
+        self._recipe: tuple | None = None
 
     # ------------------------------------------------------------------ public API
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
@@ -231,9 +240,8 @@ class Program:
         """
         data = self.resolve(batch)
         out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
-        n = self._n_gen_losses
-        self._fakes = (self._batch_key(batch), [f.detach() for f in out[n:]])
-        return dict(zip(self._gen.outputs[:n], out[:n], strict=False))
+        self._fakes = (self._batch_key(batch), [f.detach() for f in out[2:]])
+        return self._named(self._gen, out[0], out[1])
 
     def critic_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Every critic loss (``critic:X``, ``gp:X`` for wgan-gp) and their ``total``.
@@ -248,9 +256,9 @@ class Program:
         else:
             with torch.no_grad():
                 out = self.generator_graph(*self._gen_inputs(data, from_modules=True))
-            fakes = list(out[self._n_gen_losses:])
+            fakes = list(out[2:])
         out = self._cri_fn(*self._critic_inputs(data, fakes, from_modules=True))
-        return dict(zip(self._cri.outputs, out, strict=False))
+        return self._named(self._cri, out[0], out[1])
 
     def step(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One training step: generator and critic updates from one evaluation.
@@ -266,15 +274,14 @@ class Program:
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        gen_losses, cri_losses = self._step_fn(self._gen_inputs(data, from_modules=False),
-                                               self._stack_list(self.critic_banks, False),
-                                               reals, alphas)
-        (gen_losses[-1] + cri_losses[-1]).backward()
+        gen, gen_total, cri, cri_total = self._step_fn(
+            self._gen_inputs(data, from_modules=False),
+            self._stack_list(self.critic_banks, False), reals, alphas)
+        (gen_total + cri_total).backward()
         for opt in self.optimizers:
             opt.step()
-        out = dict(zip(self._gen.outputs, (x.detach() for x in gen_losses), strict=False))
-        for name, v in zip(self._cri.outputs, cri_losses, strict=False):
-            out["critic_total" if name == "total" else name] = v.detach()
+        out = self._named(self._gen, gen.detach(), gen_total.detach())
+        out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
 
     def parameters(self) -> list[torch.Tensor]:
@@ -293,10 +300,16 @@ class Program:
 
     def _forward_all(self, gen_inputs, critic_stacks, reals, alphas):
         out = self.generator_graph(*gen_inputs)
-        n = self._n_gen_losses
-        fakes = [f.detach() for f in out[n:]]
+        fakes = [f.detach() for f in out[2:]]
         cri = self.critic_graph(*critic_stacks, *reals, *fakes, *alphas)
-        return out[:n], cri
+        return out[0], out[1], cri[0], cri[1]
+
+    @staticmethod
+    def _named(lowered: Lowered, vector: torch.Tensor, total: torch.Tensor,
+               total_name: str = "total") -> dict[str, torch.Tensor]:
+        out = dict(zip(lowered.names, vector.unbind(0), strict=True))
+        out[total_name] = total
+        return out
 
     @staticmethod
     def _trainable(banks: Banks) -> list[torch.Tensor]:
@@ -358,36 +371,52 @@ class Program:
         return all(x is y and u == v for (x, u), (y, v) in zip(a, b, strict=True))
 
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
-        """The data of every object the program needs, checked against its space."""
+        """The data of every object the program needs, checked against its space.
+
+        A batch laid out like the previous valid one (same keys, shapes, dtypes,
+        devices, no prior sampled) is read with the recipe found for that one.
+        """
         if not isinstance(batch, Mapping):
             raise BatchError(f"a batch is a dict object (or its name) -> tensor, "
                              f"got {type(batch).__name__}")
+        signature = tuple((k, _layout(v)) for k, v in batch.items())
+        if self._recipe is not None and signature == self._recipe[0]:
+            return {ob: tuple(batch[k] if i is None else batch[k][i] for k, i in how)
+                    for ob, how in self._recipe[1]}
+        out, recipe = self._resolve(batch)
+        self._recipe = (signature, recipe) if recipe is not None else None
+        return out
+
+    def _resolve(self, batch: Batch) -> tuple[dict, list | None]:
         S = self.functor.schema
-        given: dict[Ob, object] = {}
+        given: dict[Ob, tuple[object, object]] = {}
         for k, v in batch.items():
             name = k.name if isinstance(k, Ob) else k
             if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
                 raise BatchError(f"batch key {k!r} is not an object of schema {S.name}")
-            given[S[name]] = v
+            given[S[name]] = (k, v)
         problems: list[str] = []
         size: list[tuple[Ob, int]] = []
         out: dict[Ob, tuple[torch.Tensor, ...]] = {}
+        recipe: list | None = []
 
         def plain(ob: Ob, n: int | None):
+            """The data of a plain object and where it was found (None: sampled)."""
             if ob in given:
-                return given[ob]
-            for p, v in given.items():
+                return given[ob][1], (given[ob][0], None)
+            for p, (k, v) in given.items():
                 if p.is_product and ob in p.factors and isinstance(v, (tuple, list)):
-                    return v[p.factors.index(ob)]
+                    i = p.factors.index(ob)
+                    return v[i], (k, i)
             if ob in self.priors:
-                device = next(iter(t for t in given.values() if isinstance(t, torch.Tensor)),
+                device = next(iter(t for _, t in given.values() if isinstance(t, torch.Tensor)),
                               torch.empty(0)).device
-                return self.priors[ob](n or 1, device) if _takes_device(self.priors[ob]) \
-                    else self.priors[ob](n or 1)
-            return None
+                prior = self.priors[ob]
+                return (prior(n or 1, device) if _takes_device(prior) else prior(n or 1)), None
+            return None, None
 
         def first_size() -> int | None:
-            for v in given.values():
+            for _, v in given.values():
                 t = v if isinstance(v, torch.Tensor) else (v[0] if v else None)
                 if isinstance(t, torch.Tensor) and t.dim() > 0:
                     return t.shape[0]
@@ -396,20 +425,26 @@ class Program:
         n0 = first_size()
         for ob in self._needed:
             space = self.functor.spaces[ob]
-            if ob.is_product:
-                v = given.get(ob)
-                parts = (tuple(v) if isinstance(v, (tuple, list)) else None) if v is not None \
-                    else tuple(plain(x, n0) for x in ob.factors)
-                if parts is None or len(parts) != len(ob.factors):
+            if ob.is_product and ob in given:
+                k, v = given[ob]
+                if not isinstance(v, (tuple, list)) or len(v) != len(ob.factors):
                     problems.append(f"{ob}: expected a tuple of {len(ob.factors)} tensors "
                                     f"({space}), got {type(v).__name__}")
                     continue
+                found = [(x, (k, i)) for i, x in enumerate(v)]
+            elif ob.is_product:
+                found = [plain(x, n0) for x in ob.factors]
             else:
-                parts = (plain(ob, n0),)
+                found = [plain(ob, n0)]
+            parts = tuple(x for x, _ in found)
             if any(p is None for p in parts):
                 problems.append(f"{ob}: missing from the batch (expected a batch of {space})")
                 continue
-            for x, shape, fac in zip(parts, space.shapes, space.factors, strict=False):
+            if recipe is not None and all(w is not None for _, w in found):
+                recipe.append((ob, [w for _, w in found]))
+            else:
+                recipe = None
+            for x, shape, fac in zip(parts, space.shapes, space.factors, strict=True):
                 if not isinstance(x, torch.Tensor):
                     problems.append(f"{ob}: expected a tensor batch of {fac}, "
                                     f"got {type(x).__name__}")
@@ -424,7 +459,19 @@ class Program:
             problems.append(f"every object needs the same batch size, got {sizes}")
         if problems:
             raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
-        return out
+        return out, recipe
+
+
+def _layout(v: object) -> object:
+    if isinstance(v, torch.Tensor):
+        return (v.shape, v.dtype, v.device)
+    if isinstance(v, (tuple, list)):
+        return tuple(_layout(x) for x in v)
+    return type(v)
+
+
+def _stackable(m: nn.Module) -> bool:
+    return stackable(m) is not None
 
 
 def _takes_device(fn) -> bool:

@@ -8,7 +8,7 @@ import statistics
 import pytest
 import torch
 import torch._dynamo.testing as dynamo_testing
-from conftest import cyclegan, cyclegan_batch, grads_of, product, product_batch, zero_grads
+from compiler_fixtures import cyclegan, cyclegan_batch, grads_of, product, product_batch, zero_grads
 
 
 def losses_and_grads(prog, batch, seed=3):

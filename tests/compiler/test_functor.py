@@ -1,7 +1,7 @@
 import pytest
 import sympy
 import torch
-from conftest import Join, Split, mlp, schema
+from compiler_fixtures import Join, Split, mlp, schema
 from torch import nn
 
 from compiler import Euclid, Functor, FunctorError, compile_functor

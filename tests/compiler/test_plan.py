@@ -1,4 +1,4 @@
-from conftest import cyclegan, grid, grid_schema, product, schema
+from compiler_fixtures import cyclegan, grid, grid_schema, product, schema
 
 from category import Schema
 from compiler import Plan
@@ -54,8 +54,8 @@ def test_printed_plan_shows_trie_groups_and_losses():
     prog = cyclegan()
     text = str(prog.plan)
     assert "[2] f.g" in text and "← eq:f.g = id(Horse)" in text
-    assert "depth 1: vmap ×2 over bank A0: f→[1], g→[4]" in text
-    assert "depth 2: vmap ×2 over bank A0: g→[2], f→[5]" in text
+    assert "depth 1: stacked ×2 over bank A0: f→[1], g→[4]" in text
+    assert "depth 2: stacked ×2 over bank A0: g→[2], f→[5]" in text
     assert "C0: Sequential ×2" in text
 
 

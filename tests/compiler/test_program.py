@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import (
+from compiler_fixtures import (
     Counted,
     cyclegan,
     cyclegan_batch,
@@ -203,6 +203,7 @@ def test_gradient_penalty_matches_autograd():
 
 def test_batches_are_validated_with_clear_errors():
     prog = cyclegan()
+    prog.step(cyclegan_batch(n=4))  # a valid batch first: its layout is remembered
     with pytest.raises(BatchError, match="Zebra: missing from the batch"):
         prog.generator_losses({"Horse": torch.randn(4, 2)})
     with pytest.raises(BatchError, match=r"Zebra: expected shape \(batch, 2\).*got \(4, 3\)"):
@@ -227,7 +228,7 @@ def test_product_batches_take_tuples_factors_or_priors():
 
 def test_critic_for_a_product_object_is_refused():
     S = schema("product")
-    from conftest import Join, Split
+    from compiler_fixtures import Join, Split
     F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
                 ar={"f": Split(), "g": Join()})
     from compiler import FunctorError
@@ -281,6 +282,7 @@ def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
         prog = compile_functor(F, critics={"Horse": make(2, 1), "Zebra": make(2, 1)},
                                backend="eager", fuse=fuse, adversarial="wgan-gp")
         assert all(c.fused for c in prog.plan.calls) == fuse
+        assert all(c.how == (kind if fuse else "call") for c in prog.plan.calls)
         zero_grads(prog)
         torch.manual_seed(1)
         g = prog.generator_losses(cyclegan_batch())
@@ -302,3 +304,40 @@ def test_default_fuses_only_directly_stacked_networks():
     prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}, backend="eager")
     assert not any(c.fused for c in prog.plan.calls)   # Affine would need vmap
     assert [b.size for b in prog.plan.critic_groups] == [2]  # the MLP critics are stacked
+
+
+class ResidualMLP(nn.Module):
+    """A user-defined class: traced, and stacked layer by layer like a Sequential."""
+
+    def __init__(self, d: int = 2):
+        super().__init__()
+        self.net = mlp(d, d)
+
+    def forward(self, x):
+        return x + torch.tanh(self.net(x))
+
+
+def test_user_defined_classes_are_stacked_when_traceable():
+    from compiler.stacked import stackable, stacked_forward
+
+    assert stackable(ResidualMLP()) is not None and stackable(Affine(2, 2)) is None
+    S = schema("cyclegan")
+    results = []
+    for fuse in (None, False):
+        torch.manual_seed(0)
+        F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                    ar={"f": ResidualMLP(), "g": ResidualMLP()})
+        prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)},
+                               backend="eager", fuse=fuse)
+        assert all(c.fused for c in prog.plan.calls) == (fuse is None)
+        zero_grads(prog)
+        out = prog.generator_losses(cyclegan_batch())
+        out["total"].backward()
+        results.append((out, grads_of(prog)))
+    (l1, d1), (l2, d2) = results
+    assert all(torch.allclose(l1[k], l2[k], atol=1e-6) for k in l1)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(d1, d2, strict=True))
+    m = ResidualMLP()
+    P = {n: torch.stack([p, p, p]) for n, p in m.named_parameters()}
+    x = torch.randn(3, 4, 2)
+    assert torch.allclose(stacked_forward(m, P, x)[2], m(x[2]), atol=1e-6)

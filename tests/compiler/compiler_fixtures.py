@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 from torch import nn
 
@@ -100,11 +99,6 @@ def zero_grads(prog) -> None:
     for m in [*prog.functor.modules.values(),
               *[m for b in prog.critic_banks.banks for m in b.modules]]:
         m.zero_grad(set_to_none=True)
-
-
-@pytest.fixture
-def S_cyclegan() -> Schema:
-    return schema("cyclegan")
 
 
 def grid_schema(k: int) -> Schema:
