@@ -69,7 +69,7 @@ def fusable(m: nn.Module, shared: set[int]) -> bool:
             and not _has_hooks(m))
 
 
-@dataclass
+@dataclass(repr=False)
 class Bank:
     """Modules evaluated together. ``stacked``: parameters live in ``stacks``."""
 
@@ -113,6 +113,9 @@ class Bank:
         reaches each module's parameters)."""
         per = [dict(m.named_parameters()) for m in self.modules]
         return [torch.stack([p[n] for p in per]) for n in self.names]
+
+    def __repr__(self) -> str:
+        return f"Bank({self})"
 
     def __str__(self) -> str:
         kind = type(self.modules[0]).__name__

@@ -57,12 +57,25 @@ class Join(nn.Module):
         return self.net(torch.cat([b, c], dim=1))
 
 
-def cyclegan(backend="eager", seed: int = 0, dim: int = 2, **kw):
+class Affine(nn.Module):
+    """A network with no stacked lowering: fused through vmap(functional_call)."""
+
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(o, i) * 0.5)
+        self.b = nn.Parameter(torch.randn(o) * 0.1)
+
+    def forward(self, x):
+        return torch.tanh(x @ self.w.T + self.b)
+
+
+def cyclegan(backend="eager", seed: int = 0, dim: int = 2, net=None, **kw):
     torch.manual_seed(seed)
+    net = net or mlp
     S = schema("cyclegan")
     F = Functor(S, ob={"Horse": Euclid(dim), "Zebra": Euclid(dim)},
-                ar={"f": mlp(dim, dim), "g": mlp(dim, dim)})
-    critics = {"Horse": mlp(dim, 1), "Zebra": mlp(dim, 1)}
+                ar={"f": net(dim, dim), "g": net(dim, dim)})
+    critics = {"Horse": net(dim, 1), "Zebra": net(dim, 1)}
     return compile_functor(F, critics=critics, backend=backend, **kw)
 
 

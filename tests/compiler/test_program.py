@@ -3,6 +3,7 @@
 import pytest
 import torch
 from compiler_fixtures import (
+    Affine,
     Counted,
     cyclegan,
     cyclegan_batch,
@@ -17,7 +18,7 @@ from compiler_fixtures import (
 )
 from torch import nn
 
-from compiler import BatchError, Euclid, Functor, compile_functor
+from compiler import BatchError, Euclid, Functor, FunctorError, compile_functor
 
 
 def counted_cyclegan(**kw):
@@ -124,6 +125,9 @@ def test_user_modules_stay_the_source_of_truth():
     stacked = prog.arrow_banks.banks[0]
     assert stacked.stacked and torch.equal(f[0].weight, stacked.stacks[0][stacked.index(f)])
     assert fx.shape == x.shape
+    # loading a checkpoint into the module is loading it into the program
+    f.load_state_dict(before)
+    assert torch.equal(stacked.stacks[0][stacked.index(f)], before["0.weight"])
 
 
 def test_a_users_optimizer_works_with_generator_losses():
@@ -258,18 +262,6 @@ def test_grid_step_updates_every_network():
     assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
 
 
-class Affine(nn.Module):
-    """A network with no stacked lowering: fused through vmap(functional_call)."""
-
-    def __init__(self, i: int, o: int):
-        super().__init__()
-        self.w = nn.Parameter(torch.randn(o, i) * 0.5)
-        self.b = nn.Parameter(torch.randn(o) * 0.1)
-
-    def forward(self, x):
-        return torch.tanh(x @ self.w.T + self.b)
-
-
 @pytest.mark.parametrize("kind", ["vmap", "stacked"])
 def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
     make = Affine if kind == "vmap" else (lambda i, o: mlp(i, o))
@@ -341,3 +333,20 @@ def test_user_defined_classes_are_stacked_when_traceable():
     P = {n: torch.stack([p, p, p]) for n, p in m.named_parameters()}
     x = torch.randn(3, 4, 2)
     assert torch.allclose(stacked_forward(m, P, x)[2], m(x[2]), atol=1e-6)
+
+
+def test_gan_draws_its_latent_from_the_prior():
+    S = schema("gan")
+    torch.manual_seed(0)
+    F = Functor(S, ob={"Latent": Euclid(3), "Image": Euclid(2)}, ar={"gen": mlp(3, 2)})
+    prog = compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
+                           priors={"Latent": "normal"})
+    assert [c.name for c in prog.plan.critics] == ["critic:Image"]
+    before = [p.detach().clone() for p in prog.parameters()]
+    out = prog.step({"Image": torch.randn(16, 2)})
+    assert set(out) == {"adv:gen", "total", "critic:Image", "critic_total"}
+    assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+    with pytest.raises(FunctorError, match="no real samples") as e:
+        compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
+                        data_objects=["Latent"], priors={"Latent": "uniform"})
+    assert "prior for Latent: unknown prior 'uniform'" in str(e.value)
