@@ -218,6 +218,11 @@ def fusion_pass(modules: dict, banks: Banks, shapes: dict) -> callable:
             call.nodes.append(n.id)
             call.arrows.append(a.name)
             n.call = call.id
+        for call in groups.values():  # members in bank order: the stack itself, or a slice
+            order = sorted(range(len(call.nodes)), key=lambda i: call.members[i])
+            call.members = [call.members[i] for i in order]
+            call.nodes = [call.nodes[i] for i in order]
+            call.arrows = [call.arrows[i] for i in order]
         plan.calls = list(groups.values())
         return plan
 

@@ -97,6 +97,9 @@ def _member_params(b: Builder, bank: Bank, stacks: dict, members: list[int],
     params = _bank_params(b, bank, stacks, detach)
     if members == list(range(bank.size)):
         return params
+    first = members[0]
+    if members == list(range(first, first + len(members))):  # a view, not a gather
+        return [b.call(operator.getitem, p, slice(first, first + len(members))) for p in params]
     idx = b.index(members, _device(bank))
     return [b.call(torch.index_select, p, 0, idx) for p in params]
 
@@ -150,6 +153,7 @@ def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes:
     out: list[fx.Node | None] = [None] * len(items)
     for ids in groups.values():
         bank, _ = banks[critics[items[ids[0]][0]]]
+        ids = sorted(ids, key=lambda i: banks[critics[items[i][0]]][1])  # stable: bank order
         members = [banks[critics[items[i][0]]][1] for i in ids]
         ys = apply_bank(b, bank, stacks, members, [[items[i][1]] for i in ids], 1, detach)
         for i, y in zip(ids, ys, strict=False):

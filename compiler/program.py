@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
 import torch
@@ -28,7 +29,7 @@ from torch import nn
 from category import Equation, Ob
 
 from .batches import Batch, BatchReader, Prior, prior
-from .errors import FunctorError
+from .errors import CompilerError, FunctorError
 from .functor import Functor, _first_line, meta_run
 from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
@@ -129,8 +130,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         if c.ob not in data and c.ob not in pri and not _in_product(c.ob, data):
             problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
                             f"data_objects or give priors={{{c.ob}: 'normal'}}")
-    used_critics = {c.ob: crit[c.ob] for c in plan.critics if c.ob in crit}
-    arrow_modules = {n.arrow: F.modules[n.arrow] for n in plan.applications}
+    # networks used most come first in their bank, so that the calls of the deeper plan
+    # levels take a leading slice of the stacked parameters rather than a gather
+    uses = Counter(n.arrow for n in plan.applications)
+    arrow_modules = {a: F.modules[a] for a in sorted(uses, key=lambda a: -uses[a])}
+    used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
+                    if c.ob in crit}
     both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
     if both:
         problems.append("a module is used both as an arrow's network and as a critic")
@@ -217,6 +222,10 @@ class Program:
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
+        # one parameter per stacked module, and where its data must live (see step)
+        self._views = [(next(m.parameters()), b.name, i) for b in self._stacks.values()
+                       if b.stacked for i, m in enumerate(b.modules)]
+        self._view_ptrs = [p.data_ptr() for p, _, _ in self._views]
         self._gen_fn = self._compile(self.generator_graph)
         self._cri_fn = self._compile(self.critic_graph)
         self._step_fn = self._compile(self._forward_all)
@@ -266,6 +275,7 @@ class Program:
         (generators first, then critics on the same fakes). Returns the losses, with
         the critics' total as ``critic_total``.
         """
+        self._check_views()
         data = self.resolve(batch)
         alphas = self._alphas(data)
         reals = self._reals(data)
@@ -280,6 +290,16 @@ class Program:
         out = self._named(self._gen, gen.detach(), gen_total.detach())
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
+
+    def _check_views(self) -> None:
+        """The stacked modules' parameters must still be views into the program's stacks
+        (``module.to(...)``, ``.half()`` or assigning ``.data`` would silently split them)."""
+        for (p, bank, i), ptr in zip(self._views, self._view_ptrs, strict=True):
+            if p.data_ptr() != ptr:
+                raise CompilerError(
+                    f"the parameters of {'/'.join(self._stacks[bank].labels[i])} were moved "
+                    f"or replaced after compile_functor (e.g. module.to(...)); the program "
+                    f"trains stacked copies, so compile the functor again")
 
     def parameters(self) -> list[torch.Tensor]:
         """The tensors the program's optimizers update (stacked banks and lone modules)."""

@@ -55,7 +55,7 @@ def test_printed_plan_shows_trie_groups_and_losses():
     text = str(prog.plan)
     assert "[2] f.g" in text and "← eq:f.g = id(Horse)" in text
     assert "depth 1: stacked ×2 over bank A0: f→[1], g→[4]" in text
-    assert "depth 2: stacked ×2 over bank A0: g→[2], f→[5]" in text
+    assert "depth 2: stacked ×2 over bank A0: f→[5], g→[2]" in text  # bank order
     assert "C0: Sequential ×2" in text
 
 

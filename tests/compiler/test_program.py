@@ -18,7 +18,7 @@ from compiler_fixtures import (
 )
 from torch import nn
 
-from compiler import BatchError, Euclid, Functor, FunctorError, compile_functor
+from compiler import BatchError, CompilerError, Euclid, Functor, FunctorError, compile_functor
 
 
 def counted_cyclegan(**kw):
@@ -128,6 +128,10 @@ def test_user_modules_stay_the_source_of_truth():
     # loading a checkpoint into the module is loading it into the program
     f.load_state_dict(before)
     assert torch.equal(stacked.stacks[0][stacked.index(f)], before["0.weight"])
+    # moving a module's parameters elsewhere would silently split them from the program
+    f.to(torch.float64)
+    with pytest.raises(CompilerError, match="f were moved or replaced"):
+        prog.step(cyclegan_batch())
 
 
 def test_a_users_optimizer_works_with_generator_losses():
