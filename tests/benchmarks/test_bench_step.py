@@ -79,6 +79,7 @@ def test_cdl_grid_step_matches_hand_written():
     grid, nets, critics, batch = bs.grid_setup(3)
     hand = bs.HandGrid(grid, nets, critics, batch)
     prog, b, (cnets, ccritics) = bs.cdl_grid(grid, nets, critics, batch, "eager")
+    assert len(prog.plan.applications) == grid.calls(naive=False)  # the table's calls/step
     assert_same_step(hand.step(), prog.step(b), [hand.nets, hand.critics], [cnets, ccritics])
 
 
@@ -87,5 +88,6 @@ def test_cdl_cyclegan_step_matches_hand_written():
     nets, batch = bs.conv_setup()
     hand = bs.HandCycleGAN(nets, batch)
     prog, b, cnets = bs.cdl_cyclegan(nets, batch, "eager")
+    assert len(prog.plan.applications) == 4
     assert_same_step(hand.step(), prog.step(b), [hand.f, hand.g, hand.dH, hand.dZ],
                      [cnets["f"], cnets["g"], cnets["D_Horse"], cnets["D_Zebra"]], lr=2e-4)
