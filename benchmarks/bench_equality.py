@@ -34,21 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from category import Schema  # noqa: E402
-
-
-def coxeter(n: int) -> Schema:
-    S = Schema(f"S{n}")
-    X = S.object("X")
-    s = [S.arrow(f"s{i}", X, X) for i in range(1, n)]
-    for i in range(n - 1):
-        S.equate(s[i] >> s[i], X.id)
-    for i in range(n - 1):
-        for j in range(i + 1, n - 1):
-            if j == i + 1:
-                S.equate(s[i] >> s[j] >> s[i], s[j] >> s[i] >> s[j])
-            else:
-                S.equate(s[i] >> s[j], s[j] >> s[i])
-    return S
+from tests.category.presentations import coxeter  # noqa: E402
 
 
 def grid(n: int, shuffle: int | None = None) -> tuple[Schema, dict, dict, dict]:
