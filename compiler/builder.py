@@ -67,6 +67,9 @@ class Builder:
             ids = [o[1] for o in origins]
             if ids == list(range(self.stack_len[src])):
                 return src
+            step = ids[1] - ids[0] if len(ids) > 1 else 1
+            if step > 0 and ids == list(range(ids[0], ids[-1] + 1, step)):  # a view
+                return self.call(operator.getitem, src, slice(ids[0], ids[-1] + 1, step))
             return self.call(torch.index_select, src, 0, self.index(ids, device))
         return self.call(torch.stack, values)
 

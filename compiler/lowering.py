@@ -142,23 +142,68 @@ def _factors(b: Builder, y: fx.Node, n: int) -> list[fx.Node]:
     return [y] if n == 1 else [b.call(operator.getitem, y, j) for j in range(n)]
 
 
-def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
-                  items: list[tuple], detach: bool) -> list[fx.Node]:
-    """Scores of the critic of each item's object on the item's tensor, fused by bank."""
+def _score_groups(critics: dict, banks: Banks, shapes: dict,
+                  items: list[tuple]) -> dict[tuple, list[int]]:
+    """Items whose critics share a stacked bank (and an input shape), or alone."""
     groups: dict[tuple, list[int]] = {}
     for i, (ob, _) in enumerate(items):
         bank, _ = banks[critics[ob]]
         key = (bank.name, shapes[ob]) if bank.stacked else (bank.name, i)
         groups.setdefault(key, []).append(i)
+    return groups
+
+
+def _stack_order(b: Builder, ids: list[int], items: list[tuple]) -> list[int]:
+    """``ids`` ordered as their tensors lie in the stacked tensors they were taken from
+    (so that stacking them again reuses those tensors rather than gathering)."""
+    stacked = {s: k for k, s in enumerate(b.stack_len)}
+
+    def key(i: int) -> tuple:
+        o = b.origin.get(items[i][1])
+        return (0, stacked[o[0]], o[1]) if o is not None else (1, i)
+
+    return sorted(ids, key=key)
+
+
+def _rounds(ids: list[int], member: dict[int, int]) -> list[list[int]]:
+    """``ids`` in rounds of distinct members: round r holds the r-th item of each member
+    that has more than r, in bank order (the whole stack or, banks being ordered most
+    used first, a leading slice of it)."""
+    per: dict[int, list[int]] = {}
+    for i in ids:
+        per.setdefault(member[i], []).append(i)
+    rounds: list[list[int]] = []
+    for r in range(max(len(v) for v in per.values())):
+        rounds.append([v[r] for _, v in sorted(per.items()) if len(v) > r])
+    return rounds
+
+
+def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
+                  items: list[tuple], detach: bool) -> tuple[list[fx.Node], list[int]]:
+    """Scores of the critic of each item's object on the item's tensor, fused by bank;
+    and the order in which the scores come out of the fused calls.
+
+    With ``detach`` (the generator graph) the tensors are taken in their stacked order
+    and the detached critic parameters gathered to match (a gather with no backward).
+    Otherwise (the critic graph) a critic scoring several tensors is evaluated in
+    rounds of distinct critics, each round's parameters the stack or a slice of it, so
+    that no parameter is gathered (whose backward would be a scatter-add)."""
     out: list[fx.Node | None] = [None] * len(items)
-    for ids in groups.values():
+    order: list[int] = []
+    for ids in _score_groups(critics, banks, shapes, items).values():
         bank, _ = banks[critics[items[ids[0]][0]]]
-        ids = sorted(ids, key=lambda i: banks[critics[items[i][0]]][1])  # stable: bank order
-        members = [banks[critics[items[i][0]]][1] for i in ids]
-        ys = apply_bank(b, bank, stacks, members, [[items[i][1]] for i in ids], 1, detach)
-        for i, y in zip(ids, ys, strict=False):
-            out[i] = y[0]
-    return out  # type: ignore[return-value]
+        member = {i: banks[critics[items[i][0]]][1] for i in ids}
+        if detach or not bank.stacked:
+            calls = [_stack_order(b, ids, items)]
+        else:
+            calls = _rounds(ids, member)
+        for call in calls:
+            ys = apply_bank(b, bank, stacks, [member[i] for i in call],
+                            [[items[i][1]] for i in call], 1, detach)
+            for i, y in zip(call, ys, strict=True):
+                out[i] = y[0]
+            order += call
+    return out, order  # type: ignore[return-value]
 
 
 def critic_input_grads(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
@@ -231,9 +276,14 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
     # adversarial terms: every critic score on every fake, in fused calls
     items = [(ob, env[loss.nodes[0]][k]) for loss in plan.losses if loss.kind == "adv"
              for ob, k in loss.critics]
-    scores = iter(critic_scores(b, critics, critic_banks, crit_stacks, shapes, items, True))
+    scores, order = critic_scores(b, critics, critic_banks, crit_stacks, shapes, items, True)
     terms = Terms()
-    ctx = _Context(terms, env, scores, distance, adversarial, critic_banks, critics, shapes)
+    ctx = _Context(terms, env, iter(()), distance, adversarial, critic_banks, critics, shapes)
+    # the adversarial terms in the order the scores were computed (stacking them again
+    # then reuses the fused calls' outputs); the losses take them in item order
+    term = {i: terms.add(adversarial.generator, ctx.score_key(items[i][0]), scores[i])
+            for i in order}
+    ctx.scores = iter([term[i] for i in range(len(items))])
     rows = [EMIT_GENERATOR_LOSS[loss.kind](ctx, loss) for loss in plan.losses]
     values, total_ = terms.losses(b, rows, [loss.weight for loss in plan.losses], device)
     names = [loss.name for loss in plan.losses]
@@ -258,8 +308,7 @@ class _Context:
 
 
 def _emit_adv(ctx: _Context, loss) -> list[tuple[int, float]]:
-    return [(ctx.terms.add(ctx.adversarial.generator, ctx.score_key(ob), next(ctx.scores)), 1.0)
-            for ob, _ in loss.critics]
+    return [(next(ctx.scores), 1.0) for _ in loss.critics]  # type: ignore[call-overload]
 
 
 def _emit_eq(ctx: _Context, loss) -> list[tuple[int, float]]:
@@ -290,16 +339,18 @@ def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
                   for c in plan.critics for f in c.fakes}
     items = [(c.ob, reals[c.ob]) for c in plan.critics]
     items += [(c.ob, fakes[f]) for c in plan.critics for f in c.fakes]
-    scores = critic_scores(b, critics, critic_banks, stacks, shapes, items, False)
+    scores, order = critic_scores(b, critics, critic_banks, stacks, shapes, items, False)
     n_real = len(plan.critics)
     terms = Terms()
     ctx = _Context(terms, {}, iter(()), None, adversarial, critic_banks, critics, shapes)
+    # terms in the order the scores were computed (see lower_generator)
+    term = {i: terms.add(adversarial.real if i < n_real else adversarial.fake,
+                         ctx.score_key(items[i][0]), scores[i]) for i in order}
     rows: list[list[tuple[int, float]]] = []
-    fake_scores = iter(scores[n_real:])
-    for c, real in zip(plan.critics, scores[:n_real], strict=True):
-        row = [(terms.add(adversarial.real, ctx.score_key(c.ob), real), 1.0)]
-        row += [(terms.add(adversarial.fake, ctx.score_key(c.ob), next(fake_scores)),
-                 1.0 / len(c.fakes)) for _ in c.fakes]
+    fake_terms = iter([term[i] for i in range(n_real, len(items))])
+    for r, c in enumerate(plan.critics):
+        row = [(term[r], 1.0)]
+        row += [(next(fake_terms), 1.0 / len(c.fakes)) for _ in c.fakes]
         rows.append(row)
     names = [c.name for c in plan.critics]
     weights = [1.0] * len(rows)
