@@ -327,12 +327,9 @@ class HandCycleGAN:
 
 def cdl_cyclegan(nets, batch, backend: str):
     nets = copy.deepcopy(nets)
-    S = Schema("CycleGAN")
-    H, Z = S.objects("Horse", "Zebra")
-    f = S.arrow("f", H, Z)
-    g = S.arrow("g", Z, H)
-    S.equate(f >> g, H.id)
-    S.equate(g >> f, Z.id)
+    S = Schema.parse((HERE.parent / "examples" / "cyclegan.schema").read_text())
+    H, Z = S.objects()
+    f, g = S.arrows
     F = Functor(S, ob={H: Euclid(3, 32, 32), Z: Euclid(3, 32, 32)},
                 ar={f: nets["f"], g: nets["g"]})
     prog = compile_functor(F, critics={H: nets["D_Horse"], Z: nets["D_Zebra"]},
