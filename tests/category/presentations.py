@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from category import Path, ProofStep, Schema
 
+from .strategies import schemas_with_equations
+
 
 def coxeter(n: int) -> Schema:
     """The symmetric group S_n on one object: s_i.s_i = id, braid and commutation relations."""
@@ -94,22 +96,11 @@ def brute_force(S: Schema, p: Path, q: Path, max_length: int, max_words: int = 2
     return None
 
 
-@st.composite
-def presentations(draw, max_objects: int = 3, max_arrows: int = 4, max_equations: int = 3):
+def presentations(max_objects: int = 3, max_arrows: int = 4, max_equations: int = 3):
     """A random small presentation: a multigraph plus equations between parallel paths of
     length up to 3 (so completion may or may not finish)."""
-    n = draw(st.integers(1, max_objects))
-    m = draw(st.integers(1, max_arrows))
-    S = Schema("Random")
-    obs = S.objects(*[f"O{i}" for i in range(n)])
-    for j in range(m):
-        S.arrow(f"a{j}", obs[draw(st.integers(0, n - 1))], obs[draw(st.integers(0, n - 1))])
-    paths = list(S.paths(3))
-    for _ in range(draw(st.integers(0, max_equations))):
-        p = draw(st.sampled_from(paths))
-        parallel = [q for q in paths if q.dom == p.dom and q.cod == p.cod]
-        S.equate(p, draw(st.sampled_from(parallel)))
-    return S
+    return schemas_with_equations(max_objects, max_arrows, max_equations, max_path=3,
+                                  min_arrows=1)
 
 
 @st.composite
