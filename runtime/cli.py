@@ -7,6 +7,7 @@ Heavy imports (torch, matplotlib) happen inside the handlers that need them, so
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ EQUAL, NOT_EQUAL, UNDECIDED, BAD_INPUT = 0, 1, 2, 3
 SHOWN_PER_HOM = 5    # elements printed per hom-set
 SHOWN_HOM_SETS = 30  # hom-sets printed by `cdl check` before it summarises
 SHOWN_RULES = 20
+INFINITE_PREFIX = 12  # longest word shown from an infinite hom-set
 
 
 def _load(path: str) -> Schema:
@@ -69,44 +71,36 @@ def _print_structure(S: Schema, max_seconds: float) -> None:
     finite = S.is_finite()
     print(f"finite: yes, {S.size()} morphisms" if finite else "finite: no")
     print("hom-sets:")
+    reach = S.reachability()  # hom(A, B) is non-empty exactly when a path A -> B exists
     shown = 0
     for A in S.objects():
-        reach = _reachable(S, A)  # hom(A, B) is non-empty exactly when a path A -> B exists
         for B in S.objects():
-            if B not in reach:
+            if not reach.reaches(A, B):
                 continue
-            first = list(_first(S, A, B, finite))
             if shown == SHOWN_HOM_SETS:
                 print("  … (more hom-sets not shown)")
                 return
             shown += 1
-            listed = ", ".join(map(str, first))
-            try:
-                n = sum(1 for _ in S.hom(A, B))
-            except Infinite:
-                print(f"  {A} -> {B}: infinite: {listed}, …")
-                continue
-            print(f"  {A} -> {B}: {n}: {listed}{', …' if n > len(first) else ''}")
+            print(f"  {A} -> {B}: {_describe_hom(S, A, B)}")
 
 
-def _reachable(S: Schema, A) -> set:
-    seen, todo = {A}, [A]
-    while todo:
-        for a in S.out_arrows(todo.pop()):
-            if a.cod not in seen:
-                seen.add(a.cod)
-                todo.append(a.cod)
-    return seen
+def _describe_hom(S: Schema, A, B) -> str:
+    """``n: first, …`` from one walk of the hom-set, or its first elements if infinite."""
+    try:
+        walk = S.hom(A, B)  # raises Infinite before walking anything
+    except Infinite:
+        first = itertools.islice(S.hom(A, B, max_length=INFINITE_PREFIX), SHOWN_PER_HOM)
+        return f"infinite: {', '.join(map(str, first))}, …"
+    first, n = [], 0
+    for p in walk:
+        if n < SHOWN_PER_HOM:
+            first.append(str(p))
+        n += 1
+    return f"{n}: {', '.join(first)}{', …' if n > len(first) else ''}"
 
 
 def _rules(n: int) -> str:
     return f"{n} rule" if n == 1 else f"{n} rules"
-
-
-def _first(S: Schema, A, B, finite: bool):
-    import itertools
-
-    return itertools.islice(S.hom(A, B, max_length=None if finite else 12), SHOWN_PER_HOM)
 
 
 def cmd_equal(args: argparse.Namespace) -> int:
