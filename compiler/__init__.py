@@ -24,7 +24,13 @@ critic per plain object, into a :class:`Program`:
    stacked parameters.
 """
 
-from .errors import BatchError, CompilerError, FunctorError, UnboundSymbolError
+from .errors import (
+    BatchError,
+    CompilerError,
+    FunctorError,
+    NonFiniteLossError,
+    UnboundSymbolError,
+)
 from .functor import Functor
 from .para import Para
 from .plan import Plan
@@ -37,6 +43,7 @@ __all__ = [
     "Euclid",
     "Functor",
     "FunctorError",
+    "NonFiniteLossError",
     "Para",
     "Plan",
     "Program",

@@ -27,17 +27,24 @@ def prior(kind: str, space) -> Prior:
         raise ValueError(f"unknown prior {kind!r}; use 'normal' or a callable batch -> tensor")
     (shape,) = space.shapes
 
-    def sample(n: int, device=None) -> torch.Tensor:
-        return torch.randn(n, *shape, device=device)
+    def sample(n: int, device=None, dtype=None) -> torch.Tensor:
+        return torch.randn(n, *shape, device=device, dtype=dtype)
 
     return sample
 
 
 class BatchReader:
-    """Resolves batches for the objects ``needed`` by a program."""
+    """Resolves batches for the objects ``needed`` by a program.
 
-    def __init__(self, functor: Functor, needed: list[Ob], priors: dict[Ob, Prior]):
+    ``dtype`` and ``device``, where given, are those of the networks' parameters: a
+    batch in another dtype or on another device is refused with the conversion to make
+    (cdl never converts data silently).
+    """
+
+    def __init__(self, functor: Functor, needed: list[Ob], priors: dict[Ob, Prior],
+                 dtype: torch.dtype | None = None, device: torch.device | None = None):
         self.functor, self._needed, self.priors = functor, needed, priors
+        self.dtype, self.device = dtype, device
         self._recipe: tuple | None = None
 
     def read(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
@@ -81,13 +88,12 @@ class BatchReader:
             if ob in self.priors:
                 device = next(iter(t for _, t in given.values() if isinstance(t, torch.Tensor)),
                               torch.empty(0)).device
-                prior = self.priors[ob]
-                return (prior(n or 1, device) if _takes_device(prior) else prior(n or 1)), None
+                return _sample(self.priors[ob], n or 1, device, self.dtype), None
             return None, None
 
         def first_size() -> int | None:
             for _, v in given.values():
-                t = v if isinstance(v, torch.Tensor) else (v[0] if v else None)
+                t = v[0] if isinstance(v, (tuple, list)) and v else v
                 if isinstance(t, torch.Tensor) and t.dim() > 0:
                     return t.shape[0]
             return None
@@ -115,21 +121,38 @@ class BatchReader:
             else:
                 recipe = None
             for x, shape, fac in zip(parts, space.shapes, space.factors, strict=True):
-                if not isinstance(x, torch.Tensor):
-                    problems.append(f"{ob}: expected a tensor batch of {fac}, "
-                                    f"got {type(x).__name__}")
-                elif tuple(x.shape[1:]) != shape or x.dim() != len(shape) + 1:
-                    problems.append(f"{ob}: expected shape (batch, {', '.join(map(str, shape))})"
-                                    f" for {fac}, got {tuple(x.shape)}")
+                problem = self._tensor_problem(x, shape, fac)
+                if problem:
+                    problems.append(f"{ob}: {problem}")
                 else:
                     size.append((ob, x.shape[0]))
             out[ob] = parts  # type: ignore[assignment]
         if len({n for _, n in size}) > 1:
             sizes = ", ".join(f"{o}: {n}" for o, n in size)
             problems.append(f"every object needs the same batch size, got {sizes}")
+        elif size and size[0][1] == 0:
+            problems.append("the batch is empty (batch size 0): every loss would be the mean "
+                            "of nothing (NaN); give at least one sample per object")
         if problems:
             raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
         return out, recipe
+
+    def _tensor_problem(self, x: object, shape: tuple, fac) -> str | None:
+        """What is wrong with ``x`` as a batch of the space ``fac`` (of sample ``shape``)."""
+        if not isinstance(x, torch.Tensor):
+            hint = (": convert it with torch.from_numpy(x)"
+                    if type(x).__module__ == "numpy" else "")
+            return f"expected a tensor batch of {fac}, got {type(x).__name__}{hint}"
+        if tuple(x.shape[1:]) != shape or x.dim() != len(shape) + 1:
+            return (f"expected shape (batch, {', '.join(map(str, shape))}) for {fac}, "
+                    f"got {tuple(x.shape)}")
+        if self.dtype is not None and x.dtype != self.dtype:
+            return (f"expected dtype {self.dtype} (that of the networks' parameters), got "
+                    f"{x.dtype}: convert it with x.to({self.dtype})")
+        if self.device is not None and x.device != self.device:
+            return (f"expected a tensor on {self.device} (where the networks' parameters "
+                    f"are), got one on {x.device}: move it with x.to('{self.device}')")
+        return None
 
 
 def _layout(v: object) -> object:
@@ -140,8 +163,12 @@ def _layout(v: object) -> object:
     return type(v)
 
 
-def _takes_device(fn) -> bool:
+def _sample(prior: Prior, n: int, device: torch.device, dtype: torch.dtype | None):
+    """``prior(n)``, with the device (and dtype) where its signature takes them."""
     try:
-        return len(inspect.signature(fn).parameters) >= 2
+        params = inspect.signature(prior).parameters
     except (TypeError, ValueError):
-        return False
+        return prior(n)
+    if "dtype" in params:
+        return prior(n, device, dtype=dtype)
+    return prior(n, device) if len(params) >= 2 else prior(n)

@@ -30,3 +30,7 @@ class UnboundSymbolError(CompilerError):
 
 class BatchError(CompilerError):
     """A batch does not match the program: missing object, wrong shape or batch size."""
+
+
+class NonFiniteLossError(CompilerError):
+    """A training step's losses were NaN or inf; the step was not applied."""

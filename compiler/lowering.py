@@ -248,7 +248,7 @@ class Lowered:
 
 def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Banks,
                     spaces: dict, distance, adversarial: Adversarial,
-                    device: torch.device) -> Lowered:
+                    device: torch.device, dtype: torch.dtype = torch.float32) -> Lowered:
     """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…)."""
     b = Builder()
     stacks: dict = {}
@@ -285,7 +285,8 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
             for i in order}
     ctx.scores = iter([term[i] for i in range(len(items))])
     rows = [EMIT_GENERATOR_LOSS[loss.kind](ctx, loss) for loss in plan.losses]
-    values, total_ = terms.losses(b, rows, [loss.weight for loss in plan.losses], device)
+    values, total_ = terms.losses(b, rows, [loss.weight for loss in plan.losses], device,
+                                   dtype)
     names = [loss.name for loss in plan.losses]
     outputs = [values, total_, *(env[n][k] for n, k in plan.fakes)]
     return Lowered(b.finish(outputs, "GeneratorLosses"), b.inputs, names, plan.fakes)
@@ -323,7 +324,8 @@ EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 
 def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
-                 adversarial: Adversarial, gp_weight: float, device: torch.device) -> Lowered:
+                 adversarial: Adversarial, gp_weight: float, device: torch.device,
+                 dtype: torch.dtype = torch.float32) -> Lowered:
     """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total)."""
     b = Builder()
     stacks: dict = {}
@@ -366,5 +368,5 @@ def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
             rows.append([(i, 1.0 / len(ids)) for i in ids])
             names.append(f"gp:{ob}")
             weights.append(gp_weight)
-    values, total_ = terms.losses(b, rows, weights, device)
+    values, total_ = terms.losses(b, rows, weights, device, dtype)
     return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
@@ -29,7 +30,7 @@ from torch import nn
 from category import Equation, Ob
 
 from .batches import Batch, BatchReader, Prior, prior
-from .errors import CompilerError, FunctorError
+from .errors import CompilerError, FunctorError, NonFiniteLossError
 from .functor import Functor, _first_line, meta_run
 from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
@@ -61,7 +62,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                     optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
                     critic_optimizer: Callable | None = None,
-                    compile_options: Mapping[str, object] | None = None) -> Program:
+                    compile_options: Mapping[str, object] | None = None,
+                    check_finite: bool = True) -> Program:
     """Compile ``F`` and one critic per plain object into a :class:`Program`.
 
     ``fuse``: stack networks of identical architecture into one call per plan depth
@@ -76,14 +78,25 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     parameter groups, arrows then critics, so one fused update runs per step; with
     ``critic_optimizer`` the critics get their own.
 
+    ``check_finite``: :meth:`Program.step` refuses to apply an update whose losses are
+    not finite (NaN or inf), raising :class:`NonFiniteLossError` with the parameters
+    and optimizer state untouched, rather than silently filling the networks with NaN.
+    It costs one host synchronisation per step (nothing on CPU); turn it off where a
+    GPU pipeline must not synchronise.
+
     Every problem found (missing or unknown critic, a network or critic that fails on
-    its space or returns the wrong shape, an unbound symbol, an unknown loss name) is
-    reported in one :class:`FunctorError`.
+    its space or returns the wrong shape, an unbound symbol, an unknown loss name or
+    backend, a negative or non-finite weight or learning rate) is reported in one
+    :class:`FunctorError`.
     """
     S = F.schema
     problems: list[str] = []
     adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
     dist = _choice(DISTANCES, distance, "distance", problems)
+    problems += _backend_problems(backend)
+    gp_weight = _weight("gp_weight", gp_weight, problems)
+    if optimizer is None and not isinstance(lr, torch.Tensor):
+        lr = _weight("lr", lr, problems, positive=True)
     if bind:
         F = F.bind(bind)
     problems += F.problems()
@@ -152,11 +165,15 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     plan = fusion_pass(F.modules, arrows, shapes)(plan)
     plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
     device = next((p.device for m in modules for p in m.parameters()), torch.device("cpu"))
-    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device)
-    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device)
+    dtype = next((p.dtype for m in modules for p in m.parameters() if p.is_floating_point()),
+                 torch.get_default_dtype())
+    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device,
+                          dtype)
+    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device,
+                       dtype)
     make_opt = optimizer or default_optimizer(lr, betas)
     return Program(F, plan, arrows, critic_banks, gen, cri, pri, backend, make_opt,
-                   critic_optimizer, dict(compile_options or {}))
+                   critic_optimizer, dict(compile_options or {}), check_finite)
 
 
 def _choice(table: dict, name: str, what: str, problems: list[str]):
@@ -182,17 +199,38 @@ def _in_product(ob: Ob, data: tuple[Ob, ...]) -> bool:
     return any(d.is_product and ob in d.factors for d in data)
 
 
+def _weight(what: str, v: object, problems: list[str], positive: bool = False) -> float:
+    """``v`` as a finite float ≥ 0 (> 0 with ``positive``), or a problem noted."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if ok and (v > 0 if positive else v >= 0):
+        return float(v)
+    problems.append(f"{what} must be a finite number {'> 0' if positive else '≥ 0'}, got {v!r}")
+    return 1.0
+
+
 def _weights(S, w, problems: list[str]) -> Callable[[Equation], float]:
-    if isinstance(w, (int, float)):
-        return lambda eq: float(w)
+    if not isinstance(w, Mapping):
+        value = _weight("equation_weight", w, problems)
+        return lambda eq: value
     table: dict[str, float] = {}
     for k, v in w.items():
         key = str(k)
         if key not in {str(e) for e in S.equations}:
             problems.append(f"equation_weight: {key!r} is not an equation of schema {S.name} "
                             f"({'; '.join(map(str, S.equations))})")
-        table[key] = float(v)
+        table[key] = _weight(f"equation_weight[{key!r}]", v, problems)
     return lambda eq: table.get(str(eq), 1.0)
+
+
+def _backend_problems(backend: object) -> list[str]:
+    if callable(backend):
+        return []
+    if isinstance(backend, str) and backend in ["eager", *torch.compiler.list_backends(())]:
+        return []
+    listed = ", ".join(torch.compiler.list_backends())
+    return [f"unknown backend {backend!r}; use 'inductor' (compiled), 'eager' (no "
+            f"compilation), another torch.compile backend (torch.compiler.list_backends(): "
+            f"{listed}) or a backend callable"]
 
 
 def _critic_problems(ob: Ob, m: nn.Module, space) -> list[str]:
@@ -211,7 +249,7 @@ class Program:
 
     def __init__(self, F: Functor, plan: Plan, arrows: Banks, critics: Banks, gen: Lowered,
                  cri: Lowered, priors: dict, backend, make_opt, make_critic_opt,
-                 compile_options: dict):
+                 compile_options: dict, check_finite: bool = True):
         self.functor, self.plan = F, plan
         self.arrow_banks, self.critic_banks = arrows, critics
         self.generator_graph, self.critic_graph = gen.module, cri.module
@@ -235,7 +273,11 @@ class Program:
             self.optimizers = [make_opt([{"params": gen_params}, {"params": critic_params}])]
         else:
             self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
-        self._reader = BatchReader(F, self._needed_objects(), priors)
+        first = next((p for p in self.parameters() if p.is_floating_point()), None)
+        self._reader = BatchReader(F, self._needed_objects(), priors,
+                                   dtype=None if first is None else first.dtype,
+                                   device=None if first is None else first.device)
+        self.check_finite = check_finite
 
     # ------------------------------------------------------------------ public API
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
@@ -285,11 +327,37 @@ class Program:
             self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas)
         (gen_total + cri_total).backward()
+        if self.check_finite and not torch.isfinite(gen_total + cri_total).item():
+            raise NonFiniteLossError(self._non_finite(data, gen, cri))
         for opt in self.optimizers:
             opt.step()
         out = self._named(self._gen, gen.detach(), gen_total.detach())
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
+
+    def _non_finite(self, data: dict, gen: torch.Tensor, cri: torch.Tensor) -> str:
+        losses = [n for n, v in zip([*self._gen.names, *self._cri.names],
+                                    [*gen.detach().unbind(0), *cri.detach().unbind(0)],
+                                    strict=True) if not torch.isfinite(v)]
+        inputs = [str(ob) for ob, parts in data.items()
+                  if any(not torch.isfinite(x).all() for x in parts)]
+        params = [what for what, m in [*((str(a), m) for a, m in self.functor.modules.items()),
+                                       *((f"critic {ob}", m) for ob, m in self._critics())]
+                  if any(not torch.isfinite(p).all() for p in m.parameters())]
+        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; the step "
+                 f"was not applied (parameters and optimizer state are unchanged)"]
+        if inputs:
+            lines.append(f"the batch holds NaN or inf values for: {', '.join(inputs)}")
+        if params:
+            lines.append(f"non-finite parameters already in: {', '.join(params)}")
+        if not inputs and not params:
+            lines.append("the data and parameters are finite: the losses overflowed — try "
+                         "a lower learning rate, smaller loss weights, or a bounded critic")
+        return "\n".join(lines)
+
+    def _critics(self) -> list[tuple[str, nn.Module]]:
+        return [("/".join(label), m) for b in self.critic_banks.banks
+                for label, m in zip(b.labels, b.modules, strict=True)]
 
     def _check_views(self) -> None:
         """The stacked modules' parameters must still be views into the program's stacks

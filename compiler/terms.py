@@ -76,15 +76,16 @@ class Terms:
         return vector, position
 
     def losses(self, b: Builder, rows: list[list[tuple[int, float]]], weights: list[float],
-               device: torch.device) -> tuple[fx.Node, fx.Node]:
+               device: torch.device, dtype: torch.dtype = torch.float32
+               ) -> tuple[fx.Node, fx.Node]:
         """The vector of named losses (a row each: (term, coefficient) pairs) and the
-        weighted total."""
+        weighted total, with constants in the networks' ``dtype``."""
         vector, position = self.emit(b, device)
-        A = torch.zeros(len(rows), len(self.items), device=device)
+        A = torch.zeros(len(rows), len(self.items), device=device, dtype=dtype)
         for r, row in enumerate(rows):
             for term, coefficient in row:
                 A[r, position[term]] += coefficient
         values = b.call(torch.mv, b.constant("sum_matrix", A), vector)
-        w = torch.tensor(weights, dtype=torch.float32, device=device)
+        w = torch.tensor(weights, dtype=dtype, device=device)
         total = b.call(torch.dot, b.constant("loss_weights", w), values)
         return values, total

@@ -18,7 +18,15 @@ from compiler_fixtures import (
 )
 from torch import nn
 
-from compiler import BatchError, CompilerError, Euclid, Functor, FunctorError, compile_functor
+from compiler import (
+    BatchError,
+    CompilerError,
+    Euclid,
+    Functor,
+    FunctorError,
+    NonFiniteLossError,
+    compile_functor,
+)
 
 
 def counted_cyclegan(**kw):
@@ -222,6 +230,54 @@ def test_batches_are_validated_with_clear_errors():
         prog.step({"Horse": torch.randn(4, 2), "Zebar": torch.randn(4, 2)})
 
 
+@pytest.mark.parametrize("value, message", [
+    (torch.randn(4, 2, dtype=torch.float64), r"expected dtype torch.float32 .* got torch.float64"),
+    (torch.ones(4, 2, dtype=torch.long), r"expected dtype torch.float32 .* got torch.int64"),
+    (torch.randn(4, 2).numpy(), r"got ndarray: convert it with torch.from_numpy"),
+    (torch.randn(0, 2), r"the batch is empty"),
+])
+def test_batches_are_never_converted_or_accepted_silently(value, message):
+    prog = cyclegan()
+    before = [p.clone() for p in prog.parameters()]
+    zebra = torch.randn(0, 2) if value.shape[0] == 0 else torch.randn(4, 2)
+    with pytest.raises(BatchError, match=message):
+        prog.step({"Horse": value, "Zebra": zebra})
+    assert all(torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+
+
+def test_a_step_with_non_finite_losses_is_refused_and_changes_nothing():
+    prog = cyclegan()
+    batch = cyclegan_batch(n=4)
+    prog.step(batch)  # the optimizer has state: it must survive the refused step
+    before = [p.clone() for p in prog.parameters()]
+    state = [{k: v.clone() for k, v in s.items()} for opt in prog.optimizers
+             for s in opt.state.values()]
+    bad = {**batch, "Zebra": batch["Zebra"].clone()}
+    bad["Zebra"][1, 0] = float("nan")
+    with pytest.raises(NonFiniteLossError, match=r"(?s)adv:g.*not applied.*values for: Zebra"):
+        prog.step(bad)
+    assert all(torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+    after = [s for opt in prog.optimizers for s in opt.state.values()]
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(state, after, strict=True) for k in a)
+    assert all(torch.isfinite(v) for v in prog.step(batch).values())  # and it goes on
+    unchecked = cyclegan(check_finite=False)
+    unchecked.step(bad)
+    assert any(not torch.isfinite(p).all() for p in unchecked.parameters())
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"equation_weight": -1.0}, r"equation_weight must be a finite number ≥ 0, got -1.0"),
+    ({"equation_weight": {"f.g = id(Horse)": float("nan")}},
+     r"equation_weight\['f.g = id\(Horse\)'\] must be a finite number"),
+    ({"gp_weight": float("inf")}, r"gp_weight must be a finite number ≥ 0, got inf"),
+    ({"lr": 0.0}, r"lr must be a finite number > 0, got 0.0"),
+    ({"backend": "inductr"}, r"unknown backend 'inductr'; use 'inductor'"),
+])
+def test_bad_settings_fail_at_compile_time(kw, message):
+    with pytest.raises(FunctorError, match=message):
+        cyclegan(**kw)
+
+
 def test_product_batches_take_tuples_factors_or_priors():
     prog = product(priors={"C": "normal"})
     b = product_batch()
@@ -354,3 +410,27 @@ def test_gan_draws_its_latent_from_the_prior():
         compile_functor(F, critics={"Image": mlp(2, 1)}, backend="eager",
                         data_objects=["Latent"], priors={"Latent": "uniform"})
     assert "prior for Latent: unknown prior 'uniform'" in str(e.value)
+
+
+def test_networks_in_float64_train_on_float64_batches():
+    """Loss constants, the built-in prior and the penalty follow the networks' dtype."""
+    def as_double(prog, **kw):
+        for m in prog.functor.modules.values():
+            m.double()
+        critics = {label[0]: m.double() for b in prog.critic_banks.banks
+                   for label, m in zip(b.labels, b.modules, strict=True)}
+        return compile_functor(prog.functor, critics=critics, backend="eager", **kw)
+
+    b = product_batch()
+    single, double = product(), as_double(product())
+    first = single.step(b)
+    second = double.step({k: v.double() for k, v in b.items()})
+    for k in first:
+        assert second[k].dtype == torch.float64, k
+        assert torch.allclose(first[k].double(), second[k], rtol=1e-4, atol=1e-5), k
+    with pytest.raises(BatchError, match="expected dtype torch.float64"):
+        double.step(b)
+    penalised = as_double(product(), adversarial="wgan-gp", priors={"C": "normal"})
+    drawn = penalised.step({"A": b["A"].double(), "B": b["B"].double()})  # C from the prior
+    assert drawn["gp:C"] > 0
+    assert all(v.dtype == torch.float64 and torch.isfinite(v) for v in drawn.values())
