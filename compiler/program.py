@@ -326,8 +326,9 @@ class Program:
         gen, gen_total, cri, cri_total = self._step_fn(
             self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas)
-        (gen_total + cri_total).backward()
-        if self.check_finite and not torch.isfinite(gen_total + cri_total).item():
+        both = gen_total + cri_total
+        both.backward()
+        if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
         for opt in self.optimizers:
             opt.step()
