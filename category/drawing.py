@@ -144,7 +144,10 @@ def _frame(ax, pos) -> None:
 def _save_atomic(fig, path: str, dpi: int) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix=suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix=suffix, dir=folder)
+    except OSError as err:  # name the file asked for, not the temporary one
+        raise type(err)(f"cannot write {path!r}: {err.strerror}") from None
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".") or "png")

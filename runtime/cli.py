@@ -27,6 +27,10 @@ def _load(path: str) -> Schema:
             text = fh.read()
     except OSError as err:
         raise SchemaError(f"cannot read schema file {path!r}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise SchemaError(f"cannot read schema file {path!r}: not UTF-8 text (byte "
+                          f"{err.object[err.start]:#04x} at offset {err.start}); a .schema "
+                          f"file is plain text") from None
     try:
         return Schema.parse(text)
     except SchemaError as err:

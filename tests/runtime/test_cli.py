@@ -27,6 +27,14 @@ def test_check_reports_a_missing_file(capsys):
     assert "cannot read schema file 'no/such.schema'" in capsys.readouterr().err
 
 
+def test_check_reports_a_binary_file(tmp_path, capsys):
+    binary = tmp_path / "model.pt"
+    binary.write_bytes(b"PK\x03\x04\xd0\xff")
+    assert main(["check", str(binary)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read schema file '{binary}': not UTF-8 text (byte 0xd0 at offset 4)" in err
+
+
 def test_paths_with_filters(capsys):
     assert main(["paths", "examples/cyclegan.schema", "--max-length", "3",
                  "--from", "Horse", "--to", "Zebra"]) == 0
@@ -43,6 +51,13 @@ def test_draw(tmp_path, capsys):
     out = tmp_path / "s.png"
     assert main(["draw", "examples/square.schema", "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_into_a_missing_folder_names_the_file_asked_for(tmp_path, capsys):
+    out = tmp_path / "no" / "s.png"
+    assert main(["draw", "examples/square.schema", "-o", str(out)]) == 1
+    assert f"cannot write '{out}': No such file or directory" in capsys.readouterr().err
+    assert not out.parent.exists()
 
 
 @pytest.mark.parametrize("argv", [["check", "examples/gan.schema"]])
