@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import torch
 
 from category import Ob
 
 from .errors import BatchError
-from .functor import Functor
+
+if TYPE_CHECKING:  # functor.py checks its own batches with tensor_problem below
+    from .functor import Functor
 
 Batch = Mapping[object, object]
 Prior = Callable[[int], torch.Tensor]
@@ -138,21 +141,25 @@ class BatchReader:
         return out, recipe
 
     def _tensor_problem(self, x: object, shape: tuple, fac) -> str | None:
-        """What is wrong with ``x`` as a batch of the space ``fac`` (of sample ``shape``)."""
-        if not isinstance(x, torch.Tensor):
-            hint = (": convert it with torch.from_numpy(x)"
-                    if type(x).__module__ == "numpy" else "")
-            return f"expected a tensor batch of {fac}, got {type(x).__name__}{hint}"
-        if tuple(x.shape[1:]) != shape or x.dim() != len(shape) + 1:
-            return (f"expected shape (batch, {', '.join(map(str, shape))}) for {fac}, "
-                    f"got {tuple(x.shape)}")
-        if self.dtype is not None and x.dtype != self.dtype:
-            return (f"expected dtype {self.dtype} (that of the networks' parameters), got "
-                    f"{x.dtype}: convert it with x.to({self.dtype})")
-        if self.device is not None and x.device != self.device:
-            return (f"expected a tensor on {self.device} (where the networks' parameters "
-                    f"are), got one on {x.device}: move it with x.to('{self.device}')")
-        return None
+        return tensor_problem(x, shape, fac, self.dtype, self.device)
+
+
+def tensor_problem(x: object, shape: tuple, fac, dtype: torch.dtype | None = None,
+                   device: torch.device | None = None) -> str | None:
+    """What is wrong with ``x`` as a batch of the space ``fac`` (of sample ``shape``)."""
+    if not isinstance(x, torch.Tensor):
+        hint = ": convert it with torch.from_numpy(x)" if type(x).__module__ == "numpy" else ""
+        return f"expected a tensor batch of {fac}, got {type(x).__name__}{hint}"
+    if tuple(x.shape[1:]) != shape or x.dim() != len(shape) + 1:
+        return (f"expected shape (batch, {', '.join(map(str, shape))}) for {fac}, "
+                f"got {tuple(x.shape)}")
+    if dtype is not None and x.dtype != dtype:
+        return (f"expected dtype {dtype} (that of the networks' parameters), got "
+                f"{x.dtype}: convert it with x.to({dtype})")
+    if device is not None and x.device != device:
+        return (f"expected a tensor on {device} (where the networks' parameters "
+                f"are), got one on {x.device}: move it with x.to('{device}')")
+    return None
 
 
 def _layout(v: object) -> object:

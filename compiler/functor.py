@@ -28,7 +28,8 @@ from torch import nn
 
 from category import Arrow, Ob, Schema, as_path
 
-from .errors import FunctorError
+from .batches import tensor_problem
+from .errors import BatchError, FunctorError
 from .para import Para
 from .spaces import ProductSpace, Space, as_point
 
@@ -87,12 +88,14 @@ class Functor:
     def __init__(self, S: Schema, ob: Mapping[object, Space], ar: Mapping[object, nn.Module]):
         problems: list[str] = []
         spaces: dict[Ob, Space] = {}
+        wrong: set = set()  # given, but not a space / module: reported once, not as missing
         for k, v in ob.items():
             o = _key(S, k, Ob, problems)
             if o is None:
                 continue
             if not isinstance(v, Space):
                 problems.append(f"object {o} must map to a space (Euclid), got {type(v).__name__}")
+                wrong.add(o)
                 continue
             spaces[o] = v
         modules: dict[Arrow, nn.Module] = {}
@@ -102,6 +105,7 @@ class Functor:
                 continue
             if not isinstance(v, nn.Module):
                 problems.append(f"arrow {a} must map to a torch.nn.Module, got {type(v).__name__}")
+                wrong.add(a)
                 continue
             modules[a] = v
         for o in S.objects():
@@ -113,10 +117,10 @@ class Functor:
                 if o in spaces and spaces[o] != auto:
                     problems.append(f"product object {o} must map to {auto}, got {spaces[o]}")
                 spaces[o] = auto
-            elif o not in spaces:
+            elif o not in spaces and o not in wrong:
                 problems.append(f"object {o} has no space (ob={{{o}: Euclid(...)}})")
         for a in S.arrows:
-            if a not in modules:
+            if a not in modules and a not in wrong:
                 problems.append(f"arrow {a} : {a.dom} -> {a.cod} has no network "
                                 f"(ar={{{a}: module}})")
         if problems:
@@ -139,7 +143,16 @@ class Functor:
         return out
 
     def bind(self, values: Mapping[object, int]) -> Functor:
-        """The same functor with symbolic dimensions replaced by numbers."""
+        """The same functor with symbolic dimensions replaced by numbers; every unknown
+        symbol and bad value is reported in one :class:`FunctorError`."""
+        symbols = {str(x) for s in self.spaces.values() for x in s.free_symbols}
+        problems = [f"bind: {k!r} is not a symbol of the functor's spaces (symbols: "
+                    f"{', '.join(sorted(symbols)) or 'none'})"
+                    for k in values if str(k) not in symbols]
+        problems += [f"bind: {k} must be a positive int, got {v!r}" for k, v in values.items()
+                     if isinstance(v, bool) or not isinstance(v, int) or v <= 0]
+        if problems:
+            raise FunctorError(problems, "bind")
         F = object.__new__(Functor)
         F.schema, F.modules = self.schema, self.modules
         F.spaces = {o: s.bind(values) for o, s in self.spaces.items()}
@@ -182,6 +195,16 @@ class Functor:
             x = _lookup(self.schema, batch, eq.dom)
             if x is None:
                 continue
+            space = self.spaces[eq.dom]
+            parts = x if space.is_product and isinstance(x, (tuple, list)) else (x,)
+            problems = [f"{eq.dom}: {p}" for part, shape, fac in zip(
+                parts, space.shapes, space.factors, strict=False)
+                if (p := tensor_problem(part, shape, fac))]
+            if len(parts) != len(space.shapes):
+                problems.append(f"{eq.dom}: expected a tuple of {len(space.shapes)} tensors "
+                                f"({space}), got {type(x).__name__}")
+            if problems:
+                raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
             lhs, rhs = self(eq.lhs)(x), self(eq.rhs)(x)  # type: ignore[operator]
             space = self.spaces[eq.cod]
             diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),

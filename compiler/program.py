@@ -98,7 +98,10 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     if optimizer is None and not isinstance(lr, torch.Tensor):
         lr = _weight("lr", lr, problems, positive=True)
     if bind:
-        F = F.bind(bind)
+        try:
+            F = F.bind(bind)
+        except FunctorError as e:
+            problems += e.problems
     problems += F.problems()
     data = tuple(_objects(S, S.objects() if data_objects is None else data_objects,
                           "data_objects", problems))
@@ -134,6 +137,9 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     weights = _weights(S, equation_weight, problems)
     plan = Plan.build(S, data, weights=weights, penalty=adv is not None and adv.penalty,
                       passes=PASSES)
+    if not plan.losses:
+        problems.append(f"nothing to train: no generator loss, since no arrow leaves an object "
+                        f"with data (data_objects: {', '.join(map(str, data)) or 'none'})")
     for c in plan.critics:
         if c.ob not in crit:
             problems.append(f"no critic for {c.ob}: arrows land on it "

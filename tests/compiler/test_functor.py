@@ -4,7 +4,7 @@ import torch
 from compiler_fixtures import Join, Split, mlp, schema
 from torch import nn
 
-from compiler import Euclid, Functor, FunctorError, compile_functor
+from compiler import BatchError, Euclid, Functor, FunctorError, compile_functor
 
 
 def test_every_missing_assignment_in_one_error():
@@ -89,3 +89,45 @@ def test_missing_arrow_fails_before_compiling():
     S = schema("cyclegan")
     with pytest.raises(FunctorError, match="arrow g : Zebra -> Horse has no network"):
         Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)}, ar={"f": nn.Linear(2, 2)})
+
+
+def test_a_wrong_value_is_reported_once_not_also_as_missing():
+    S = schema("cyclegan")
+    with pytest.raises(FunctorError) as e:
+        Functor(S, ob={"Horse": (2,), "Zebra": Euclid(2)},
+                ar={"f": lambda x: x, "g": nn.Linear(2, 2)})
+    assert e.value.problems == ["object Horse must map to a space (Euclid), got tuple",
+                                "arrow f must map to a torch.nn.Module, got function"]
+
+
+def test_bind_lists_unknown_symbols_and_bad_values():
+    n = sympy.Symbol("n")
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(n), "Zebra": Euclid(n)},
+                ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2)})
+    assert F.bind({"n": 2})("Horse") == Euclid(2)  # a symbol or its name
+    with pytest.raises(FunctorError) as e:
+        F.bind({"m": 2, n: 0})
+    assert e.value.problems == ["bind: 'm' is not a symbol of the functor's spaces (symbols: n)",
+                                "bind: n must be a positive int, got 0"]
+    with pytest.raises(FunctorError, match="bind: 'm' is not a symbol"):
+        compile_functor(F, critics={"Horse": nn.Linear(2, 1), "Zebra": nn.Linear(2, 1)},
+                        backend="eager", bind={n: 2, "m": 3})
+
+
+def test_residuals_check_their_batch():
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": nn.Identity(), "g": mlp(2, 2)})
+    with pytest.raises(BatchError, match=r"Horse: expected shape \(batch, 2\) .* got \(8, 3\)"):
+        F.residuals({"Horse": torch.randn(8, 3)})
+    assert list(F.residuals({"Zebra": torch.randn(8, 2)})) == ["g.f = id(Zebra)"]
+
+
+def test_a_program_with_nothing_to_train_is_refused():
+    S = schema("cyclegan")
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2)})
+    with pytest.raises(FunctorError, match=r"nothing to train: .*\(data_objects: none\)"):
+        compile_functor(F, critics={"Horse": nn.Linear(2, 1), "Zebra": nn.Linear(2, 1)},
+                        backend="eager", data_objects=[])
