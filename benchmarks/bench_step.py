@@ -325,7 +325,7 @@ class HandCycleGAN:
         return loss_g, loss_d
 
 
-def cdl_cyclegan(nets, batch, backend: str):
+def cdl_cyclegan(nets, batch, backend: str, **kw):
     nets = copy.deepcopy(nets)
     S = Schema.parse((HERE.parent / "examples" / "cyclegan.schema").read_text())
     H, Z = S.objects()
@@ -335,7 +335,7 @@ def cdl_cyclegan(nets, batch, backend: str):
     prog = compile_functor(F, critics={H: nets["D_Horse"], Z: nets["D_Zebra"]},
                            adversarial="lsgan", distance="l1",
                            equation_weight=CYCLE_WEIGHT, backend=backend,
-                           lr=2e-4, betas=(0.5, 0.999))
+                           lr=2e-4, betas=(0.5, 0.999), **kw)
     return prog, {H: batch["Horse"], Z: batch["Zebra"]}, nets
 
 
@@ -506,7 +506,7 @@ class HandGrid:
         return loss_g, loss_d
 
 
-def cdl_grid(grid: Grid, nets, critics, batch, backend: str):
+def cdl_grid(grid: Grid, nets, critics, batch, backend: str, **kw):
     nets, critics = copy.deepcopy(nets), copy.deepcopy(critics)
     S = grid.schema()
     F = Functor(S, ob={S[o]: Euclid(32) for o in grid.objects},
@@ -514,7 +514,7 @@ def cdl_grid(grid: Grid, nets, critics, batch, backend: str):
     prog = compile_functor(F, critics={S[o]: critics[o] for o in grid.targets},
                            adversarial="lsgan", distance="l1",
                            equation_weight=EQ_WEIGHT, backend=backend,
-                           lr=1e-3, betas=(0.9, 0.999))
+                           lr=1e-3, betas=(0.9, 0.999), **kw)
     return prog, {S[o]: x for o, x in batch.items()}, (nets, critics)
 
 
@@ -786,8 +786,10 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(growth), flush=True)
         out += growth
 
-    out += ["### 3. GPU", "", "Not measured: this machine has no GPU (CPU-only torch "
-            f"{torch.__version__}).", ""]
+    out += ["### 3. GPU", "", "Not measured here: this machine has no GPU (CPU-only torch "
+            f"{torch.__version__}). On a CUDA machine `python3 benchmarks/bench_step_gpu.py "
+            "--write` runs both workloads (and cdl with CUDA graphs) and writes its own "
+            "section below.", ""]
     total_s = time.perf_counter() - t_start
     print(f"total {total_s:.0f} s; other processes used {CONTENTION} of the cores while "
           "steps were timed")
