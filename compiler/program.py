@@ -322,6 +322,11 @@ class Program:
         one backward pass gives both updates, as in the usual alternating step
         (generators first, then critics on the same fakes). Returns the losses, with
         the critics' total as ``critic_total``.
+
+        Compiled programs are specialised to the batch size: a new size compiles the
+        step once more (cached afterwards), so keep it fixed (``drop_last=True``).
+        Raises :class:`NonFiniteLossError` instead of applying a NaN or inf update
+        (see ``check_finite``).
         """
         self._check_views()
         data = self.resolve(batch)
