@@ -21,6 +21,7 @@ compiler.errors.FunctorError: 3 problems with the functor assignment:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import torch
@@ -150,7 +151,7 @@ class Functor:
                     f"{', '.join(sorted(symbols)) or 'none'})"
                     for k in values if str(k) not in symbols]
         problems += [f"bind: {k} must be a positive int, got {v!r}" for k, v in values.items()
-                     if isinstance(v, bool) or not isinstance(v, int) or v <= 0]
+                     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0]
         if problems:
             raise FunctorError(problems, "bind")
         F = object.__new__(Functor)

@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
@@ -207,7 +208,7 @@ def _in_product(ob: Ob, data: tuple[Ob, ...]) -> bool:
 
 def _weight(what: str, v: object, problems: list[str], positive: bool = False) -> float:
     """``v`` as a finite float ≥ 0 (> 0 with ``positive``), or a problem noted."""
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
     if ok and (v > 0 if positive else v >= 0):
         return float(v)
     problems.append(f"{what} must be a finite number {'> 0' if positive else '≥ 0'}, got {v!r}")
