@@ -124,7 +124,7 @@ class BatchReader:
             else:
                 recipe = None
             for x, shape, fac in zip(parts, space.shapes, space.factors, strict=True):
-                problem = self._tensor_problem(x, shape, fac)
+                problem = tensor_problem(x, shape, fac, self.dtype, self.device)
                 if problem:
                     problems.append(f"{ob}: {problem}")
                 else:
@@ -139,9 +139,6 @@ class BatchReader:
         if problems:
             raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
         return out, recipe
-
-    def _tensor_problem(self, x: object, shape: tuple, fac) -> str | None:
-        return tensor_problem(x, shape, fac, self.dtype, self.device)
 
 
 def tensor_problem(x: object, shape: tuple, fac, dtype: torch.dtype | None = None,
