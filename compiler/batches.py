@@ -106,9 +106,9 @@ class BatchReader:
             space = self.functor.spaces[ob]
             if ob.is_product and ob in given:
                 k, v = given[ob]
-                if not isinstance(v, (tuple, list)) or len(v) != len(ob.factors):
-                    problems.append(f"{ob}: expected a tuple of {len(ob.factors)} tensors "
-                                    f"({space}), got {type(v).__name__}")
+                bad = tuple_problem(space, v)
+                if bad:
+                    problems.append(f"{ob}: {bad}")
                     continue
                 found = [(x, (k, i)) for i, x in enumerate(v)]
             elif ob.is_product:
@@ -139,6 +139,25 @@ class BatchReader:
         if problems:
             raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
         return out, recipe
+
+
+def tuple_problem(space, value: object) -> str | None:
+    """What is wrong with ``value`` as the tuple of factors of a product ``space``."""
+    if isinstance(value, (tuple, list)) and len(value) == len(space.shapes):
+        return None
+    return f"expected a tuple of {len(space.shapes)} tensors ({space}), got {type(value).__name__}"
+
+
+def point_problems(space, value: object, dtype: torch.dtype | None = None,
+                   device: torch.device | None = None) -> list[str]:
+    """Everything wrong with ``value`` as a batch of points of ``space``."""
+    if space.is_product:
+        bad = tuple_problem(space, value)
+        if bad:
+            return [bad]
+    parts = value if space.is_product else (value,)
+    return [p for x, shape, fac in zip(parts, space.shapes, space.factors, strict=True)
+            if (p := tensor_problem(x, shape, fac, dtype, device))]
 
 
 def tensor_problem(x: object, shape: tuple, fac, dtype: torch.dtype | None = None,

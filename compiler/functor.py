@@ -29,7 +29,7 @@ from torch import nn
 
 from category import Arrow, Ob, Schema, as_path
 
-from .batches import tensor_problem
+from .batches import point_problems
 from .errors import BatchError, FunctorError
 from .para import Para
 from .spaces import ProductSpace, Space, as_point
@@ -196,16 +196,10 @@ class Functor:
             x = _lookup(self.schema, batch, eq.dom)
             if x is None:
                 continue
-            space = self.spaces[eq.dom]
-            parts = x if space.is_product and isinstance(x, (tuple, list)) else (x,)
-            problems = [f"{eq.dom}: {p}" for part, shape, fac in zip(
-                parts, space.shapes, space.factors, strict=False)
-                if (p := tensor_problem(part, shape, fac))]
-            if len(parts) != len(space.shapes):
-                problems.append(f"{eq.dom}: expected a tuple of {len(space.shapes)} tensors "
-                                f"({space}), got {type(x).__name__}")
+            problems = point_problems(self.spaces[eq.dom], x)
             if problems:
-                raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
+                raise BatchError("bad batch:\n" + "\n".join(f"  - {eq.dom}: {p}"
+                                                            for p in problems))
             lhs, rhs = self(eq.lhs)(x), self(eq.rhs)(x)  # type: ignore[operator]
             space = self.spaces[eq.cod]
             diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),

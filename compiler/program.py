@@ -171,15 +171,19 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     shapes = {o: s.shapes for o, s in F.spaces.items()}
     plan = fusion_pass(F.modules, arrows, shapes)(plan)
     plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
-    device = next((p.device for m in modules for p in m.parameters()), torch.device("cpu"))
-    dtype = next((p.dtype for m in modules for p in m.parameters() if p.is_floating_point()),
-                 torch.get_default_dtype())
+    # the networks' dtype and device: the graphs' constants follow them, batches must match
+    first = next((p for m in modules for p in m.parameters() if p.is_floating_point()), None)
+    device = torch.device("cpu") if first is None else first.device
+    dtype = torch.get_default_dtype() if first is None else first.dtype
     gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device,
                           dtype)
     cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device,
                        dtype)
     make_opt = optimizer or default_optimizer(lr, betas)
-    return Program(F, plan, arrows, critic_banks, gen, cri, pri, backend, make_opt,
+    reader = BatchReader(F, _needed_objects(plan), pri,
+                         dtype=None if first is None else dtype,
+                         device=None if first is None else device)
+    return Program(F, plan, arrows, critic_banks, gen, cri, reader, backend, make_opt,
                    critic_optimizer, dict(compile_options or {}), check_finite)
 
 
@@ -240,6 +244,13 @@ def _backend_problems(backend: object) -> list[str]:
             f"{listed}) or a backend callable"]
 
 
+def _needed_objects(plan: Plan) -> list[Ob]:
+    """The objects whose data a program reads: the plan's sources, then the critics'."""
+    needed = list(plan.roots)
+    needed += [c.ob for c in plan.critics if c.ob not in needed]
+    return needed
+
+
 def _critic_problems(ob: Ob, m: nn.Module, space) -> list[str]:
     try:
         out = meta_run(m, space, space.meta(2))
@@ -255,13 +266,13 @@ class Program:
     """A compiled functor: the plan, its two graphs, and the training step."""
 
     def __init__(self, F: Functor, plan: Plan, arrows: Banks, critics: Banks, gen: Lowered,
-                 cri: Lowered, priors: dict, backend, make_opt, make_critic_opt,
+                 cri: Lowered, reader: BatchReader, backend, make_opt, make_critic_opt,
                  compile_options: dict, check_finite: bool = True):
         self.functor, self.plan = F, plan
         self.arrow_banks, self.critic_banks = arrows, critics
         self.generator_graph, self.critic_graph = gen.module, cri.module
         self._gen, self._cri = gen, cri
-        self.priors = priors
+        self._reader, self.priors = reader, reader.priors
         self.backend = backend
         self._compile_options = compile_options
         for bank in [*arrows.banks, *critics.banks]:
@@ -280,10 +291,6 @@ class Program:
             self.optimizers = [make_opt([{"params": gen_params}, {"params": critic_params}])]
         else:
             self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
-        first = next((p for p in self.parameters() if p.is_floating_point()), None)
-        self._reader = BatchReader(F, self._needed_objects(), priors,
-                                   dtype=None if first is None else first.dtype,
-                                   device=None if first is None else first.device)
         self.check_finite = check_finite
 
     # ------------------------------------------------------------------ public API
@@ -456,11 +463,6 @@ class Program:
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
         """The data of every object the program needs, checked (see ``BatchReader``)."""
         return self._reader.read(batch)
-
-    def _needed_objects(self) -> list[Ob]:
-        needed = list(self.plan.roots)
-        needed += [c.ob for c in self.plan.critics if c.ob not in needed]
-        return needed
 
     @staticmethod
     def _batch_key(batch: Batch) -> tuple:

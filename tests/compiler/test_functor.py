@@ -131,3 +131,14 @@ def test_a_program_with_nothing_to_train_is_refused():
     with pytest.raises(FunctorError, match=r"nothing to train: .*\(data_objects: none\)"):
         compile_functor(F, critics={"Horse": nn.Linear(2, 1), "Zebra": nn.Linear(2, 1)},
                         backend="eager", data_objects=[])
+
+
+def test_residuals_check_a_product_batch_factor_by_factor():
+    S = schema("product")
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
+                ar={"f": Split(), "g": Join()})
+    with pytest.raises(BatchError, match=r"BxC: expected a tuple of 2 tensors \(R\^3 × R\^2\)"):
+        F.residuals({"BxC": torch.randn(3, 5)})
+    with pytest.raises(BatchError, match=r"BxC: expected shape \(batch, 2\) .* got \(3, 1\)"):
+        F.residuals({"BxC": (torch.randn(3, 3), torch.randn(3, 1))})
+    assert list(F.residuals({"B": torch.randn(3, 3), "C": torch.randn(3, 2)})) == ["g.f = id(BxC)"]
