@@ -52,11 +52,10 @@ def synced(step, device: torch.device):
     return run
 
 
-def to_device(nets, batch, device: torch.device):
-    nets = copy.deepcopy(nets)
-    for m in (nets.values() if isinstance(nets, dict) else [nets]):
-        m.to(device)
-    return nets, {k: v.to(device) for k, v in batch.items()}
+def to_device(device: torch.device, batch: dict, *nets):
+    """``batch`` and deep copies of the network collections ``nets``, on ``device``."""
+    moved = [type(n)({k: copy.deepcopy(m).to(device) for k, m in n.items()}) for n in nets]
+    return {k: v.to(device) for k, v in batch.items()}, *moved
 
 
 def cdl_rows(make, device: torch.device) -> list[tuple[str, object, bool]]:
@@ -68,7 +67,8 @@ def cdl_rows(make, device: torch.device) -> list[tuple[str, object, bool]]:
 
 
 def conv_variants(device: torch.device) -> list[cpu.Variant]:
-    nets, batch = to_device(*cpu.conv_setup(), device)
+    nets, batch = cpu.conv_setup()
+    batch, nets = to_device(device, batch, nets)
     made = [("hand eager", cpu.HandCycleGAN(nets, batch).step, False),
             ("hand compiled", cpu.HandCycleGAN(nets, batch, compile=True).step, True)]
 
@@ -82,8 +82,7 @@ def conv_variants(device: torch.device) -> list[cpu.Variant]:
 
 def grid_variants(k: int, device: torch.device) -> list[cpu.Variant]:
     grid, nets, critics, batch = cpu.grid_setup(k)
-    nets, critics = nets.to(device), critics.to(device)
-    batch = {o: x.to(device) for o, x in batch.items()}
+    batch, nets, critics = to_device(device, batch, nets, critics)
     plan = grid.calls(naive=False)
     made = [("hand eager", cpu.HandGrid(grid, nets, critics, batch).step, False),
             ("hand compiled", cpu.HandGrid(grid, nets, critics, batch, compile=True).step, True)]
