@@ -37,6 +37,7 @@ from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
+from .pool import FakePool, query_all
 from .stacked import stackable
 
 
@@ -64,7 +65,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
                     critic_optimizer: Callable | None = None,
                     compile_options: Mapping[str, object] | None = None,
-                    check_finite: bool = True) -> Program:
+                    check_finite: bool = True, fake_pool: int = 0) -> Program:
     """Compile ``F`` and one critic per plain object into a :class:`Program`.
 
     ``fuse``: stack networks of identical architecture into one call per plan depth
@@ -85,6 +86,15 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     It costs one host synchronisation per step (nothing on CPU); turn it off where a
     GPU pipeline must not synchronise.
 
+    ``fake_pool``: the size ``N`` of CycleGAN's image pool (0: off). The critics then
+    see, per fake input (``plan.fakes``), a history of the last fakes: while fewer than
+    ``N`` are stored each new fake is stored and used; after, each new fake is, with
+    probability 1/2, swapped with a random stored one (the stored one is used). Only the
+    critic losses read the pool; the generator losses always score the fresh fakes. The
+    pool is updated inside the compiled step (one graph however full it is), with random
+    numbers drawn outside the graph from torch's global generator (see ``pool.py``), and
+    is part of :meth:`Program.state_dict`.
+
     Every problem found (missing or unknown critic, a network or critic that fails on
     its space or returns the wrong shape, an unbound symbol, an unknown loss name or
     backend, a negative or non-finite weight or learning rate) is reported in one
@@ -95,6 +105,11 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
     dist = _choice(DISTANCES, distance, "distance", problems)
     problems += _backend_problems(backend)
+    if not isinstance(fake_pool, numbers.Integral) or isinstance(fake_pool, bool) \
+            or fake_pool < 0:
+        problems.append(f"fake_pool must be an integer ≥ 0 (the number of fakes kept per "
+                        f"critic input; 0: no pool), got {fake_pool!r}")
+        fake_pool = 0
     gp_weight = _weight("gp_weight", gp_weight, problems)
     if optimizer is None and not isinstance(lr, torch.Tensor):
         lr = _weight("lr", lr, problems, positive=True)
@@ -183,8 +198,22 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     reader = BatchReader(F, _needed_objects(plan), pri,
                          dtype=None if first is None else dtype,
                          device=None if first is None else device)
+    pool = None
+    if fake_pool:
+        pool = FakePool(int(fake_pool), _fake_names(plan),
+                        [F.spaces[plan.nodes[n].path.cod].shapes[k] for n, k in plan.fakes],
+                        device, dtype)
     return Program(F, plan, arrows, critic_banks, gen, cri, reader, backend, make_opt,
-                   critic_optimizer, dict(compile_options or {}), check_finite)
+                   critic_optimizer, dict(compile_options or {}), check_finite, pool)
+
+
+def _fake_names(plan: Plan) -> list[str]:
+    """A name per fake input of the critics: its path, and factor for a product."""
+    out = []
+    for n, k in plan.fakes:
+        path = plan.nodes[n].path
+        out.append(f"{path}[{k}]" if path.cod.is_product else str(path))
+    return out
 
 
 def _choice(table: dict, name: str, what: str, problems: list[str]):
@@ -263,11 +292,20 @@ def _critic_problems(ob: Ob, m: nn.Module, space) -> list[str]:
 
 
 class Program:
-    """A compiled functor: the plan, its two graphs, and the training step."""
+    """A compiled functor: the plan, its two graphs, and the training steps.
+
+    Entry points: :meth:`generator_losses` and :meth:`critic_losses` (losses with
+    gradients to the user's modules, for a loop with the user's own optimizers);
+    :meth:`step` (one generator and critic update) and :meth:`critic_step` (a critic
+    update only, for ``n_critic > 1``) with the program's :attr:`optimizers`;
+    :meth:`state_dict` / :meth:`load_state_dict` for what the program holds besides
+    weights and optimizers (the fake pool).
+    """
 
     def __init__(self, F: Functor, plan: Plan, arrows: Banks, critics: Banks, gen: Lowered,
                  cri: Lowered, reader: BatchReader, backend, make_opt, make_critic_opt,
-                 compile_options: dict, check_finite: bool = True):
+                 compile_options: dict, check_finite: bool = True,
+                 pool: FakePool | None = None):
         self.functor, self.plan = F, plan
         self.arrow_banks, self.critic_banks = arrows, critics
         self.generator_graph, self.critic_graph = gen.module, cri.module
@@ -275,6 +313,7 @@ class Program:
         self._reader, self.priors = reader, reader.priors
         self.backend = backend
         self._compile_options = compile_options
+        self._pool = pool
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
@@ -283,8 +322,9 @@ class Program:
                        if b.stacked for i, m in enumerate(b.modules)]
         self._view_ptrs = [p.data_ptr() for p, _, _ in self._views]
         self._gen_fn = self._compile(self.generator_graph)
-        self._cri_fn = self._compile(self.critic_graph)
+        self._cri_fn = self._compile(self.critic_graph if pool is None else self._critic_part)
         self._step_fn = self._compile(self._forward_all)
+        self._critic_step_fn = self._compile(self._critic_forward)
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
         gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
         if make_critic_opt is None:  # one optimizer, two parameter groups: one fused step
@@ -294,11 +334,17 @@ class Program:
         self.check_finite = check_finite
 
     # ------------------------------------------------------------------ public API
+    @property
+    def fake_pool(self) -> int:
+        """The size of the fake pool per critic input (0: no pool)."""
+        return 0 if self._pool is None else self._pool.size
+
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Every generator loss (``adv:…``, ``eq:…``) and their weighted ``total``.
 
         Gradients reach the arrows' modules only (critics are held fixed); the fakes
         are kept, detached, for a following :meth:`critic_losses` on the same batch.
+        The generator losses score the fresh fakes, never the fake pool.
         """
         data = self.resolve(batch)
         out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
@@ -309,7 +355,10 @@ class Program:
         """Every critic loss (``critic:X``, ``gp:X`` for wgan-gp) and their ``total``.
 
         Reuses the fakes of the preceding :meth:`generator_losses` on the same batch;
-        otherwise computes them without gradients.
+        otherwise computes them without gradients. With a fake pool the fakes go
+        through it, as in :meth:`step`, and the pool is updated: each call is one query
+        (two calls on the same batch store its fakes twice), so that a loop of
+        ``generator_losses`` then ``critic_losses`` trains like :meth:`step`.
         """
         data = self.resolve(batch)
         key = self._batch_key(batch)
@@ -319,46 +368,120 @@ class Program:
             with torch.no_grad():
                 out = self.generator_graph(*self._gen_inputs(data, from_modules=True))
             fakes = list(out[2:])
-        out = self._cri_fn(*self._critic_inputs(data, fakes, from_modules=True))
+        stacks = self._stack_list(self.critic_banks, True)
+        reals, alphas = self._reals(data), self._alphas(data)
+        if self._pool is None:
+            out = self._cri_fn(*stacks, *reals, *fakes, *alphas)
+        else:
+            out = self._cri_fn(stacks, reals, fakes, alphas, self._pool_inputs(data))
+            self._pool.commit(out[2])
         return self._named(self._cri, out[0], out[1])
 
-    def step(self, batch: Batch) -> dict[str, torch.Tensor]:
+    def step(self, batch: Batch, max_grad_norm: float | None = None) -> dict[str, torch.Tensor]:
         """One training step: generator and critic updates from one evaluation.
 
         The fakes are computed once: the generator losses use the critics as they are
-        (no gradient reaches them) and the critic losses use the detached fakes, so
-        one backward pass gives both updates, as in the usual alternating step
-        (generators first, then critics on the same fakes). Returns the losses, with
-        the critics' total as ``critic_total``.
+        (no gradient reaches them) and the critic losses use the detached fakes (through
+        the fake pool, if any, which the step updates), so one backward pass gives both
+        updates, as in the usual alternating step (generators first, then critics on the
+        same fakes). Returns the losses, with the critics' total as ``critic_total``.
+
+        ``max_grad_norm``: clip the arrows' gradients and, separately, the critics'
+        gradients to this total norm (``torch.nn.utils.clip_grad_norm_``) before the
+        update, so that neither player's gradient scale caps the other's.
 
         Compiled programs are specialised to the batch size: a new size compiles the
         step once more (cached afterwards), so keep it fixed (``drop_last=True``).
         Raises :class:`NonFiniteLossError` instead of applying a NaN or inf update
-        (see ``check_finite``).
+        (see ``check_finite``); the fake pool is then not updated either.
         """
+        clip = self._max_norm(max_grad_norm)
         self._check_views()
         data = self.resolve(batch)
         alphas = self._alphas(data)
+        pool = self._pool_inputs(data)
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        gen, gen_total, cri, cri_total = self._step_fn(
+        gen, gen_total, cri, cri_total, new_pool = self._step_fn(
             self._gen_inputs(data, from_modules=False),
-            self._stack_list(self.critic_banks, False), reals, alphas)
+            self._stack_list(self.critic_banks, False), reals, alphas, pool)
         both = gen_total + cri_total
         both.backward()
         if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(self._trainable(self.arrow_banks), clip)
+            torch.nn.utils.clip_grad_norm_(self._trainable(self.critic_banks), clip)
         for opt in self.optimizers:
             opt.step()
+        if self._pool is not None:
+            self._pool.commit(new_pool)
         out = self._named(self._gen, gen.detach(), gen_total.detach())
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
 
-    def _non_finite(self, data: dict, gen: torch.Tensor, cri: torch.Tensor) -> str:
-        losses = [n for n, v in zip([*self._gen.names, *self._cri.names],
-                                    [*gen.detach().unbind(0), *cri.detach().unbind(0)],
-                                    strict=True) if not torch.isfinite(v)]
+    def critic_step(self, batch: Batch,
+                    max_grad_norm: float | None = None) -> dict[str, torch.Tensor]:
+        """A critic-only update (``n_critic > 1``, as wgan-gp trains): the fakes are
+        computed without gradients (through the fake pool, if any, which is updated),
+        then the critic losses, their backward and an update of the critics alone.
+
+        The arrows' parameters and optimizer state are untouched: their gradients are
+        ``None`` (cleared, and none computed), and torch's optimizers skip a parameter
+        whose gradient is ``None`` — Adam's ``step`` counters of the arrows do not
+        advance, also when one optimizer holds both parameter groups. Returns the
+        losses of :meth:`critic_losses` (``critic:X``, ``gp:X``, ``total``), detached.
+        One graph when compiled; ``max_grad_norm`` clips the critics' gradients and
+        non-finite losses are refused as in :meth:`step`.
+        """
+        clip = self._max_norm(max_grad_norm)
+        self._check_views()
+        data = self.resolve(batch)
+        alphas = self._alphas(data)
+        pool = self._pool_inputs(data)
+        reals = self._reals(data)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        cri, cri_total, new_pool = self._critic_step_fn(
+            self._gen_inputs(data, from_modules=False),
+            self._stack_list(self.critic_banks, False), reals, alphas, pool)
+        cri_total.backward()
+        if self.check_finite and not torch.isfinite(cri_total).item():
+            raise NonFiniteLossError(self._non_finite(data, None, cri))
+        critic_params = self._trainable(self.critic_banks)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(critic_params, clip)
+        for p in self._trainable(self.arrow_banks):  # none computed; made sure of
+            p.grad = None
+        for opt in self.optimizers:
+            opt.step()
+        if self._pool is not None:
+            self._pool.commit(new_pool)
+        return self._named(self._cri, cri.detach(), cri_total.detach())
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """What the program holds besides the modules' weights and the optimizers'
+        state, for a checkpoint: the fake pool's buffers (``fake_pool:<path>``, one per
+        critic input) and fill count (``fake_pool:count``); empty without a pool. The
+        tensors are the program's own (never modified in place: a step replaces them)."""
+        return {} if self._pool is None else self._pool.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Restore what :meth:`state_dict` gave (copied onto the program's device and
+        dtype). Raises :class:`CompilerError` naming every missing, unexpected or
+        misshapen entry (for instance a checkpoint of another ``fake_pool`` size)."""
+        if self._pool is None:
+            if state:
+                raise CompilerError(f"program state does not match this program (no "
+                                    f"fake_pool): unexpected {', '.join(map(str, state))}")
+            return
+        self._pool.load_state_dict(dict(state))
+
+    def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor) -> str:
+        names = [*(self._gen.names if gen is not None else []), *self._cri.names]
+        values = [*(gen.detach().unbind(0) if gen is not None else []), *cri.detach().unbind(0)]
+        losses = [n for n, v in zip(names, values, strict=True) if not torch.isfinite(v)]
         inputs = [str(ob) for ob, parts in data.items()
                   if any(not torch.isfinite(x).all() for x in parts)]
         params = [what for what, m in [*((str(a), m) for a, m in self.functor.modules.items()),
@@ -403,11 +526,45 @@ class Program:
         return torch.compile(fn, backend=self.backend, fullgraph=True, dynamic=False,
                              **self._compile_options)
 
-    def _forward_all(self, gen_inputs, critic_stacks, reals, alphas):
+    def _forward_all(self, gen_inputs, critic_stacks, reals, alphas, pool):
+        """The step's graph: generator losses, then critic losses on the detached fakes."""
         out = self.generator_graph(*gen_inputs)
         fakes = [f.detach() for f in out[2:]]
+        cri, cri_total, new_pool = self._critic_part(critic_stacks, reals, fakes, alphas, pool)
+        return out[0], out[1], cri, cri_total, new_pool
+
+    def _critic_forward(self, gen_inputs, critic_stacks, reals, alphas, pool):
+        """The critic step's graph: the fakes without gradients, then the critic losses
+        (the generator losses computed alongside are dead code to the compiler)."""
+        with torch.no_grad():
+            out = self.generator_graph(*gen_inputs)
+        return self._critic_part(critic_stacks, reals, list(out[2:]), alphas, pool)
+
+    def _critic_part(self, critic_stacks, reals, fakes, alphas, pool):
+        """Critic losses, the fakes first through the pool (``pool``: the inputs of
+        ``pool.query_all``, or None); returns (losses, total, new pool or None)."""
+        new_pool = None
+        if pool is not None:
+            fakes, new_pool = query_all(list(fakes), pool)
         cri = self.critic_graph(*critic_stacks, *reals, *fakes, *alphas)
-        return out[0], out[1], cri[0], cri[1]
+        return cri[0], cri[1], new_pool
+
+    def _pool_inputs(self, data: dict) -> tuple | None:
+        """The pool's state and fresh random draws for one query (None: no pool)."""
+        if self._pool is None:
+            return None
+        return self._pool.inputs(self._batch_size(data))
+
+    def _batch_size(self, data: dict) -> int:
+        return data[self.plan.critics[0].ob][0].shape[0]
+
+    @staticmethod
+    def _max_norm(v: object) -> float | None:
+        if v is None:
+            return None
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
+            return float(v)
+        raise CompilerError(f"max_grad_norm must be a finite number > 0 or None, got {v!r}")
 
     @staticmethod
     def _named(lowered: Lowered, vector: torch.Tensor, total: torch.Tensor,
