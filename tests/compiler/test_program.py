@@ -434,3 +434,141 @@ def test_networks_in_float64_train_on_float64_batches():
     drawn = penalised.step({"A": b["A"].double(), "B": b["B"].double()})  # C from the prior
     assert drawn["gp:C"] > 0
     assert all(v.dtype == torch.float64 and torch.isfinite(v) for v in drawn.values())
+
+
+def arrow_and_critic_params(prog):
+    arrows = prog._trainable(prog.arrow_banks)
+    critics = prog._trainable(prog.critic_banks)
+    return arrows, critics
+
+
+def adam_state(opt, params):
+    return [{k: v.clone() for k, v in opt.state[p].items()} for p in params if p in opt.state]
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_critic_step_updates_the_critics_only(separate):
+    kw = {"critic_optimizer": lambda ps: torch.optim.Adam(ps, lr=1e-3)} if separate else {}
+    prog = cyclegan(adversarial="wgan-gp", **kw)
+    prog.step(cyclegan_batch())  # every parameter has Adam state (step 1)
+    arrows, critics = arrow_and_critic_params(prog)
+    a0, c0 = [p.clone() for p in arrows], [p.clone() for p in critics]
+    opts = prog.optimizers
+    arrow_state = adam_state(opts[0], arrows)
+    torch.manual_seed(3)
+    expected = prog.critic_losses(cyclegan_batch(seed=5))  # same alphas, no update
+    torch.manual_seed(3)
+    out = prog.critic_step(cyclegan_batch(seed=5))
+    assert out.keys() == expected.keys() and "gp:Zebra" in out
+    assert all(not v.requires_grad for v in out.values())
+    assert all(torch.equal(a, b) for a, b in zip(a0, arrows, strict=True))
+    # (the critics' output biases, stacked last, have no wgan-gp gradient: the real and
+    # fake terms cancel)
+    assert all(not torch.equal(a, b) for a, b in zip(c0[:-1], critics[:-1], strict=True))
+    after = adam_state(opts[0], arrows)
+    assert len(after) == len(arrows)
+    assert all(torch.equal(x[k], y[k]) for x, y in zip(arrow_state, after, strict=True) for k in x)
+    critic_opt = opts[-1]
+    assert all(critic_opt.state[p]["step"].item() == 2 for p in critics)
+    assert expected["total"].item() == pytest.approx(out["total"].item(), rel=1e-6)
+
+
+def test_critic_step_refuses_non_finite_losses():
+    prog = cyclegan(adversarial="wgan-gp")
+    prog.critic_step(cyclegan_batch())
+    before = [p.clone() for p in prog.parameters()]
+    state = [{k: v.clone() for k, v in s.items()} for s in prog.optimizers[0].state.values()]
+    bad = cyclegan_batch()
+    bad["Zebra"][2, 1] = float("inf")
+    with pytest.raises(NonFiniteLossError, match=r"(?s)critic:Zebra.*not applied.*for: Zebra"):
+        prog.critic_step(bad)
+    assert all(torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
+    after = list(prog.optimizers[0].state.values())
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(state, after, strict=True) for k in a)
+
+
+def sgd(params):
+    return torch.optim.SGD(params, lr=1.0)
+
+
+@pytest.mark.parametrize("entry", ["step", "critic_step"])
+def test_gradient_clipping_per_player_equals_clipping_by_hand(entry):
+    b = cyclegan_batch()
+    clipped, free = cyclegan(optimizer=sgd), cyclegan(optimizer=sgd)
+    before = [p.clone() for p in clipped.parameters()]
+    getattr(free, entry)(b)
+    getattr(clipped, entry)(b, max_grad_norm=1e-3)
+    for k, (raw, got) in enumerate(zip(arrow_and_critic_params(free),
+                                       arrow_and_critic_params(clipped), strict=True)):
+        if entry == "critic_step" and k == 0:  # the arrows: no gradient, no update
+            assert all(p.grad is None for p in raw + got)
+            continue
+        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in raw]))
+        assert norm > 1e-2  # so that 1e-3 clips
+        by_hand = [p.grad * (1e-3 / (norm + 1e-6)) for p in raw]
+        assert all(torch.allclose(p.grad, h, rtol=1e-5, atol=1e-10)
+                   for p, h in zip(got, by_hand, strict=True))
+    # the update is the clipped gradient (SGD, lr 1): smaller than without clipping
+    moved = [(a - p).norm() for a, p in zip(before, clipped.parameters(), strict=True)]
+    free_moved = [(a - p).norm() for a, p in zip(before, free.parameters(), strict=True)]
+    assert sum(moved) < 0.1 * sum(free_moved)
+    assert all(torch.allclose(p, a - p.grad, atol=1e-7)
+               for a, p in zip(before, clipped.parameters(), strict=True) if p.grad is not None)
+    with pytest.raises(CompilerError, match="max_grad_norm must be a finite number > 0"):
+        clipped.step(b, max_grad_norm=0.0)
+
+
+def program_weights(prog) -> dict:
+    out = {f"arrow:{a}": {k: v.clone() for k, v in m.state_dict().items()}
+           for a, m in prog.functor.modules.items()}
+    out.update({f"critic:{'/'.join(label)}": {k: v.clone() for k, v in m.state_dict().items()}
+                for bk in prog.critic_banks.banks
+                for label, m in zip(bk.labels, bk.modules, strict=True)})
+    return out
+
+
+def load_weights(prog, weights: dict) -> None:
+    for a, m in prog.functor.modules.items():
+        m.load_state_dict(weights[f"arrow:{a}"])
+    for bk in prog.critic_banks.banks:
+        for label, m in zip(bk.labels, bk.modules, strict=True):
+            m.load_state_dict(weights[f"critic:{'/'.join(label)}"])
+
+
+def train(prog, steps: range) -> None:
+    for i in steps:
+        b = cyclegan_batch(n=3, seed=100 + i)
+        prog.critic_step(b)
+        prog.step(b, max_grad_norm=5.0)
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one_bitwise():
+    """Weights, optimizer state, program state (the fake pool) and torch's RNG state
+    are all a run needs: 3 + 3 steps in a fresh program equal 6 straight."""
+    import copy
+
+    kw = {"adversarial": "wgan-gp", "fake_pool": 4}   # alphas and pool draws are random
+    straight = cyclegan(**kw)
+    torch.manual_seed(123)
+    train(straight, range(6))
+
+    first = cyclegan(**kw)
+    torch.manual_seed(123)
+    train(first, range(3))
+    saved = (program_weights(first), [copy.deepcopy(o.state_dict()) for o in first.optimizers],
+             {k: v.clone() for k, v in first.state_dict().items()}, torch.get_rng_state())
+    assert saved[2]["fake_pool:count"].item() == 4   # full: swaps happen after the resume
+
+    resumed = cyclegan(seed=7, **kw)  # other initial weights, all overwritten
+    weights, opt_states, state, rng = saved
+    load_weights(resumed, weights)
+    for opt, s in zip(resumed.optimizers, opt_states, strict=True):
+        opt.load_state_dict(s)
+    resumed.load_state_dict(state)
+    torch.set_rng_state(rng)
+    train(resumed, range(3, 6))
+    assert all(torch.equal(a, b)
+               for a, b in zip(straight.parameters(), resumed.parameters(), strict=True))
+    assert all(torch.equal(v, resumed.state_dict()[k]) for k, v in straight.state_dict().items())
+    assert not all(torch.equal(a, b)
+                   for a, b in zip(straight.parameters(), first.parameters(), strict=True))
