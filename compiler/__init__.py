@@ -21,7 +21,9 @@ critic per plain object, into a :class:`Program`:
 4. **program** (``program.py``): ``torch.compile(fullgraph=True)`` of each entry point
    (``backend="eager"`` runs the same graphs uncompiled); ``step`` runs both graphs as
    one compiled graph and one backward pass, then one fused Adam update over the
-   stacked parameters.
+   stacked parameters; ``critic_step`` updates the critics alone (``n_critic > 1``);
+   with ``fake_pool`` the critics see a history of fakes (``pool.py``), updated in
+   those graphs and kept in ``Program.state_dict()``.
 """
 
 from .errors import (

@@ -1,5 +1,16 @@
 """``compile_functor``: a functor and its critics become a compiled training program.
 
+A :class:`Program` runs the plan's two graphs (``lowering.py``) through
+``torch.compile(fullgraph=True)``: :meth:`Program.generator_losses` and
+:meth:`Program.critic_losses` for a loop with the user's own optimizers;
+:meth:`Program.step` (generator and critic updates from one evaluation and one backward)
+and :meth:`Program.critic_step` (a critic-only update, for ``n_critic > 1``), each one
+compiled graph, with the program's :attr:`Program.optimizers`, an optional per-player
+gradient clipping (``max_grad_norm``) and a refusal of non-finite updates
+(``check_finite``). With ``fake_pool=N`` the critics see CycleGAN's image pool of past
+fakes, updated inside those graphs (``pool.py``). :meth:`Program.state_dict` holds what
+a checkpoint needs besides the modules' weights and the optimizers' state (the pool).
+
 >>> import torch
 >>> from torch import nn
 >>> from category import Schema
@@ -16,6 +27,15 @@
 >>> sorted(prog.step(batch)) == sorted([*prog.generator_losses(batch), "critic:Horse",
 ...                                     "critic:Zebra", "critic_total"])
 True
+>>> sorted(prog.critic_step(batch, max_grad_norm=1.0))
+['critic:Horse', 'critic:Zebra', 'total']
+>>> pooled = compile_functor(F, critics={H: nn.Linear(2, 1), Z: nn.Linear(2, 1)},
+...                          backend="eager", fake_pool=8)
+>>> losses = pooled.step(batch)
+>>> {k: tuple(v.shape) for k, v in pooled.state_dict().items()}
+{'fake_pool:count': (), 'fake_pool:f': (8, 2), 'fake_pool:g': (8, 2)}
+>>> prog.state_dict()
+{}
 """
 
 from __future__ import annotations

@@ -158,3 +158,27 @@ def test_compiled_step_scores_each_fake_once_per_critic():
     assert counts == [4 + 2 + 2 * 2, 4 + 2 + 2]
     for k in outs[0]:
         assert torch.allclose(outs[0][k], outs[1][k], rtol=1e-4, atol=1e-5), k
+
+
+def test_fake_pool_and_critic_step_compile_once_as_the_pool_fills():
+    """``step`` and ``critic_step`` with a fake pool of 4 and batches of 3: filling,
+    then the step that fills it, then full — one graph each (the fill count is a tensor
+    input, the random draws are made outside), and inductor's numbers equal eager's."""
+    counter = dynamo_testing.CompileCounterWithBackend("inductor")
+    kw = {"adversarial": "wgan-gp", "fake_pool": 4}
+    eager, compiled = cyclegan(backend="eager", **kw), cyclegan(backend=counter, **kw)
+    for i in range(4):
+        b = cyclegan_batch(n=3, seed=10 + i)
+        for entry in ("step", "critic_step"):
+            torch.manual_seed(i)
+            le = getattr(eager, entry)(b)
+            torch.manual_seed(i)
+            lc = getattr(compiled, entry)(b)
+            for k in le:
+                assert torch.allclose(le[k], lc[k], rtol=1e-4, atol=1e-5), (i, entry, k)
+    assert counter.frame_count == 2  # step + critic_step, however full the pool
+    se, sc = eager.state_dict(), compiled.state_dict()
+    assert sc["fake_pool:count"].item() == 4
+    assert all(torch.allclose(se[k], sc[k], rtol=1e-4, atol=1e-5) for k in se)
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
