@@ -182,3 +182,18 @@ def test_fake_pool_and_critic_step_compile_once_as_the_pool_fills():
     assert all(torch.allclose(se[k], sc[k], rtol=1e-4, atol=1e-5) for k in se)
     for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_critic_losses_through_the_pool_trace_into_one_graph():
+    """Dynamo only (cheap): ``critic_losses`` queries and updates the pool in one graph."""
+    counter = dynamo_testing.CompileCounterWithBackend("eager")
+    compiled, eager = cyclegan(backend=counter, fake_pool=4), cyclegan(fake_pool=4)
+    for i in range(3):
+        b = cyclegan_batch(n=3, seed=i)
+        torch.manual_seed(i)
+        lc = compiled.critic_losses(b)
+        torch.manual_seed(i)
+        le = eager.critic_losses(b)
+        assert all(torch.allclose(le[k], lc[k], rtol=1e-5, atol=1e-6) for k in le)
+    assert counter.frame_count == 1
+    assert compiled.state_dict()["fake_pool:count"].item() == 4
