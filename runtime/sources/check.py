@@ -65,6 +65,14 @@ found (1, 8, 8) (channels: expected 3, found 1) (samples 0, 1)
     """
     name = getattr(ob_name, "name", ob_name)
     head = f"source for object {name} ({space})"
+    if isinstance(source, (tuple, list)):
+        k = len(space.factors)
+        if not space.is_product:
+            raise SourceError(f"{head}: expected one source, got a {type(source).__name__} of "
+                              f"{len(source)} (a tuple of sources feeds a product object)")
+        if len(source) != k:
+            raise SourceError(f"{head}: expected a tuple of {k} sources (one per factor), "
+                              f"got {len(source)}")
     try:
         source = as_source(source)
     except SourceError as e:

@@ -38,4 +38,4 @@ class TensorSource(Dataset):
 
     def gather(self, indices: torch.Tensor) -> torch.Tensor:
         """The samples at ``indices`` as one batch (the loader's fast path)."""
-        return self.tensor[indices]
+        return self.tensor.index_select(0, indices)
