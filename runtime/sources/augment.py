@@ -34,17 +34,17 @@ class Augment:
             return self(x[None], generator)[0]
         if x.dim() != 4 or (self.shift == 0 and not self.flip):
             return x
-        B, _, H, W = x.shape
-        if self.flip:
-            flip = torch.rand(B, generator=generator) < 0.5
-            x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        B, C, H, W = x.shape
         s = self.shift
-        if s:
-            mode = "reflect" if s < min(H, W) else "replicate"
-            padded = F.pad(x, (s, s, s, s), mode=mode)
-            off = torch.randint(0, 2 * s + 1, (B, 2), generator=generator)
-            rows = (off[:, 0, None] + torch.arange(H))[:, :, None]      # [B, H, 1]
-            cols = (off[:, 1, None] + torch.arange(W))[:, None, :]      # [B, 1, W]
-            b = torch.arange(B)[:, None, None]
-            x = padded.permute(0, 2, 3, 1)[b, rows, cols].permute(0, 3, 1, 2).contiguous()
-        return x
+        mode = "reflect" if s < min(H, W) else "replicate"
+        padded = F.pad(x, (s, s, s, s), mode=mode) if s else x
+        Wp = W + 2 * s
+        off = torch.randint(0, 2 * s + 1, (B, 2), generator=generator)
+        ar = torch.arange(W)
+        cols = off[:, 1, None] + ar
+        if self.flip:  # read the window right to left
+            flip = torch.rand(B, generator=generator) < 0.5
+            cols = torch.where(flip[:, None], off[:, 1, None] + (W - 1 - ar), cols)
+        rows = off[:, 0, None] + torch.arange(H)
+        idx = (rows[:, :, None] * Wp + cols[:, None, :]).view(B, 1, H * W).expand(B, C, H * W)
+        return padded.reshape(B, C, -1).gather(2, idx).view(B, C, H, W)

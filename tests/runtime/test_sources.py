@@ -266,8 +266,21 @@ def test_augment_shifts_and_flips_per_sample_deterministically():
     y1 = aug(x, torch.Generator().manual_seed(0))
     y2 = aug(x, torch.Generator().manual_seed(0))
     assert torch.equal(y1, y2) and y1.shape == x.shape
-    outs = [aug(x, torch.Generator().manual_seed(s)) for s in range(20)]
+    outs = [aug(x, torch.Generator().manual_seed(s)) for s in range(150)]
     assert any(not torch.equal(o, x) for o in outs)
     assert any(torch.equal(o[0], x[0].flip(-1)) for o in outs)  # a pure flip happens
+
+    def explained(o, x):  # o is x (maybe flipped) moved by at most 2 pixels each way
+        for img in (x, x.flip(-1)):
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    src = img[:, max(dy, 0):6 + min(dy, 0), max(dx, 0):6 + min(dx, 0)]
+                    dst = o[:, max(-dy, 0):6 + min(-dy, 0), max(-dx, 0):6 + min(-dx, 0)]
+                    if torch.equal(src, dst):
+                        return (dy, dx)
+        return None
+
+    moves = {explained(o[k], x[k]) for o in outs for k in range(2)}
+    assert None not in moves and len(moves) == 25  # every shift in range occurs, no other
     assert torch.equal(Augment(shift=0)(x, None), x)
     assert torch.equal(aug(torch.zeros(5, 3), None), torch.zeros(5, 3))  # not an image
