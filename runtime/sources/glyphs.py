@@ -172,4 +172,4 @@ def glyphs(font: str | Path = "DejaVuSans.ttf", chars: str | None = None, size: 
     chosen = "".join(c for c in present if c in keep)
     if not chosen:
         raise SourceError(f"font {path.name}: no character of the {split} split is in the font")
-    return Glyphs(_render(str(path), chosen, size, em), chosen, path, em)
+    return Glyphs(_render(str(path), chosen, size, em).clone(), chosen, path, em)

@@ -42,6 +42,14 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.float32).mul_(2 / 255).sub_(1)
 
 
+def _jpeg_complete(p: Path) -> bool:
+    """Whether a JPEG file has its end-of-image marker (Pillow's verify does not check)."""
+    with open(p, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 1024))
+        return b"\xff\xd9" in f.read()
+
+
 def _listing(found: Counter) -> str:
     if not found:
         return "nothing"
@@ -76,7 +84,9 @@ class ImageFolder(Dataset):
             try:
                 with Image.open(p) as im:
                     wh = im.size
-                    im.verify()
+                    im.verify()  # PNG: every chunk's CRC; others: the header
+                    if im.format == "JPEG" and not _jpeg_complete(p):
+                        raise OSError("truncated JPEG (no end-of-image marker)")
             except Exception as e:  # any failure means unreadable
                 bad.append((p, type(e).__name__))
                 continue

@@ -75,12 +75,16 @@ def test_unreadable_files_are_skipped_with_one_warning(tmp_path):
     (tmp_path / "garbage.png").write_bytes(b"definitely not a png")
     good = (tmp_path / "ok0.png").read_bytes()
     (tmp_path / "truncated.png").write_bytes(good[: len(good) // 2])
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8) + 7).save(tmp_path / "cut.jpg")
+    jpg = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(jpg[: len(jpg) * 2 // 3])
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         s = ImageFolder(tmp_path)
     assert len(w) == 1
     msg = str(w[0].message)
-    assert "garbage.png" in msg and "truncated.png" in msg and "2 unreadable" in msg
+    assert "garbage.png" in msg and "truncated.png" in msg and "cut.jpg" in msg
+    assert "3 unreadable" in msg
     assert len(s) == 3 and tuple(s[2].shape) == (3, 6, 8)
 
 
