@@ -1,0 +1,33 @@
+"""Data sources: datasets of samples laid out like their object's space.
+
+A source is any ``torch.utils.data.Dataset`` whose sample ``i`` is a float32 tensor of
+the object's shape (``[C, H, W]`` for images), or a tuple of them for a product
+object. Optional fast paths the loader uses: ``gather(indices)`` (a whole batch) and,
+for priors, ``sample(n, generator)``.
+"""
+
+from .augment import Augment
+from .check import as_source, check_source
+from .circles import Circles, circles, draw_circles
+from .glyphs import DEFAULT_CHARS, Glyphs, font_names, glyphs
+from .images import ImageFolder
+from .prior import GaussianPrior
+from .product import Product
+from .tensor import TensorSource
+
+__all__ = [
+    "DEFAULT_CHARS",
+    "Augment",
+    "Circles",
+    "GaussianPrior",
+    "Glyphs",
+    "ImageFolder",
+    "Product",
+    "TensorSource",
+    "as_source",
+    "check_source",
+    "circles",
+    "draw_circles",
+    "font_names",
+    "glyphs",
+]

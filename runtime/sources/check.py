@@ -1,0 +1,100 @@
+"""``check_source``: a source against its object's space, before training starts."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import SourceError
+from .product import Product
+
+
+def as_source(source: object) -> object:
+    """A plain tuple of sources (one per factor) becomes a :class:`Product`."""
+    return Product(*source) if isinstance(source, (tuple, list)) else source
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"shape {tuple(x.shape)}, dtype {x.dtype}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)}"
+    return type(x).__name__
+
+
+def _sample_problems(x: object, space, dtype: torch.dtype) -> list[str]:
+    shapes = space.shapes
+    if space.is_product:
+        if not isinstance(x, (tuple, list)) or len(x) != len(shapes):
+            return [f"expected a tuple of {len(shapes)} tensors (one per factor of {space}), "
+                    f"got {_describe(x)}"]
+        parts = list(x)
+    else:
+        parts = [x]
+    problems = []
+    for k, (t, shape) in enumerate(zip(parts, shapes)):
+        where = f"factor {k}: " if space.is_product else ""
+        if not isinstance(t, torch.Tensor):
+            problems.append(f"{where}expected a tensor of shape {shape}, got {_describe(t)}")
+            continue
+        if tuple(t.shape) != tuple(shape):
+            hint = ""
+            if len(shape) == 3 and t.dim() == 3 and t.shape[1:] == shape[1:]:
+                hint = f" (channels: expected {shape[0]}, found {t.shape[0]})"
+            elif len(shape) == 3 and t.dim() == 3 and t.shape[0] == shape[0]:
+                hint = f" (resize it, e.g. ImageFolder(..., size={tuple(shape[1:])}))"
+            problems.append(f"{where}expected shape {shape}, found {tuple(t.shape)}{hint}")
+        if t.dtype != dtype:
+            problems.append(f"{where}expected dtype {dtype}, found {t.dtype}")
+        elif not bool(torch.isfinite(t).all()):
+            n = int((~torch.isfinite(t)).sum())
+            problems.append(f"{where}found {n} non-finite value(s) (NaN or inf)")
+    return problems
+
+
+def check_source(ob_name: str, space, source: object,
+                 dtype: torch.dtype = torch.float32) -> None:
+    """Raise :class:`SourceError` unless ``source`` fits ``space`` (checks samples first and last).
+
+    >>> from compiler import Euclid
+    >>> from runtime.sources import TensorSource
+    >>> check_source("Horse", Euclid(3, 8, 8), TensorSource(torch.zeros(2, 1, 8, 8)))
+    Traceback (most recent call last):
+    ...
+    runtime.errors.SourceError: source for object Horse (R^(3×8×8)): expected shape (3, 8, 8), \
+found (1, 8, 8) (channels: expected 3, found 1) (samples 0, 1)
+    """
+    name = getattr(ob_name, "name", ob_name)
+    head = f"source for object {name} ({space})"
+    if isinstance(source, (tuple, list)):
+        k = len(space.factors)
+        if not space.is_product:
+            raise SourceError(f"{head}: expected one source, got a {type(source).__name__} of "
+                              f"{len(source)} (a tuple of sources feeds a product object)")
+        if len(source) != k:
+            raise SourceError(f"{head}: expected a tuple of {k} sources (one per factor), "
+                              f"got {len(source)}")
+    try:
+        source = as_source(source)
+    except SourceError as e:
+        raise SourceError(f"{head}: {e}") from None
+    try:
+        n = len(source)
+    except TypeError:
+        raise SourceError(f"{head}: expected a dataset (with len() and [i]), "
+                          f"got {type(source).__name__}") from None
+    if n == 0:
+        raise SourceError(f"{head}: the source is empty (len 0)")
+    problems: dict[str, list[int]] = {}
+    for i in dict.fromkeys((0, n - 1)):
+        try:
+            x = source[i]
+        except Exception as e:
+            raise SourceError(f"{head}: reading sample {i} failed: {e}") from e
+        for p in _sample_problems(x, space, dtype):
+            problems.setdefault(p, []).append(i)
+    if problems:
+        lines = [f"{p} (sample{'s' if len(ix) > 1 else ''} {', '.join(map(str, ix))})"
+                 for p, ix in problems.items()]
+        if len(lines) == 1:
+            raise SourceError(f"{head}: {lines[0]}")
+        raise SourceError(f"{head}:\n" + "\n".join(f"  - {line}" for line in lines))

@@ -1,0 +1,143 @@
+"""``ImageFolder``: every image under a folder (flat or nested), decoded with Pillow."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from ..errors import SourceError
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def image_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``size`` as ``(h, w)``: an int is a square."""
+    if size is None:
+        return None
+    h, w = (size, size) if isinstance(size, int) else tuple(size)
+    if not (isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0):
+        raise ValueError(f"size must be a positive int or (h, w), got {size!r}")
+    return h, w
+
+
+def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
+    """A Pillow image as a ``[C, H, W]`` uint8 tensor, converted and resized."""
+    im = im.convert(MODES[channels])
+    if size is not None and (im.height, im.width) != size:
+        im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+    a = np.asarray(im, dtype=np.uint8)
+    a = a[:, :, None] if a.ndim == 2 else a
+    return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
+
+
+def to_unit(x: torch.Tensor) -> torch.Tensor:
+    """uint8 ``[0, 255]`` to float32 ``[-1, 1]``."""
+    return x.to(torch.float32).mul_(2 / 255).sub_(1)
+
+
+def _jpeg_complete(p: Path) -> bool:
+    """Whether a JPEG file has its end-of-image marker (Pillow's verify does not check)."""
+    with open(p, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 1024))
+        return b"\xff\xd9" in f.read()
+
+
+def _listing(found: Counter) -> str:
+    if not found:
+        return "nothing"
+    return ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in found.most_common(8))
+
+
+class ImageFolder(Dataset):
+    """The images under ``path`` (sorted by path), ``[C, H, W]`` float32 in [-1, 1].
+
+    ``channels`` 1, 3 or 4 converts to ``L``, ``RGB`` or ``RGBA``; ``size`` (an int for a
+    square, or ``(h, w)``) resizes every image (bicubic, aspect ratio not kept). Without
+    ``size`` all images must have the same size.
+
+    At construction every file is opened and verified (a header and integrity check, not
+    a full decode); unreadable ones are skipped with one warning. Images are decoded on
+    first use and kept in memory (as uint8), so later epochs cost no decoding.
+    """
+
+    def __init__(self, path: str | Path, size: int | tuple[int, int] | None = None,
+                 channels: int = 3):
+        if channels not in MODES:
+            raise ValueError(f"channels must be 1 (L), 3 (RGB) or 4 (RGBA), got {channels!r}")
+        self.path, self.channels, self.size = Path(path), channels, image_size(size)
+        if not self.path.is_dir():
+            raise SourceError(f"ImageFolder: {str(self.path)!r} is not a folder")
+        files = sorted(p for p in self.path.rglob("*") if p.is_file())
+        candidates = [p for p in files if p.suffix.lower() in EXTENSIONS]
+        self.files: list[Path] = []
+        sizes: list[tuple[int, int]] = []
+        bad: list[tuple[Path, str]] = []
+        for p in candidates:
+            try:
+                with Image.open(p) as im:
+                    wh = im.size
+                    im.verify()  # PNG: every chunk's CRC; others: the header
+                    if im.format == "JPEG" and not _jpeg_complete(p):
+                        raise OSError("truncated JPEG (no end-of-image marker)")
+            except Exception as e:  # any failure means unreadable
+                bad.append((p, type(e).__name__))
+                continue
+            self.files.append(p)
+            sizes.append((wh[1], wh[0]))
+        if bad:
+            names = ", ".join(f"{p.relative_to(self.path)} ({why})" for p, why in bad[:5])
+            more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+            warnings.warn(f"ImageFolder {str(self.path)!r}: skipped {len(bad)} unreadable "
+                          f"file(s): {names}{more}", stacklevel=2)
+        if not self.files:
+            found = Counter(p.suffix.lower() for p in files)
+            why = (f"all {len(bad)} image file(s) were unreadable" if bad
+                   else f"found {_listing(found)}")
+            raise SourceError(f"ImageFolder: no readable images under {str(self.path)!r} "
+                              f"(looked for {', '.join(EXTENSIONS)}, recursively); {why}")
+        if self.size is None:
+            counts = Counter(sizes)
+            if len(counts) > 1:
+                listed = ", ".join(f"{h}x{w} ({n} images)" for (h, w), n in counts.most_common(6))
+                raise SourceError(f"ImageFolder {str(self.path)!r}: images differ in size "
+                                  f"(h x w: {listed}); pass size= (e.g. size={sizes[0][0]}) "
+                                  f"to resize them all")
+            self.shape = (channels, *sizes[0])
+        else:
+            self.shape = (channels, *self.size)
+        self._cache: list[torch.Tensor | None] = [None] * len(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _load(self, i: int) -> torch.Tensor:
+        x = self._cache[i]
+        if x is None:
+            p = self.files[i]
+            try:
+                with Image.open(p) as im:
+                    x = to_uint8(im, self.channels, self.size)
+            except Exception as e:
+                raise SourceError(f"ImageFolder: cannot decode {str(p)!r} ({e}); it passed the "
+                                  f"check at construction, so the file is likely truncated: "
+                                  f"remove it") from e
+            self._cache[i] = x
+        return x
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return to_unit(self._load(range(len(self))[i]))
+
+    def gather(self, indices: torch.Tensor) -> torch.Tensor:
+        """The images at ``indices`` as one ``[B, C, H, W]`` batch (the loader's fast path)."""
+        return to_unit(torch.stack([self._load(i) for i in indices.tolist()]))
+
+    def __repr__(self) -> str:
+        return f"ImageFolder({str(self.path)!r}, {len(self)} images of shape {self.shape})"

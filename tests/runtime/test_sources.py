@@ -1,0 +1,290 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from compiler import Euclid
+from runtime.errors import RunError, SourceError
+from runtime.sources import (
+    Augment,
+    GaussianPrior,
+    ImageFolder,
+    Product,
+    TensorSource,
+    check_source,
+    circles,
+    draw_circles,
+    font_names,
+    glyphs,
+)
+
+
+def png(path, size=(8, 6), mode="RGB", value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    a = np.full((h, w, len(mode)) if mode != "L" else (h, w), value, dtype=np.uint8)
+    Image.fromarray(a.squeeze() if mode == "L" else a, mode=mode).save(path)
+
+
+# ImageFolder ----------------------------------------------------------------------------
+
+def test_image_folder_nested_sorted_rgb_in_unit_range(tmp_path):
+    png(tmp_path / "b" / "z.png", value=255)
+    png(tmp_path / "a.png", value=0)
+    png(tmp_path / "b" / "c" / "y.jpg", value=128)
+    (tmp_path / "notes.txt").write_text("not an image")
+    s = ImageFolder(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in s.files] == ["a.png", "b/c/y.jpg",
+                                                                     "b/z.png"]
+    x = s[0]
+    assert x.dtype == torch.float32 and tuple(x.shape) == (3, 6, 8)
+    assert float(x.min()) == -1.0 and float(s[2].max()) == 1.0
+    assert abs(float(s[1].mean())) < 0.02  # 128 -> ~0
+
+
+def test_image_folder_converts_channels_and_resizes_mixed_sizes(tmp_path):
+    png(tmp_path / "rgb.png", size=(10, 20), mode="RGB", value=200)
+    png(tmp_path / "gray.png", size=(7, 5), mode="L", value=50)
+    png(tmp_path / "rgba.png", size=(12, 12), mode="RGBA", value=90)
+    gray = ImageFolder(tmp_path, size=16, channels=1)
+    assert all(tuple(gray[i].shape) == (1, 16, 16) for i in range(3))
+    rgb = ImageFolder(tmp_path, size=(8, 12), channels=3)
+    assert all(tuple(rgb[i].shape) == (3, 8, 12) for i in range(3))
+    assert tuple(ImageFolder(tmp_path, size=4, channels=4)[0].shape) == (4, 4, 4)
+    # a gray image in RGB has three equal channels
+    g = rgb[[p.name for p in rgb.files].index("gray.png")]
+    assert torch.equal(g[0], g[1]) and torch.equal(g[1], g[2])
+    assert rgb.gather(torch.tensor([2, 0])).shape == (2, 3, 8, 12)
+
+
+def test_image_folder_without_images_names_folder_extensions_and_findings(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "b.txt").write_text("x")
+    with pytest.raises(SourceError) as e:
+        ImageFolder(tmp_path)
+    msg = str(e.value)
+    assert str(tmp_path) in msg and ".png" in msg and ".webp" in msg and "2 .txt" in msg
+    assert isinstance(e.value, RunError) and isinstance(e.value, ValueError)
+
+
+def test_unreadable_files_are_skipped_with_one_warning(tmp_path):
+    for i in range(3):
+        png(tmp_path / f"ok{i}.png")
+    (tmp_path / "garbage.png").write_bytes(b"definitely not a png")
+    good = (tmp_path / "ok0.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(good[: len(good) // 2])
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8) + 7).save(tmp_path / "cut.jpg")
+    jpg = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(jpg[: len(jpg) * 2 // 3])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        s = ImageFolder(tmp_path)
+    assert len(w) == 1
+    msg = str(w[0].message)
+    assert "garbage.png" in msg and "truncated.png" in msg and "cut.jpg" in msg
+    assert "3 unreadable" in msg
+    assert len(s) == 3 and tuple(s[2].shape) == (3, 6, 8)
+
+
+def test_all_unreadable_is_an_error(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"nope")
+    (tmp_path / "b.png").write_bytes(b"nope")
+    with pytest.warns(UserWarning), pytest.raises(SourceError, match="all 2 image file"):
+        ImageFolder(tmp_path)
+
+
+def test_mismatched_sizes_without_size_is_an_error_listing_sizes(tmp_path):
+    png(tmp_path / "a.png", size=(8, 6))
+    png(tmp_path / "b.png", size=(8, 6))
+    png(tmp_path / "c.png", size=(5, 9))
+    with pytest.raises(SourceError) as e:
+        ImageFolder(tmp_path)
+    msg = str(e.value)
+    assert "6x8 (2 images)" in msg and "9x5 (1 images)" in msg and "size=" in msg
+
+
+# TensorSource, GaussianPrior, Product ---------------------------------------------------
+
+def test_tensor_source_refuses_non_tensors_scalars_and_empty():
+    with pytest.raises(SourceError, match="torch.from_numpy"):
+        TensorSource(np.zeros((3, 2)))
+    with pytest.raises(SourceError, match="0-d"):
+        TensorSource(torch.tensor(1.0))
+    with pytest.raises(SourceError, match="empty"):
+        TensorSource(torch.zeros(0, 3))
+    s = TensorSource(torch.arange(6.0).view(3, 2))
+    assert len(s) == 3 and torch.equal(s[1], torch.tensor([2.0, 3.0]))
+
+
+def test_gaussian_prior_is_deterministic_per_index_and_seed():
+    p, q = GaussianPrior((2, 3), seed=5), GaussianPrior((2, 3), seed=5)
+    assert torch.equal(p[10], q[10]) and not torch.equal(p[10], p[11])
+    assert not torch.equal(p[10], GaussianPrior((2, 3), seed=6)[10])
+    assert len(p) > 2 ** 60 and tuple(p[2 ** 61].shape) == (2, 3)
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    assert torch.equal(p.sample(7, g1), p.sample(7, g2))
+    big = p.sample(20000, torch.Generator().manual_seed(0))
+    assert abs(float(big.mean())) < 0.02 and abs(float(big.std()) - 1) < 0.02
+
+
+def test_product_pairs_by_index_and_refuses_mismatched_lengths():
+    a, b = TensorSource(torch.arange(4.0)), TensorSource(-torch.arange(4.0))
+    p = Product(a, b)
+    assert len(p) == 4 and p[3] == (torch.tensor(3.0), torch.tensor(-3.0))
+    with pytest.raises(SourceError, match="factor 0: 4, factor 1: 3"):
+        Product(a, TensorSource(torch.zeros(3)))
+    assert len(Product(a, GaussianPrior(2))) == 4  # a prior factor adapts
+
+
+# check_source ---------------------------------------------------------------------------
+
+def test_check_source_accepts_a_fitting_source():
+    check_source("H", Euclid(3, 4, 4), TensorSource(torch.zeros(5, 3, 4, 4)))
+    check_source("Z", Euclid(8), GaussianPrior(8))
+    check_source("BxC", Euclid(2) * Euclid(3),
+                 (TensorSource(torch.zeros(4, 2)), TensorSource(torch.zeros(4, 3))))
+
+
+def test_check_source_names_object_expected_and_found_shape_and_channels():
+    with pytest.raises(SourceError) as e:
+        check_source("Horse", Euclid(3, 32, 32), TensorSource(torch.zeros(2, 1, 32, 32)))
+    msg = str(e.value)
+    assert "Horse" in msg and "(3, 32, 32)" in msg and "(1, 32, 32)" in msg
+    assert "channels: expected 3, found 1" in msg
+    with pytest.raises(SourceError, match=r"expected shape \(3, 32, 32\), found \(3, 64, 64\)"):
+        check_source("Horse", Euclid(3, 32, 32), TensorSource(torch.zeros(2, 3, 64, 64)))
+
+
+def test_check_source_reports_tuple_length_for_products():
+    space = Euclid(2) * Euclid(3)
+    with pytest.raises(SourceError) as e:
+        check_source("BxC", space, TensorSource(torch.zeros(4, 2)))
+    msg = str(e.value)
+    assert "BxC" in msg and "tuple of 2 tensors" in msg and "shape (4, 2)" not in msg
+    assert "shape (2,)" in msg
+    three = Product(*(TensorSource(torch.zeros(4, 2)) for _ in range(3)))
+    with pytest.raises(SourceError, match="tuple of 2 tensors .* got a tuple of 3"):
+        check_source("BxC", space, three)
+    with pytest.raises(SourceError, match="BxC.*expected a tuple of 2 sources.*got 3"):
+        check_source("BxC", space, (TensorSource(torch.zeros(4, 2)),) * 3)
+    with pytest.raises(SourceError, match=r"factor 1: expected shape \(3,\), found \(2,\)"):
+        check_source("BxC", space, (TensorSource(torch.zeros(4, 2)),) * 2)
+
+
+def test_check_source_reports_non_finite_dtype_and_empty():
+    x = torch.zeros(5, 4)
+    x[4, 1] = float("nan")
+    with pytest.raises(SourceError, match=r"Horse .*non-finite.*sample 4"):
+        check_source("Horse", Euclid(4), TensorSource(x))
+    with pytest.raises(SourceError, match="expected dtype torch.float32, found torch.uint8"):
+        check_source("Horse", Euclid(4), TensorSource(torch.zeros(5, 4, dtype=torch.uint8)))
+    with pytest.raises(SourceError, match="Horse.*expected one source, got a list of 0"):
+        check_source("Horse", Euclid(4), [])
+    with pytest.raises(SourceError, match="Horse.*len 0"):
+        check_source("Horse", Euclid(4), torch.utils.data.TensorDataset(torch.zeros(0, 4)))
+
+
+# glyphs ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sans():
+    return glyphs("DejaVuSans.ttf")
+
+
+@pytest.fixture(scope="module")
+def bold():
+    return glyphs("DejaVuSans-Bold.ttf")
+
+
+def test_glyphs_layout_and_determinism(sans):
+    assert 200 <= len(sans) <= 215 and len(sans.chars) == len(sans)
+    x = sans[sans.chars.index("W")]
+    assert x.dtype == torch.float32 and tuple(x.shape) == (1, 32, 32)
+    assert float(x.min()) == -1.0 and float(x.max()) > 0.9  # white glyph on black
+    border = torch.cat([sans.tensor[..., 0, :], sans.tensor[..., -1, :],
+                        sans.tensor[..., 0], sans.tensor[..., -1]], -1)
+    assert bool((border == -1).all())  # every glyph fits with a margin
+    again = glyphs("DejaVuSans.ttf", chars=sans.chars)
+    assert torch.equal(again.tensor, sans.tensor)
+
+
+def test_glyphs_are_centred_by_ink(sans):
+    for ch in "A.g|":
+        ink = (sans[sans.chars.index(ch)][0] + 1) / 2
+        ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+        rows, cols = ink.sum(1) > 0.05, ink.sum(0) > 0.05
+        r = torch.nonzero(rows).flatten()
+        c = torch.nonzero(cols).flatten()
+        assert abs((r[0] + r[-1]) / 2 - 15.5) <= 1 and abs((c[0] + c[-1]) / 2 - 15.5) <= 1, ch
+
+
+def test_glyph_split_is_by_character_disjoint_and_same_across_fonts():
+    train, test = glyphs(split="train"), glyphs(split="test")
+    assert not set(train.chars) & set(test.chars)
+    assert len(set(train.chars) | set(test.chars)) == len(glyphs().chars)
+    assert 0.15 < len(test) / (len(train) + len(test)) < 0.25
+    assert glyphs("DejaVuSerif.ttf", split="test").chars == test.chars
+    assert glyphs("DejaVuSans-Bold.ttf", split="train").chars == train.chars
+    assert glyphs(split="test", seed=1).chars != test.chars
+    # both splits share the scale of the whole set
+    assert train.em == test.em == glyphs().em
+
+
+def test_paired_glyphs_of_two_fonts_are_closer_than_other_characters(sans, bold):
+    assert sans.chars == bold.chars
+    d = (sans.tensor[:, None] - bold.tensor[None]).abs().mean((2, 3, 4))
+    paired = d.diag().mean()
+    others = (d.sum() - d.diag().sum()) / (d.numel() - len(d))
+    assert paired < 0.6 * others
+    assert sans.em == bold.em  # one scale for both fonts
+
+
+def test_glyphs_skip_missing_characters_and_unknown_font_lists_fonts():
+    g = glyphs("cmr10.ttf")  # a TeX font: no Cyrillic
+    assert "A" in g.chars and "Ж" not in g.chars
+    with pytest.raises(SourceError) as e:
+        glyphs("NoSuchFont.ttf")
+    assert "NoSuchFont.ttf" in str(e.value) and "DejaVuSans-Bold.ttf" in str(e.value)
+    assert "DejaVuSans.ttf" in font_names()
+
+
+# circles, Augment -----------------------------------------------------------------------
+
+def test_circles_are_deterministic_by_seed_and_redrawable_from_params():
+    a, b, c = circles(8, seed=3), circles(8, seed=3), circles(8, seed=4)
+    assert torch.equal(a.tensor, b.tensor) and not torch.equal(a.tensor, c.tensor)
+    assert tuple(a[0].shape) == (3, 32, 32) and a.tensor.min() >= -1 and a.tensor.max() <= 1
+    p = a.params
+    assert torch.allclose(draw_circles(**p, size=32), a.tensor)
+    white = draw_circles(**{**p, "background": torch.ones(8, 3)}, size=32)
+    cx, cy = p["center"][0].long()
+    assert torch.allclose(white[0, :, cy, cx], a.tensor[0, :, cy, cx])  # same circle
+    assert torch.equal(white[0, :, 0, 0], torch.ones(3))  # new background
+
+
+def test_augment_shifts_and_flips_per_sample_deterministically():
+    x = torch.arange(2 * 36.0).view(2, 1, 6, 6)
+    aug = Augment(shift=2, flip=True)
+    y1 = aug(x, torch.Generator().manual_seed(0))
+    y2 = aug(x, torch.Generator().manual_seed(0))
+    assert torch.equal(y1, y2) and y1.shape == x.shape
+    outs = [aug(x, torch.Generator().manual_seed(s)) for s in range(150)]
+    assert any(not torch.equal(o, x) for o in outs)
+    assert any(torch.equal(o[0], x[0].flip(-1)) for o in outs)  # a pure flip happens
+
+    def explained(o, x):  # o is x (maybe flipped) moved by at most 2 pixels each way
+        for img in (x, x.flip(-1)):
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    src = img[:, max(dy, 0):6 + min(dy, 0), max(dx, 0):6 + min(dx, 0)]
+                    dst = o[:, max(-dy, 0):6 + min(-dy, 0), max(-dx, 0):6 + min(-dx, 0)]
+                    if torch.equal(src, dst):
+                        return (dy, dx)
+        return None
+
+    moves = {explained(o[k], x[k]) for o in outs for k in range(2)}
+    assert None not in moves and len(moves) == 25  # every shift in range occurs, no other
+    assert torch.equal(Augment(shift=0)(x, None), x)
+    assert torch.equal(aug(torch.zeros(5, 3), None), torch.zeros(5, 3))  # not an image
