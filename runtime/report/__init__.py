@@ -5,6 +5,7 @@ the samples it draws, into files a browser opens straight from the folder (no se
 relative links, so the folder can be copied). Every file is written atomically.
 """
 
+from .curves import plot_curves
 from .grid import save_grid
 
-__all__ = ["save_grid"]
+__all__ = ["plot_curves", "save_grid"]
