@@ -7,5 +7,6 @@ relative links, so the folder can be copied). Every file is written atomically.
 
 from .curves import plot_curves
 from .grid import save_grid
+from .page import write_index
 
-__all__ = ["plot_curves", "save_grid"]
+__all__ = ["plot_curves", "save_grid", "write_index"]
