@@ -51,6 +51,7 @@ nav a { margin-right: 1rem; }
 .note { color: var(--muted); font-style: italic; }
 .columns { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
 .columns > div { flex: 1 1 340px; min-width: 0; }
+.columns h3:first-child { margin-top: 0; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: .28rem .8rem; border-bottom: 1px solid var(--line); text-align: right; }
 th:first-child, td:first-child { text-align: left; }
