@@ -359,6 +359,16 @@ class Program:
         """The size of the fake pool per critic input (0: no pool)."""
         return 0 if self._pool is None else self._pool.size
 
+    @property
+    def critics(self) -> dict[str, nn.Module]:
+        """The critic modules by the name of the object they judge (``"Horse"``)."""
+        return dict(self._critics())
+
+    @property
+    def device(self) -> torch.device:
+        """Where the networks live: batches must be on this device."""
+        return self._reader.device or torch.device("cpu")
+
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Every generator loss (``adv:…``, ``eq:…``) and their weighted ``total``.
 

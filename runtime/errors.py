@@ -13,3 +13,30 @@ class SourceError(RunError):
     >>> issubclass(SourceError, ValueError)
     True
     """
+
+
+class CheckpointError(RunError):
+    """A checkpoint is missing, corrupt, or of another schema, functor or network shape."""
+
+
+class ExperimentError(RunError):
+    """An experiment cannot be found or loaded, or its ``build`` returned something unusable."""
+
+
+class RunFolderError(RunError):
+    """The run folder cannot be used: not empty without resume, or not a run folder."""
+
+
+class Interrupted(RunError):
+    """Training was stopped by SIGINT or SIGTERM after saving a checkpoint.
+
+    ``signal`` is the signal number, ``step`` the step saved, ``run`` the run folder.
+    """
+
+    def __init__(self, message: str, signal: int, step: int, run: str):
+        super().__init__(message)
+        self.signal, self.step, self.run = signal, step, run
+
+
+class TrainingDiverged(RunError):
+    """A step's losses were NaN or infinite; the last good checkpoint is kept."""

@@ -1,0 +1,129 @@
+"""Experiments: a Python file whose ``build(options)`` returns an :class:`Experiment`.
+
+An experiment is everything a run needs besides the loop: the functor (schema, spaces,
+networks), the critics, the data per object, the evaluation, and defaults for
+``compile_functor`` and the :class:`~runtime.Trainer`. The built-in ones live in
+``runtime/experiments/`` (installed with the package, so ``cdl train`` works anywhere);
+a user's own file is run by path (``cdl train my_experiment.py``).
+
+The runner (:func:`prepare`) seeds torch, builds the experiment with the device as
+torch's default device (so networks and data are made there), and compiles it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from torch import nn
+
+from category import Schema
+from compiler import Functor, Program, compile_functor
+
+from .errors import ExperimentError
+from .evaluation import Evaluate
+
+BUILTIN = {
+    "fonts": "runtime.experiments.fonts",
+    "gaussians": "runtime.experiments.gaussians",
+}
+DEFAULT = "fonts"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``build`` is given: the device to build on and the run's seed."""
+
+    device: torch.device
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What ``build(options)`` returns.
+
+    ``compile``: keyword options for ``compile_functor``; ``train``: defaults for the
+    :class:`~runtime.Trainer` (``steps``, ``batch_size``, ``decay_from``…; the command
+    line overrides them); ``samples``: fixed inputs per object for the sample grids
+    (e.g. held-out data); ``evaluate(program) -> {row: {column: value}}``.
+    """
+
+    functor: Functor
+    critics: Mapping[object, nn.Module]
+    data: Mapping[object, object]
+    evaluate: Evaluate | None = None
+    compile: Mapping[str, object] = field(default_factory=dict)
+    train: Mapping[str, object] = field(default_factory=dict)
+    samples: Mapping[object, object] | None = None
+    description: str = ""
+
+    @property
+    def schema(self) -> Schema:
+        return self.functor.schema
+
+    def trainer_extras(self) -> dict:
+        """The trainer arguments that are code, not settings (not stored in ``run.json``)."""
+        return {"evaluate": self.evaluate, "sample_inputs": self.samples}
+
+
+def load(ref: str) -> tuple[ModuleType, str]:
+    """The experiment module for a built-in name or a ``.py`` path, and its canonical name."""
+    path = Path(ref)
+    if ref.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise ExperimentError(f"experiment file {ref} does not exist")
+        name = f"cdl_experiment_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ExperimentError(f"{ref} cannot be imported as a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 - any import failure is the file's
+            del sys.modules[name]
+            raise ExperimentError(f"importing experiment {ref} failed: "
+                                  f"{type(e).__name__}: {e}") from e
+        ref = str(path.resolve())
+    elif ref in BUILTIN:
+        module = importlib.import_module(BUILTIN[ref])
+    else:
+        raise ExperimentError(f"unknown experiment {ref!r}; built-in: {', '.join(BUILTIN)} "
+                              f"(or give a path to a .py file with build(options))")
+    if not callable(getattr(module, "build", None)):
+        raise ExperimentError(f"experiment {ref} has no build(options) function: define "
+                              f"def build(options) -> runtime.Experiment in it")
+    return module, ref
+
+
+def describe(ref: str) -> str:
+    """The first line of an experiment's docstring."""
+    module, _ = load(ref)
+    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def prepare(ref: str, device: str | torch.device | None = None, seed: int = 0,
+            **compile_overrides) -> tuple[Experiment, Program]:
+    """Build experiment ``ref`` on ``device`` (default: CUDA when present) and compile it."""
+    module, ref = load(ref)
+    dev = default_device() if device is None else torch.device(device)
+    torch.manual_seed(seed)
+    random.seed(seed)
+    with dev:
+        exp = module.build(Options(dev, seed))
+    if not isinstance(exp, Experiment):
+        raise ExperimentError(f"experiment {ref}: build(options) must return a "
+                              f"runtime.Experiment, got {type(exp).__name__}")
+    program = compile_functor(exp.functor, exp.critics, **{**exp.compile, **compile_overrides})
+    return exp, program

@@ -1,0 +1,1 @@
+"""The built-in experiments, run by name: ``cdl train fonts`` (see ``runtime.experiment``)."""

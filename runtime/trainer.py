@@ -1,0 +1,628 @@
+"""``Trainer``: runs a compiled :class:`~compiler.Program` on data, with everything around it.
+
+The trainer builds nothing itself: it takes a compiled program and one data source per
+object, and owns only the loop — the data stream, the learning-rate schedule, logging,
+sample grids, checkpoints, signals and the report. The program does every update
+(``prog.step``, ``prog.critic_step``) and validates its own batches; the trainer follows
+the program's device and never moves a module.
+
+Run folder (see ``runtime/report`` for the page)::
+
+    RUN/run.json          what was run: experiment, options, trainer settings
+    RUN/metrics.jsonl     a line per logged window: losses, lr, step time; eval lines
+    RUN/samples/step-…/   a grid per source object: x and every path the plan evaluates
+    RUN/checkpoints/      atomic checkpoints and the ``latest`` pointer
+    RUN/curves.png, RUN/index.html
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from compiler import BatchError, NonFiniteLossError, Program
+
+from .checkpoint import fingerprint_diff, latest, load_checkpoint, save_checkpoint
+from .errors import CheckpointError, Interrupted, RunError, RunFolderError, TrainingDiverged
+from .evaluation import Evaluate, format_table
+from .loader import Batches
+from .sources import Augment, check_source
+from .sources.check import as_source
+
+Callback = Callable[["Trainer", int, dict], None]
+
+
+def linear_decay(steps: int, decay_from: float) -> Callable[[int], float]:
+    """CycleGAN's schedule: the full rate until ``decay_from·steps``, then linearly to 0.
+
+    >>> f = linear_decay(100, 0.5)
+    >>> f(0), f(50), f(75), f(100)
+    (1.0, 1.0, 0.5, 0.0)
+    """
+    start = int(round(decay_from * steps))
+
+    def factor(step: int) -> float:
+        if step < start or steps == start:
+            return 1.0
+        return max(0.0, (steps - step) / (steps - start))
+
+    return factor
+
+
+class Trainer:
+    """Train ``program`` on ``data`` (object or its name → dataset) for ``steps`` steps.
+
+    ``steps`` is the run's total (a resumed run continues up to it). Per step the
+    critics get ``n_critic - 1`` critic-only updates, then one joint step. The
+    learning rate follows :func:`linear_decay` (``decay_from=1.0``: constant);
+    ``max_grad_norm`` clips the arrows' and critics' gradients separately. Every
+    ``log_every`` steps the window's mean losses go to ``metrics.jsonl`` (and
+    TensorBoard when installed); every ``sample_every`` a grid per source object;
+    every ``checkpoint_every`` a checkpoint (the newest ``keep_last`` kept).
+    ``evaluate(program)`` returns ``{row: {column: value}}``, printed and logged at the
+    end. ``sample_inputs`` (object → a fixed batch) feed the grids; by default the first
+    samples of each source. ``precision="bf16"`` autocasts the step on CUDA.
+
+    An existing non-empty ``out`` is refused unless ``resume=True``, which continues
+    from its latest checkpoint (or ``checkpoint``) exactly: same parameters as an
+    uninterrupted run.
+    """
+
+    def __init__(self, program: Program, data: Mapping[object, object], out: str | Path,
+                 steps: int, batch_size: int = 16, *, seed: int = 0, n_critic: int = 1,
+                 decay_from: float = 0.5, max_grad_norm: float | None = None,
+                 log_every: int = 10, sample_every: int | None = None,
+                 checkpoint_every: int | None = None, keep_last: int = 3,
+                 evaluate: Evaluate | None = None,
+                 sample_inputs: Mapping[object, object] | None = None, samples: int = 8,
+                 augment: Augment | Mapping[object, Augment] | None = None,
+                 precision: str = "fp32", progress: bool = True, tensorboard: bool = True,
+                 callbacks: Sequence[Callback] = (), resume: bool = False,
+                 checkpoint: str | None = None, run_info: Mapping | None = None):
+        if not isinstance(program, Program):
+            raise RunError(f"Trainer takes a compiled program (compiler.compile_functor), "
+                           f"got {type(program).__name__}")
+        self.program, self.out = program, Path(out)
+        self.steps = _count("steps", steps)
+        self.batch_size = _count("batch_size", batch_size)
+        self.n_critic = _count("n_critic", n_critic)
+        self.log_every = _count("log_every", log_every)
+        self.sample_every = _count("sample_every", sample_every or max(1, self.steps // 8))
+        self.checkpoint_every = _count("checkpoint_every",
+                                       checkpoint_every or max(1, self.steps // 4))
+        self.keep_last = _count("keep_last", keep_last)
+        if not (isinstance(decay_from, (int, float)) and 0 <= decay_from <= 1):
+            raise RunError(f"decay_from must be a fraction of the steps in [0, 1], "
+                           f"got {decay_from!r}")
+        if precision not in ("fp32", "bf16"):
+            raise RunError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        if precision == "bf16" and program.device.type != "cuda":
+            raise RunError(f"precision='bf16' autocasts on CUDA; this program's networks are "
+                           f"on {program.device} (build them on a CUDA device, or use fp32)")
+        self.seed, self.decay_from, self.max_grad_norm = int(seed), float(decay_from), \
+            max_grad_norm
+        self.precision, self.progress, self.tensorboard = precision, progress, tensorboard
+        self.evaluate, self.samples, self.callbacks = evaluate, samples, list(callbacks)
+        self.resuming, self.checkpoint = resume, checkpoint
+        self.run_info = dict(run_info or {})
+        self.data = self._check_data(data)
+        self.batches = Batches(self.data, self.batch_size, seed=self.seed,
+                               device=program.device, augment=augment)
+        self.sample_inputs = self._sample_inputs(sample_inputs)
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(
+            opt, linear_decay(self.steps, self.decay_from)) for opt in program.optimizers]
+        self.step = 0
+        self.evaluation: dict[str, dict[str, float]] | None = None
+        self._signal: int | None = None
+
+    # ------------------------------------------------------------------ resuming
+    @classmethod
+    def resume(cls, run: str | Path, program: Program | None = None,
+               data: Mapping[object, object] | None = None, **overrides) -> Trainer:
+        """The trainer of run folder ``run``, ready to continue from its latest checkpoint.
+
+        A run made by ``cdl train`` (an experiment) is rebuilt from its ``run.json``;
+        a run made in Python needs its ``program`` and ``data`` passed again.
+        ``overrides`` replace recorded trainer settings (e.g. ``steps=20000``).
+        """
+        info = read_run_info(run)
+        if program is None:
+            from .experiment import prepare  # the experiment runner sits above the trainer
+
+            if not info.get("experiment"):
+                raise RunFolderError(f"{run} was trained from a Program built in Python, not "
+                                     f"an experiment: pass Trainer.resume(run, program=prog, "
+                                     f"data=data)")
+            options = info.get("options", {})
+            setup, program = prepare(info["experiment"], device=options.get("device"),
+                                     seed=options.get("seed", 0))
+            data = setup.data if data is None else data
+            overrides = {**setup.trainer_extras(), **overrides}
+        elif data is None:
+            raise RunFolderError("Trainer.resume(run, program=...) needs data= as well")
+        settings = {**info.get("trainer", {}), **overrides}
+        return cls(program, data, run, resume=True, run_info=info, **settings)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, until: int | None = None) -> dict[str, dict[str, float]] | None:
+        """Train up to step ``until`` (default: ``steps``); returns the evaluation.
+
+        Stages: open the run folder, restore the checkpoint when resuming, train with
+        signal handlers installed, then the final checkpoint, evaluation and report.
+        Raises :class:`Interrupted` after saving on SIGINT/SIGTERM, and
+        :class:`TrainingDiverged` (the last good checkpoint untouched) on NaN/inf losses.
+        """
+        stop = self.steps if until is None else min(_count("until", until), self.steps)
+        self._open_run()
+        if self.resuming:
+            self._restore()
+        with _SignalGuard(self), _Progress(self, stop) as bar, _Logger(self) as log:
+            self._loop(stop, bar, log)
+            self._save()
+            if self.step >= self.steps and self.evaluate is not None:
+                self.evaluation = self._evaluate(log)
+        self._report()
+        if self.evaluation is not None and self.progress:
+            print(format_table(self.evaluation))
+        return self.evaluation
+
+    def _loop(self, stop: int, bar, log) -> None:
+        prog = self.program
+        autocast = _autocast(self.precision, prog.device)
+        t0 = time.perf_counter()
+        while self.step < stop:
+            batch = next(self.batches)
+            try:
+                with autocast:
+                    for _ in range(self.n_critic - 1):
+                        prog.critic_step(batch, max_grad_norm=self.max_grad_norm)
+                        batch = next(self.batches)
+                    losses = prog.step(batch, max_grad_norm=self.max_grad_norm)
+            except NonFiniteLossError as e:
+                raise self._diverged(e) from None
+            for s in self.schedulers:
+                s.step()
+            self.step += 1
+            log.add(losses)
+            for cb in self.callbacks:
+                cb(self, self.step, losses)
+            if self.step % self.log_every == 0 or self.step == stop:
+                elapsed = time.perf_counter() - t0
+                bar.show(log.write(self.step, elapsed, self.lr))
+                t0 = time.perf_counter()
+            bar.update()
+            if self.step % self.sample_every == 0:
+                self.write_samples()
+            if self._signal is not None:
+                raise self._interrupted()
+            if self.step % self.checkpoint_every == 0 and self.step < stop:
+                self._save()
+                self._report()
+
+    @property
+    def lr(self) -> float:
+        return float(self.program.optimizers[0].param_groups[0]["lr"])
+
+    # ------------------------------------------------------------------ stages
+    def _check_data(self, data: Mapping[object, object]) -> dict[str, object]:
+        """Every source fits its object's space; every object the program reads is fed."""
+        if not isinstance(data, Mapping):
+            raise RunError(f"data must be a dict object (or its name) -> dataset, "
+                           f"got {type(data).__name__}")
+        F = self.program.functor
+        S = F.schema
+        out: dict[str, object] = {}
+        for key, src in data.items():
+            name = getattr(key, "name", key)
+            if not isinstance(name, str) or name not in S or not hasattr(S[name], "factors"):
+                raise RunError(f"data: {key!r} is not an object of schema {S.name} "
+                               f"(objects: {', '.join(map(str, S.objects()))})")
+            src = as_source(src)
+            check_source(name, F.spaces[S[name]], src)
+            out[name] = src
+        if not out:
+            raise RunError("data is empty: give a dataset for each object with data")
+        probe = {k: _first(v, 2) for k, v in out.items()}
+        try:
+            self.program.resolve({k: _to(v, self.program.device) for k, v in probe.items()})
+        except BatchError as e:
+            raise RunError(f"the data does not feed the program: {e}\n(give "
+                           f"Trainer(data={{object: dataset}}) for every object listed)"
+                           ) from None
+        return out
+
+    def _sample_inputs(self, given: Mapping[object, object] | None) -> dict[str, object]:
+        if given is not None:
+            return {getattr(k, "name", k): _to(v, self.program.device) for k, v in given.items()}
+        roots = {ob.name for ob in self.program.plan.roots}
+        return {name: _to(_first(src, self.samples), self.program.device)
+                for name, src in self.data.items() if name in roots}
+
+    def _open_run(self) -> None:
+        out = self.out
+        if self.resuming:
+            if not (out / "run.json").is_file():
+                raise RunFolderError(f"--resume: {out} is not a run folder (no run.json); "
+                                     f"start a new run without --resume")
+            return
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise RunFolderError(f"{out} exists and is not empty: pass --resume to continue "
+                                 f"that run, or choose another --out (cdl never overwrites "
+                                 f"a run)")
+        out.mkdir(parents=True, exist_ok=True)
+        info = {**self.run_info, "schema": str(self.program.functor.schema),
+                "trainer": self.settings(),
+                "started": datetime.datetime.now().isoformat(timespec="seconds")}
+        _write_json(out / "run.json", info)
+        self.run_info = info
+
+    def settings(self) -> dict:
+        """The trainer options that ``Trainer.resume`` restores (JSON-safe)."""
+        return {"steps": self.steps, "batch_size": self.batch_size, "seed": self.seed,
+                "n_critic": self.n_critic, "decay_from": self.decay_from,
+                "max_grad_norm": self.max_grad_norm, "log_every": self.log_every,
+                "sample_every": self.sample_every, "checkpoint_every": self.checkpoint_every,
+                "keep_last": self.keep_last, "samples": self.samples,
+                "precision": self.precision}
+
+    def _restore(self) -> None:
+        ck = load_checkpoint(self.out, self.checkpoint)
+        diff = fingerprint_diff(ck.fingerprint, fingerprint(self.program))
+        if diff:
+            raise CheckpointError(f"checkpoint {ck.path} is of another schema, functor or "
+                                  f"network shape than this program:\n  "
+                                  + "\n  ".join(diff))
+        load_weights(self.program, ck.weights, ck.path)
+        st = ck.state
+        if len(st["optimizers"]) != len(self.program.optimizers):
+            raise CheckpointError(f"checkpoint {ck.path} has {len(st['optimizers'])} "
+                                  f"optimizer(s), this program {len(self.program.optimizers)}")
+        for opt, sd in zip(self.program.optimizers, st["optimizers"], strict=True):
+            opt.load_state_dict(sd)
+        for sched, sd in zip(self.schedulers, st["schedulers"], strict=True):
+            sched.load_state_dict(sd)
+            # the schedule follows this run's total steps (a resume may extend the run)
+            sched.lr_lambdas = [linear_decay(self.steps, self.decay_from)]
+            for group, base in zip(sched.optimizer.param_groups, sched.base_lrs, strict=True):
+                group["lr"] = base * sched.lr_lambdas[0](ck.step)
+        self.program.load_state_dict(st["program"])
+        self.batches.load_state_dict(st["data"])
+        _set_rng(st["rng"])
+        self.step = ck.step
+        if self.step >= self.steps:
+            raise RunError(f"{self.out} is already at step {self.step} of {self.steps}: pass "
+                           f"a larger total --steps to train further")
+
+    def _state(self) -> dict:
+        return {"step": self.step,
+                "optimizers": [opt.state_dict() for opt in self.program.optimizers],
+                "schedulers": [s.state_dict() for s in self.schedulers],
+                "program": self.program.state_dict(), "data": self.batches.state_dict(),
+                "rng": _get_rng()}
+
+    def _save(self) -> Path:
+        return save_checkpoint(self.out, self.step, weights(self.program), self._state(),
+                               fingerprint(self.program), keep_last=self.keep_last)
+
+    def write_samples(self) -> list[Path]:
+        """A grid per source object: its fixed inputs and every path the plan evaluates."""
+        from .report import save_grid
+
+        out = []
+        folder = self.out / "samples" / f"step-{self.step:08d}"
+        for name, rows in sample_rows(self.program, self.sample_inputs).items():
+            folder.mkdir(parents=True, exist_ok=True)
+            out.append(save_grid(rows, folder / f"{name}.png"))
+        return out
+
+    def _evaluate(self, log) -> dict[str, dict[str, float]]:
+        with _eval_mode(self.program):
+            table = self.evaluate(self.program)
+        log.write_eval(self.step, table)
+        return table
+
+    def _report(self) -> None:
+        from .report import plot_curves, write_index
+
+        if (self.out / "metrics.jsonl").is_file():
+            plot_curves(self.out / "metrics.jsonl", self.out / "curves.png")
+        write_index(self.out)
+
+    def _diverged(self, e: NonFiniteLossError) -> TrainingDiverged:
+        good = latest(self.out)
+        kept = (f"the last good checkpoint {good} is intact; resume from it with "
+                f"--resume (perhaps with a lower learning rate)" if good else
+                "no checkpoint was written before it")
+        return TrainingDiverged(f"training stopped at step {self.step + 1}: {e}\n{kept}")
+
+    def _interrupted(self) -> Interrupted:
+        path = self._save()
+        name = signal.Signals(self._signal).name
+        return Interrupted(f"{name}: stopped at step {self.step} of {self.steps}; checkpoint "
+                           f"{path} saved. Resume with: cdl train --resume --out {self.out} "
+                           f"(or Trainer.resume({str(self.out)!r}).fit())",
+                           self._signal, self.step, str(self.out))
+
+
+# ---------------------------------------------------------------------- the program's networks
+def named_modules(program: Program) -> dict[str, nn.Module]:
+    """Every network of the program by its checkpoint prefix: ``arrow/f``, ``critic/Horse``."""
+    out = {f"arrow/{a.name}": m for a, m in program.functor.modules.items()}
+    out.update({f"critic/{name}": m for name, m in program.critics.items()})
+    return out
+
+
+def weights(program: Program) -> dict[str, torch.Tensor]:
+    """Every network's ``state_dict`` entries, keyed ``<prefix>/<entry>``, deduplicated."""
+    out: dict[str, torch.Tensor] = {}
+    for prefix, m in named_modules(program).items():
+        for k, v in m.state_dict().items():
+            out[f"{prefix}/{k}"] = v.detach().clone()
+    return out
+
+
+def load_weights(program: Program, saved: Mapping[str, torch.Tensor], where: object) -> None:
+    """Copy saved weights into the program's modules (in place: stacked views stay views)."""
+    for prefix, m in named_modules(program).items():
+        sd = {k[len(prefix) + 1:]: v for k, v in saved.items() if k.startswith(prefix + "/")}
+        try:
+            m.load_state_dict(sd)
+        except RuntimeError as e:
+            raise CheckpointError(f"checkpoint {where}: the weights of {prefix} do not fit: "
+                                  f"{str(e).splitlines()[0]}") from None
+
+
+def fingerprint(program: Program) -> dict:
+    """What a checkpoint must agree on to be loaded: schema, spaces, network shapes."""
+    F = program.functor
+    return {"schema": str(F.schema),
+            "spaces": {str(ob): str(sp) for ob, sp in F.spaces.items()},
+            "networks": {prefix: {"class": type(m).__name__,
+                                  "shapes": {k: list(v.shape)
+                                             for k, v in m.state_dict().items()}}
+                         for prefix, m in named_modules(program).items()},
+            "fake_pool": program.fake_pool}
+
+
+def sample_rows(program: Program, inputs: Mapping[str, object]
+                ) -> dict[str, list[tuple[str, torch.Tensor]]]:
+    """Per source object, the labelled rows of a sample grid: ``x``, ``f(x)``, ``g(f(x))``…"""
+    F, plan = program.functor, program.plan
+    out: dict[str, list[tuple[str, torch.Tensor]]] = {}
+    with _eval_mode(program), torch.no_grad():
+        for ob, root in plan.roots.items():
+            if ob.name not in inputs:
+                continue
+            values = {root: inputs[ob.name]}
+            rows: list[tuple[str, torch.Tensor]] = []
+            for node in plan.nodes:
+                if node.source != ob:
+                    continue
+                if node.parent is not None:
+                    arrow = node.arrow
+                    values[node.id] = F(arrow)(values[node.parent])
+                rows += _rows(application_label(node.path), values[node.id])
+            out[ob.name] = rows
+    return out
+
+
+def application_label(path) -> str:
+    """``f.g`` applied to x, in the notation ML users read: ``g(f(x))``."""
+    label = "x"
+    for a in path.arrows:
+        label = f"{a.name}({label})"
+    return label
+
+
+def _rows(label: str, value) -> list[tuple[str, torch.Tensor]]:
+    if isinstance(value, (tuple, list)):
+        return [(f"{label}[{k}]", v.float().cpu()) for k, v in enumerate(value)]
+    return [(label, value.float().cpu())]
+
+
+class _eval_mode:
+    """Networks in eval mode (BatchNorm, Dropout) for sampling and evaluation."""
+
+    def __init__(self, program: Program):
+        self.modules = list(named_modules(program).values())
+
+    def __enter__(self):
+        self.modes = [m.training for m in self.modules]
+        for m in self.modules:
+            m.eval()
+
+    def __exit__(self, *exc):
+        for m, mode in zip(self.modules, self.modes, strict=True):
+            m.train(mode)
+        return False
+
+
+# ---------------------------------------------------------------------- helpers
+def read_run_info(run: str | Path) -> dict:
+    path = Path(run) / "run.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunFolderError(f"{run} is not a run folder (no run.json): nothing to resume, "
+                             f"sample or evaluate") from None
+    except ValueError as e:
+        raise RunFolderError(f"{path} is not valid JSON ({e})") from None
+
+
+def _count(what: str, v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise RunError(f"{what} must be a positive whole number, got {v!r}")
+    return v
+
+
+def _first(src, n: int):
+    """The first ``n`` samples of a source, stacked (a tuple for a product)."""
+    n = min(n, len(src))
+    items = [src[i] for i in range(n)]
+    if isinstance(items[0], tuple):
+        return tuple(torch.stack(parts) for parts in zip(*items, strict=True))
+    return torch.stack(items)
+
+
+def _to(x, device: torch.device):
+    if isinstance(x, (tuple, list)):
+        return tuple(t.to(device) for t in x)
+    return x.to(device)
+
+
+def _write_json(path: Path, obj: object) -> None:
+    from .report.atomic import write_atomic
+
+    write_atomic(path, (json.dumps(obj, indent=1, default=str) + "\n").encode())
+
+
+def _get_rng() -> dict:
+    state = {"torch": torch.get_rng_state(), "python": list(_py_state())}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _py_state() -> tuple:
+    version, internal, gauss = random.getstate()
+    return version, list(internal), gauss
+
+
+def _set_rng(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _autocast(precision: str, device: torch.device):
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return torch.autocast(device.type, enabled=False)
+
+
+class _SignalGuard:
+    """SIGINT/SIGTERM set a flag; the loop saves a checkpoint and stops after the step."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.old = trainer, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.trainer._signal = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
+        return False
+
+
+class _Progress:
+    """A tqdm bar (step, steps/s, main losses, ETA), or nothing when ``progress=False``."""
+
+    def __init__(self, trainer: Trainer, stop: int):
+        self.trainer, self.stop, self.bar = trainer, stop, None
+
+    def __enter__(self):
+        if self.trainer.progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.stop, initial=self.trainer.step, unit="step",
+                            dynamic_ncols=True, desc=self.trainer.out.name)
+        return self
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update()
+
+    def show(self, means: dict[str, float]) -> None:
+        if self.bar is not None:
+            keys = [k for k in means if k in ("total", "critic_total") or k.startswith("eq:")]
+            self.bar.set_postfix({_short(k): f"{means[k]:.3g}" for k in keys}, refresh=False)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
+
+
+def _short(name: str) -> str:
+    return name.split(" = ")[0] if name.startswith("eq:") else name
+
+
+class _Logger:
+    """Window means of the losses to ``metrics.jsonl`` (and TensorBoard when installed)."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.sums, self.n, self.tb = trainer, {}, 0, None
+
+    def __enter__(self):
+        self.fh = open(self.trainer.out / "metrics.jsonl", "a")  # noqa: SIM115
+        self.t_start = time.time()
+        if self.trainer.tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                pass
+            else:
+                self.tb = SummaryWriter(str(self.trainer.out / "tensorboard"))
+        return self
+
+    def add(self, losses: dict[str, torch.Tensor]) -> None:
+        # summed on the device: no host synchronisation until the window is written
+        for k, v in losses.items():
+            self.sums[k] = v if k not in self.sums else self.sums[k] + v
+        self.n += 1
+
+    def write(self, step: int, elapsed: float, lr: float) -> dict[str, float]:
+        if not self.n:
+            return {}
+        names = list(self.sums)
+        values = torch.stack([self.sums[k] for k in names]).float().cpu() / self.n
+        means = dict(zip(names, values.tolist(), strict=True))
+        line = {"step": step, "time": round(time.time() - self.t_start, 3), "lr": lr,
+                "step_time": elapsed / self.n, "steps_per_s": self.n / max(elapsed, 1e-9)}
+        line.update({f"loss/{k}": _json_float(v) for k, v in means.items()})
+        self._emit(line)
+        self.sums, self.n = {}, 0
+        return means
+
+    def write_eval(self, step: int, table: dict[str, dict[str, float]]) -> None:
+        line: dict[str, object] = {"step": step}
+        for row, cols in table.items():
+            line.update({f"eval/{row}/{c}": _json_float(v) for c, v in cols.items()})
+        self._emit(line)
+
+    def _emit(self, line: dict) -> None:
+        self.fh.write(json.dumps(line) + "\n")
+        self.fh.flush()
+        if self.tb is not None:
+            for k, v in line.items():
+                if k != "step" and isinstance(v, (int, float)):
+                    self.tb.add_scalar(k, v, line["step"])
+
+    def __exit__(self, *exc):
+        self.fh.close()
+        if self.tb is not None:
+            self.tb.close()
+        return False
+
+
+def _json_float(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
