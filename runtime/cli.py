@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from category import Infinite, Schema, SchemaError, Undecided
 
+from .cli_train import add_commands
+
 # `cdl equal` exit codes: a shell script branches on the answer.
 EQUAL, NOT_EQUAL, UNDECIDED, BAD_INPUT = 0, 1, 2, 3
 SHOWN_PER_HOM = 5    # elements printed per hom-set
@@ -180,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-o", "--output", default="schema.png")
     p.set_defaults(run=cmd_draw)
+
+    add_commands(sub)
     return parser
 
 

@@ -127,3 +127,27 @@ def prepare(ref: str, device: str | torch.device | None = None, seed: int = 0,
                               f"runtime.Experiment, got {type(exp).__name__}")
     program = compile_functor(exp.functor, exp.critics, **{**exp.compile, **compile_overrides})
     return exp, program
+
+
+def open_run(run: str | Path, checkpoint: str | None = None,
+             device: str | torch.device | None = None):
+    """Experiment, program and checkpoint of a finished or running run folder, with the
+    checkpoint's weights loaded (for ``cdl sample`` and ``cdl eval``)."""
+    from .checkpoint import fingerprint_diff, load_checkpoint
+    from .errors import CheckpointError, RunFolderError
+    from .trainer import fingerprint, load_weights, read_run_info
+
+    info = read_run_info(run)
+    if not info.get("experiment"):
+        raise RunFolderError(f"{run} was trained from a Program built in Python, not an "
+                             f"experiment: load its checkpoint with runtime.load_checkpoint")
+    options = info.get("options", {})
+    exp, program = prepare(info["experiment"], device=device or options.get("device"),
+                           seed=options.get("seed", 0), **options.get("compile", {}))
+    ck = load_checkpoint(run, checkpoint)
+    diff = fingerprint_diff(ck.fingerprint, fingerprint(program))
+    if diff:
+        raise CheckpointError(f"checkpoint {ck.path} no longer matches experiment "
+                              f"{info['experiment']}:\n  " + "\n  ".join(diff))
+    load_weights(program, ck.weights, ck.path)
+    return exp, program, ck

@@ -34,7 +34,7 @@ from compiler import BatchError, NonFiniteLossError, Program
 
 from .checkpoint import fingerprint_diff, latest, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, Interrupted, RunError, RunFolderError, TrainingDiverged
-from .evaluation import Evaluate, format_table
+from .evaluation import Evaluate
 from .loader import Batches
 from .sources import Augment, check_source
 from .sources.check import as_source
@@ -69,8 +69,8 @@ class Trainer:
     ``log_every`` steps the window's mean losses go to ``metrics.jsonl`` (and
     TensorBoard when installed); every ``sample_every`` a grid per source object;
     every ``checkpoint_every`` a checkpoint (the newest ``keep_last`` kept).
-    ``evaluate(program)`` returns ``{row: {column: value}}``, printed and logged at the
-    end. ``sample_inputs`` (object → a fixed batch) feed the grids; by default the first
+    ``evaluate(program)`` returns ``{row: {column: value}}``, logged with each grid;
+    :meth:`fit` returns the last one. ``sample_inputs`` (object → a fixed batch) feed the grids; by default the first
     samples of each source. ``precision="bf16"`` autocasts the step on CUDA.
 
     An existing non-empty ``out`` is refused unless ``resume=True``, which continues
@@ -97,7 +97,7 @@ class Trainer:
         self.batch_size = _count("batch_size", batch_size)
         self.n_critic = _count("n_critic", n_critic)
         self.log_every = _count("log_every", log_every)
-        self.sample_every = _count("sample_every", sample_every or max(1, self.steps // 8))
+        self.sample_every = _count("sample_every", sample_every or max(1, self.steps // 10))
         self.checkpoint_every = _count("checkpoint_every",
                                        checkpoint_every or max(1, self.steps // 4))
         self.keep_last = _count("keep_last", keep_last)
@@ -145,7 +145,8 @@ class Trainer:
                                      f"data=data)")
             options = info.get("options", {})
             setup, program = prepare(info["experiment"], device=options.get("device"),
-                                     seed=options.get("seed", 0))
+                                     seed=options.get("seed", 0),
+                                     **options.get("compile", {}))
             data = setup.data if data is None else data
             overrides = {**setup.trainer_extras(), **overrides}
         elif data is None:
@@ -169,11 +170,7 @@ class Trainer:
         with _SignalGuard(self), _Progress(self, stop) as bar, _Logger(self) as log:
             self._loop(stop, bar, log)
             self._save()
-            if self.step >= self.steps and self.evaluate is not None:
-                self.evaluation = self._evaluate(log)
         self._report()
-        if self.evaluation is not None and self.progress:
-            print(format_table(self.evaluation))
         return self.evaluation
 
     def _loop(self, stop: int, bar, log) -> None:
@@ -201,8 +198,10 @@ class Trainer:
                 bar.show(log.write(self.step, elapsed, self.lr))
                 t0 = time.perf_counter()
             bar.update()
-            if self.step % self.sample_every == 0:
+            if self.step % self.sample_every == 0 or self.step == self.steps:
                 self.write_samples()
+                if self.evaluate is not None:
+                    self.evaluation = self._evaluate(log)
             if self._signal is not None:
                 raise self._interrupted()
             if self.step % self.checkpoint_every == 0 and self.step < stop:
@@ -292,9 +291,10 @@ class Trainer:
         for sched, sd in zip(self.schedulers, st["schedulers"], strict=True):
             sched.load_state_dict(sd)
             # the schedule follows this run's total steps (a resume may extend the run)
-            sched.lr_lambdas = [linear_decay(self.steps, self.decay_from)]
+            factor = linear_decay(self.steps, self.decay_from)
+            sched.lr_lambdas = [factor] * len(sched.optimizer.param_groups)
             for group, base in zip(sched.optimizer.param_groups, sched.base_lrs, strict=True):
-                group["lr"] = base * sched.lr_lambdas[0](ck.step)
+                group["lr"] = base * factor(ck.step)
         self.program.load_state_dict(st["program"])
         self.batches.load_state_dict(st["data"])
         _set_rng(st["rng"])

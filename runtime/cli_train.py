@@ -1,0 +1,146 @@
+"""``cdl train``, ``cdl sample``, ``cdl eval``: the sub-commands that run experiments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    return v
+
+
+def _fresh_out(name: str) -> Path:
+    """``runs/NAME``, or ``runs/NAME-2``, … : a new run never lands in an old one."""
+    base = Path("runs") / name
+    out, k = base, 1
+    while out.exists() and (not out.is_dir() or any(out.iterdir())):
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .errors import Interrupted, RunError, TrainingDiverged
+    from .evaluation import format_table
+    from .experiment import BUILTIN, DEFAULT, describe, prepare
+    from .trainer import Trainer
+
+    if args.list:
+        for name in BUILTIN:
+            mark = " (default)" if name == DEFAULT else ""
+            print(f"{name}{mark}: {describe(name)}")
+        return 0
+    overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch))
+                 if v is not None}
+    compile_over = {"backend": args.backend} if args.backend else {}
+    if args.resume:
+        if args.out is None:
+            raise RunError("--resume needs --out RUN: the run folder to continue")
+        if args.experiment is not None:
+            print(f"cdl train: note: --resume continues the experiment recorded in "
+                  f"{args.out}/run.json; {args.experiment!r} is ignored", file=sys.stderr)
+        trainer = Trainer.resume(args.out, checkpoint=args.checkpoint, **overrides)
+    else:
+        ref = args.experiment or DEFAULT
+        exp, program = prepare(ref, device=args.device, seed=args.seed, **compile_over)
+        out = Path(args.out) if args.out else _fresh_out(Path(ref).stem)
+        info = {"experiment": ref if not ref.endswith(".py") else str(Path(ref).resolve()),
+                "options": {"device": str(program.device), "seed": args.seed,
+                            "compile": compile_over}}
+        trainer = Trainer(program, exp.data, out, **{**exp.train, "seed": args.seed,
+                                                     **overrides},
+                          **exp.trainer_extras(), run_info=info)
+    print(f"cdl train: {trainer.out} ({trainer.program.device}, {trainer.steps} steps, "
+          f"batch {trainer.batch_size})", file=sys.stderr)
+    try:
+        table = trainer.fit()
+    except Interrupted as e:
+        print(f"cdl train: {e}", file=sys.stderr)
+        return 128 + e.signal
+    except TrainingDiverged as e:
+        print(f"cdl train: error: {e}", file=sys.stderr)
+        return 1
+    if table is not None:
+        print(format_table(table))
+    print(f"run folder: {trainer.out} (open {trainer.out / 'index.html'})")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .experiment import open_run
+    from .report import save_grid
+    from .trainer import _first, _to, sample_rows
+
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    inputs = exp.samples
+    if inputs is None:
+        inputs = {getattr(k, "name", k): _first(v, args.n) for k, v in exp.data.items()}
+    inputs = {getattr(k, "name", k): _to(v, program.device) for k, v in inputs.items()}
+    per_object = sample_rows(program, inputs)
+    rows = [(f"{name}: {label}", t) for name, rs in per_object.items() for label, t in rs]
+    out = Path(args.output)
+    if len({tuple(t.shape[1:]) for _, t in rows}) == 1:
+        written = [save_grid(rows, out)]
+    else:  # objects of different shapes: a grid each
+        written = [save_grid(rs, out.with_name(f"{out.stem}-{name}{out.suffix}"))
+                   for name, rs in per_object.items()]
+    for w in written:
+        print(f"wrote {w} (step {ck.step})")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .errors import RunError
+    from .evaluation import format_table
+    from .experiment import open_run
+    from .trainer import _eval_mode
+
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    if exp.evaluate is None:
+        raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
+    with _eval_mode(program):
+        table = exp.evaluate(program)
+    print(f"{args.run_dir} at step {ck.step}:")
+    print(format_table(table))
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("train", help="train an experiment (built-in name or FILE.py); "
+                                     "no argument: the built-in default")
+    p.add_argument("experiment", nargs="?", metavar="EXPERIMENT|FILE.py")
+    p.add_argument("--steps", type=positive_int, metavar="N",
+                   help="the run's total number of steps (with --resume: continue up to N)")
+    p.add_argument("--batch", type=positive_int, metavar="B", help="batch size")
+    p.add_argument("--out", metavar="DIR", help="run folder (default runs/EXPERIMENT, "
+                                                "never an existing non-empty one)")
+    p.add_argument("--device", metavar="D", help="cpu, cuda, cuda:1 … (default: cuda "
+                                                 "when present)")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--backend", metavar="NAME", help="compile backend (inductor, eager, …) "
+                                                     "instead of the experiment's")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--checkpoint", metavar="NAME", help="with --resume: this checkpoint "
+                                                        "(e.g. step-00000500), not the latest")
+    p.add_argument("--list", action="store_true", help="list the built-in experiments")
+    p.set_defaults(run=cmd_train)
+
+    for name, fn, helptext in (("sample", cmd_sample, "render sample grids from a run's "
+                                                      "checkpoint"),
+                               ("eval", cmd_eval, "print a run's evaluation table")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("run_dir", metavar="RUN")
+        p.add_argument("--checkpoint", metavar="NAME")
+        p.add_argument("--device", metavar="D")
+        if name == "sample":
+            p.add_argument("-o", "--output", default="samples.png")
+            p.add_argument("-n", type=positive_int, default=8, help="samples per object")
+        p.set_defaults(run=fn)
