@@ -151,7 +151,10 @@ class Trainer:
             overrides = {**setup.trainer_extras(), **overrides}
         elif data is None:
             raise RunFolderError("Trainer.resume(run, program=...) needs data= as well")
-        settings = {**info.get("trainer", {}), **overrides}
+        if not isinstance(info.get("trainer"), dict) or "steps" not in info["trainer"]:
+            raise RunFolderError(f"{run}/run.json records no trainer settings: it was not "
+                                 f"written by cdl's Trainer")
+        settings = {**info["trainer"], **overrides}
         return cls(program, data, run, resume=True, run_info=info, **settings)
 
     # ------------------------------------------------------------------ training

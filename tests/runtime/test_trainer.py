@@ -1,0 +1,231 @@
+import json
+import os
+import shutil
+import signal
+
+import pytest
+import torch
+
+from runtime import Trainer
+from runtime.checkpoint import list_checkpoints, load_checkpoint
+from runtime.errors import (
+    CheckpointError,
+    Interrupted,
+    RunError,
+    RunFolderError,
+    SourceError,
+    TrainingDiverged,
+)
+from runtime.sources import TensorSource
+from runtime.trainer import application_label, linear_decay
+
+from .runtime_fixtures import assert_bitwise_equal, parameters, tiny_data, tiny_program
+
+QUIET = {"progress": False, "tensorboard": False}
+
+
+def trainer(out, program=None, steps=6, **kw):
+    program = program or tiny_program()
+    return Trainer(program, tiny_data(), out, steps=steps, batch_size=8,
+                   **{**QUIET, "checkpoint_every": 2, **kw})
+
+
+def straight(tmp_path, steps, **kw):
+    prog = tiny_program(**kw.pop("program_options", {}))
+    trainer(tmp_path / "straight", prog, steps=steps, **kw).fit()
+    return parameters(prog)
+
+
+# ---------------------------------------------------------------------- exact resume
+@pytest.mark.parametrize("options", [{}, {"fake_pool": 4, "adversarial": "wgan-gp"}])
+def test_resume_is_exact(tmp_path, options):
+    """10 steps, a resume into a program built from other initial weights, 10 more:
+    the same parameters, to the bit, as 20 straight (optimizer, schedule, RNG, data
+    position and fake pool restored)."""
+    kw = {"n_critic": 2, "decay_from": 0.25, "program_options": options}
+    want = straight(tmp_path, 20, **dict(kw))
+    first = tiny_program(**options)
+    trainer(tmp_path / "run", first, steps=20, n_critic=2, decay_from=0.25).fit(until=10)
+    again = tiny_program(init_seed=99, **options)
+    assert not torch.equal(parameters(again)["f/0.weight"], parameters(first)["f/0.weight"])
+    Trainer.resume(tmp_path / "run", program=again, data=tiny_data(), **QUIET).fit()
+    assert_bitwise_equal(parameters(again), want)
+
+
+def test_resume_is_exact_compiled(tmp_path):
+    want = straight(tmp_path, 8, program_options={"backend": "inductor"})
+    trainer(tmp_path / "run", tiny_program(backend="inductor"), steps=8).fit(until=4)
+    again = tiny_program(init_seed=5, backend="inductor")
+    Trainer.resume(tmp_path / "run", program=again, data=tiny_data(), **QUIET).fit()
+    assert_bitwise_equal(parameters(again), want)
+
+
+def test_resume_can_extend_the_run(tmp_path):
+    run = tmp_path / "run"
+    trainer(run, steps=4, decay_from=1.0).fit()
+    with pytest.raises(RunError, match="already at step 4 of 4"):
+        Trainer.resume(run, program=tiny_program(), data=tiny_data(), **QUIET).fit()
+    t = Trainer.resume(run, program=tiny_program(), data=tiny_data(), steps=8, **QUIET)
+    t.fit()
+    assert t.step == 8
+    assert load_checkpoint(run).step == 8
+
+
+# ---------------------------------------------------------------------- what the run writes
+def test_run_folder_holds_metrics_samples_report(tmp_path):
+    run = tmp_path / "run"
+    evaluate = lambda prog: {"f": {"ratio": 0.5}}  # noqa: E731
+    t = trainer(run, steps=6, log_every=2, sample_every=3, evaluate=evaluate)
+    assert t.fit() == {"f": {"ratio": 0.5}}
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    train = [x for x in lines if "loss/total" in x]
+    assert [x["step"] for x in train] == [2, 4, 6]
+    for key in ("loss/adv:f", "loss/adv:g", "loss/eq:f.g = id(A)", "loss/eq:g.f = id(B)",
+                "loss/critic:A", "loss/critic:B", "loss/critic_total", "lr", "step_time"):
+        assert all(key in x for x in train), key
+    assert train[-1]["lr"] < train[0]["lr"]  # linear decay in the second half
+    assert [x["step"] for x in lines if "eval/f/ratio" in x] == [3, 6]
+    for step in (3, 6):
+        for ob in ("A", "B"):
+            assert (run / "samples" / f"step-{step:08d}" / f"{ob}.png").is_file()
+    assert (run / "curves.png").is_file() and (run / "index.html").is_file()
+    info = json.loads((run / "run.json").read_text())
+    assert info["trainer"]["steps"] == 6 and "schema Tiny" in info["schema"]
+    assert [p.name for p in list_checkpoints(run)] == ["step-00000002", "step-00000004",
+                                                       "step-00000006"]
+
+
+def test_keep_last_rotates_checkpoints(tmp_path):
+    run = tmp_path / "run"
+    trainer(run, steps=10, checkpoint_every=1, keep_last=2).fit()
+    assert [p.name for p in list_checkpoints(run)] == ["step-00000009", "step-00000010"]
+
+
+def test_schedule_is_constant_then_linear_to_zero():
+    f = linear_decay(10, 0.6)
+    assert [f(s) for s in (0, 5, 6, 8, 10)] == [1.0, 1.0, 1.0, 0.5, 0.0]
+    assert linear_decay(10, 1.0)(10) == 1.0
+
+
+def test_sample_labels_read_as_function_application():
+    from category import Schema
+
+    S = Schema.parse("schema T\nobject A, B\nf : A -> B\ng : B -> A\n")
+    assert application_label(S.path("f.g")) == "g(f(x))"
+    assert application_label(S["A"].id) == "x"
+
+
+# ---------------------------------------------------------------------- guards
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    prog = tiny_program()
+
+    def poison(t, step, losses):
+        if step == 3:
+            with torch.no_grad():
+                next(prog.functor.modules[prog.functor.schema["f"]].parameters()).fill_(
+                    float("nan"))
+
+    with pytest.raises(TrainingDiverged) as e:
+        trainer(run, prog, steps=10, callbacks=[poison]).fit()
+    assert "step 4" in str(e.value) and "non-finite" in str(e.value)
+    assert "step-00000002" in str(e.value)  # names the checkpoint that is kept
+    ck = load_checkpoint(run)
+    assert ck.step == 2 and all(torch.isfinite(v).all() for v in ck.weights.values())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, sig):
+    want = straight(tmp_path, 6)
+    run = tmp_path / "run"
+
+    def press(t, step, losses):
+        if step == 3:
+            os.kill(os.getpid(), sig)
+
+    with pytest.raises(Interrupted) as e:
+        trainer(run, steps=6, callbacks=[press]).fit()
+    assert e.value.step == 3 and e.value.signal == sig
+    assert "--resume" in str(e.value)
+    assert load_checkpoint(run).step == 3
+    assert signal.getsignal(sig) is not None  # handlers restored
+    again = tiny_program(init_seed=7)
+    Trainer.resume(run, program=again, data=tiny_data(), **QUIET).fit()
+    assert_bitwise_equal(parameters(again), want)
+
+
+# ---------------------------------------------------------------------- bad input
+def test_missing_data_for_an_object_the_program_reads(tmp_path):
+    with pytest.raises(RunError, match="B: missing"):
+        Trainer(tiny_program(), {"A": tiny_data()["A"]}, tmp_path / "r", steps=2, **QUIET)
+
+
+def test_unknown_object_in_data(tmp_path):
+    with pytest.raises(RunError, match="'Zebra' is not an object of schema Tiny"):
+        Trainer(tiny_program(), {**tiny_data(), "Zebra": tiny_data()["A"]}, tmp_path / "r",
+                steps=2, **QUIET)
+
+
+def test_source_of_the_wrong_shape(tmp_path):
+    data = {**tiny_data(), "B": TensorSource(torch.zeros(16, 3))}
+    with pytest.raises(SourceError, match=r"B.*\(2,\).*\(3,\)"):
+        Trainer(tiny_program(), data, tmp_path / "r", steps=2, **QUIET)
+
+
+def test_batch_larger_than_a_source(tmp_path):
+    with pytest.raises(SourceError, match="64 samples, fewer than the batch size 100"):
+        Trainer(tiny_program(), tiny_data(), tmp_path / "r", steps=2, batch_size=100, **QUIET)
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5])
+def test_steps_must_be_positive_whole_numbers(tmp_path, steps):
+    with pytest.raises(RunError, match="steps must be a positive whole number"):
+        Trainer(tiny_program(), tiny_data(), tmp_path / "r", steps=steps, **QUIET)
+
+
+def test_bf16_needs_cuda(tmp_path):
+    with pytest.raises(RunError, match="autocasts on CUDA"):
+        Trainer(tiny_program(), tiny_data(), tmp_path / "r", steps=2, precision="bf16",
+                **QUIET)
+
+
+def test_a_non_empty_out_is_never_overwritten(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "precious.txt").write_text("keep me")
+    with pytest.raises(RunFolderError, match="not empty: pass --resume"):
+        trainer(run, steps=2).fit()
+    assert (run / "precious.txt").read_text() == "keep me"
+
+
+def test_resume_without_a_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(RunFolderError, match="not a run folder"):
+        Trainer.resume(run, program=tiny_program(), data=tiny_data(), **QUIET)
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    with pytest.raises(RunFolderError, match="records no trainer settings"):
+        Trainer.resume(run, program=tiny_program(), data=tiny_data(), **QUIET)
+    other = tmp_path / "other"
+    trainer(other, steps=2).fit()
+    shutil.rmtree(other / "checkpoints")
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        Trainer.resume(other, program=tiny_program(), data=tiny_data(), **QUIET).fit()
+
+
+def test_checkpoint_of_another_functor_is_refused(tmp_path):
+    run = tmp_path / "run"
+    trainer(run, steps=2).fit()
+    wider = tiny_program(width=16)
+    with pytest.raises(CheckpointError) as e:
+        Trainer.resume(run, program=wider, data=tiny_data(), steps=4, **QUIET).fit()
+    text = str(e.value)
+    assert "another schema, functor or network shape" in text
+    assert "arrow/f" in text and "[8, 2]" in text and "[16, 2]" in text
+
+
+def test_resume_of_a_python_run_needs_its_program(tmp_path):
+    run = tmp_path / "run"
+    trainer(run, steps=2).fit()
+    with pytest.raises(RunFolderError, match="pass Trainer.resume"):
+        Trainer.resume(run)
