@@ -84,7 +84,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if inputs is None:
         inputs = {getattr(k, "name", k): _first(v, args.n) for k, v in exp.data.items()}
     inputs = {getattr(k, "name", k): _to(v, program.device) for k, v in inputs.items()}
-    per_object = sample_rows(program, inputs)
+    refs = {getattr(k, "name", k): v for k, v in (exp.references or {}).items()}
+    per_object = sample_rows(program, inputs, refs)
     rows = [(f"{name}: {label}", t) for name, rs in per_object.items() for label, t in rs]
     out = Path(args.output)
     if len({tuple(t.shape[1:]) for _, t in rows}) == 1:

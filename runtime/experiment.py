@@ -52,7 +52,9 @@ class Experiment:
     ``compile``: keyword options for ``compile_functor``; ``train``: defaults for the
     :class:`~runtime.Trainer` (``steps``, ``batch_size``, ``decay_from``…; the command
     line overrides them); ``samples``: fixed inputs per object for the sample grids
-    (e.g. held-out data); ``evaluate(program) -> {row: {column: value}}``.
+    (e.g. held-out data) and ``references``: extra rows under them, object →
+    ``[(label, tensor)]`` (e.g. the ground truth); ``evaluate(program) -> {row: {column:
+    value}}``.
     """
 
     functor: Functor
@@ -62,6 +64,7 @@ class Experiment:
     compile: Mapping[str, object] = field(default_factory=dict)
     train: Mapping[str, object] = field(default_factory=dict)
     samples: Mapping[object, object] | None = None
+    references: Mapping[object, list] | None = None
     description: str = ""
 
     @property
@@ -70,7 +73,8 @@ class Experiment:
 
     def trainer_extras(self) -> dict:
         """The trainer arguments that are code, not settings (not stored in ``run.json``)."""
-        return {"evaluate": self.evaluate, "sample_inputs": self.samples}
+        return {"evaluate": self.evaluate, "sample_inputs": self.samples,
+                "sample_references": self.references}
 
 
 def load(ref: str) -> tuple[ModuleType, str]:

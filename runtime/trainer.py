@@ -70,8 +70,10 @@ class Trainer:
     TensorBoard when installed); every ``sample_every`` a grid per source object;
     every ``checkpoint_every`` a checkpoint (the newest ``keep_last`` kept).
     ``evaluate(program)`` returns ``{row: {column: value}}``, logged with each grid;
-    :meth:`fit` returns the last one. ``sample_inputs`` (object → a fixed batch) feed the grids; by default the first
-    samples of each source. ``precision="bf16"`` autocasts the step on CUDA.
+    :meth:`fit` returns the last one. ``sample_inputs`` (object → a fixed batch) feed
+    the grids, by default the first samples of each source; ``sample_references``
+    (object → ``[(label, tensor)]``) add rows such as the ground truth under them.
+    ``precision="bf16"`` autocasts the step on CUDA.
 
     An existing non-empty ``out`` is refused unless ``resume=True``, which continues
     from its latest checkpoint (or ``checkpoint``) exactly: same parameters as an
@@ -85,6 +87,8 @@ class Trainer:
                  checkpoint_every: int | None = None, keep_last: int = 3,
                  evaluate: Evaluate | None = None,
                  sample_inputs: Mapping[object, object] | None = None, samples: int = 8,
+                 sample_references: Mapping[object, Sequence[tuple[str, torch.Tensor]]]
+                 | None = None,
                  augment: Augment | Mapping[object, Augment] | None = None,
                  precision: str = "fp32", progress: bool = True, tensorboard: bool = True,
                  callbacks: Sequence[Callback] = (), resume: bool = False,
@@ -119,6 +123,8 @@ class Trainer:
         self.batches = Batches(self.data, self.batch_size, seed=self.seed,
                                device=program.device, augment=augment)
         self.sample_inputs = self._sample_inputs(sample_inputs)
+        self.sample_references = {getattr(k, "name", k): list(v)
+                                  for k, v in (sample_references or {}).items()}
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(
             opt, linear_decay(self.steps, self.decay_from)) for opt in program.optimizers]
         self.step = 0
@@ -323,7 +329,8 @@ class Trainer:
 
         out = []
         folder = self.out / "samples" / f"step-{self.step:08d}"
-        for name, rows in sample_rows(self.program, self.sample_inputs).items():
+        for name, rows in sample_rows(self.program, self.sample_inputs,
+                                      self.sample_references).items():
             folder.mkdir(parents=True, exist_ok=True)
             out.append(save_grid(rows, folder / f"{name}.png"))
         return out
@@ -397,9 +404,11 @@ def fingerprint(program: Program) -> dict:
             "fake_pool": program.fake_pool}
 
 
-def sample_rows(program: Program, inputs: Mapping[str, object]
+def sample_rows(program: Program, inputs: Mapping[str, object],
+                references: Mapping[str, list] | None = None
                 ) -> dict[str, list[tuple[str, torch.Tensor]]]:
-    """Per source object, the labelled rows of a sample grid: ``x``, ``f(x)``, ``g(f(x))``…"""
+    """Per source object, the labelled rows of a sample grid: ``x``, ``f(x)``, ``g(f(x))``…
+    then the object's ``references`` rows (e.g. the ground truth)."""
     F, plan = program.functor, program.plan
     out: dict[str, list[tuple[str, torch.Tensor]]] = {}
     with _eval_mode(program), torch.no_grad():
@@ -415,6 +424,8 @@ def sample_rows(program: Program, inputs: Mapping[str, object]
                     arrow = node.arrow
                     values[node.id] = F(arrow)(values[node.parent])
                 rows += _rows(application_label(node.path), values[node.id])
+            for label, t in (references or {}).get(ob.name, []):
+                rows += _rows(label, t)
             out[ob.name] = rows
     return out
 

@@ -61,4 +61,6 @@ def build(options: Options) -> Experiment:
                  "lr": 5e-4, "betas": (0.5, 0.999)},
         train={"steps": 1500, "batch_size": 16, "decay_from": 0.5},
         samples={ob: t[:8] for ob, t in test.items()},
+        references={sans: [("truth: bold", test[bold][:8])],
+                    bold: [("truth: regular", test[sans][:8])]},
         description=__doc__.splitlines()[0])

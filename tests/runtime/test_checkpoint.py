@@ -43,7 +43,7 @@ def test_saving_the_same_step_again_replaces_it(tmp_path):
     save(tmp_path, 2, value=1.0)
     save(tmp_path, 2, value=2.0)
     assert load_checkpoint(tmp_path).weights["arrow/f/weight"][0, 1] == 2.0
-    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] .count("step-00000002") == 1
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()].count("step-00000002") == 1
 
 
 def test_a_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
