@@ -40,6 +40,7 @@ from .sources import Augment, check_source
 from .sources.check import as_source
 
 Callback = Callable[["Trainer", int, dict], None]
+CURVES_EVERY_S = 60.0
 
 
 def linear_decay(steps: int, decay_from: float) -> Callable[[int], float]:
@@ -130,6 +131,7 @@ class Trainer:
         self.step = 0
         self.evaluation: dict[str, dict[str, float]] | None = None
         self._signal: int | None = None
+        self._plotted = time.monotonic()
 
     # ------------------------------------------------------------------ resuming
     @classmethod
@@ -215,7 +217,7 @@ class Trainer:
                 raise self._interrupted()
             if self.step % self.checkpoint_every == 0 and self.step < stop:
                 self._save()
-                self._report()
+                self._report(final=False)
 
     @property
     def lr(self) -> float:
@@ -341,11 +343,16 @@ class Trainer:
         log.write_eval(self.step, table)
         return table
 
-    def _report(self) -> None:
+    def _report(self, final: bool = True) -> None:
+        """The page; the curves too at the end, and mid-run at most once a minute (a plot
+        costs about a second, which would be a visible share of a short run)."""
         from .report import plot_curves, write_index
 
-        if (self.out / "metrics.jsonl").is_file():
+        now = time.monotonic()
+        due = final or now - self._plotted >= CURVES_EVERY_S
+        if due and (self.out / "metrics.jsonl").is_file():
             plot_curves(self.out / "metrics.jsonl", self.out / "curves.png")
+            self._plotted = now
         write_index(self.out)
 
     def _diverged(self, e: NonFiniteLossError) -> TrainingDiverged:
