@@ -188,6 +188,7 @@ class Trainer:
         prog = self.program
         autocast = _autocast(self.precision, prog.device)
         t0 = time.perf_counter()
+        bar.note("compiling" if self.step == 0 and prog.backend != "eager" else None)
         while self.step < stop:
             batch = next(self.batches)
             try:
@@ -209,6 +210,8 @@ class Trainer:
                 bar.show(log.write(self.step, elapsed, self.lr))
                 t0 = time.perf_counter()
             bar.update()
+            if self.step == 1:
+                bar.note(None)
             if self.step % self.sample_every == 0 or self.step == self.steps:
                 self.write_samples()
                 if self.evaluate is not None:
@@ -571,6 +574,12 @@ class _Progress:
     def update(self) -> None:
         if self.bar is not None:
             self.bar.update()
+
+    def note(self, text: str | None) -> None:
+        """A word after the run's name (``compiling`` while the first step compiles)."""
+        if self.bar is not None:
+            name = self.trainer.out.name
+            self.bar.set_description_str(f"{name} ({text})" if text else name)
 
     def show(self, means: dict[str, float]) -> None:
         if self.bar is not None:
