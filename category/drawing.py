@@ -1,15 +1,32 @@
-"""Pictures of a schema: Graphviz ``dot`` text, and a PNG through matplotlib.
+"""Pictures of a schema: Graphviz ``dot`` text, and PNG / SVG / PDF pictures.
 
-Parallel arrows are drawn as separate arcs (each with its own curvature) and
-loops as loops, so every generator is visible; the equations are listed under
-the picture. matplotlib is imported only when a picture is drawn.
+The geometry comes from :func:`category.layout.layout` (layered columns, commuting
+squares as rectangles, products joined to their factors by dashed projections, labels
+clear of everything); this module renders it with matplotlib, or hands :func:`to_dot`
+to Graphviz ``dot`` when it is installed. matplotlib is imported only when a picture
+is drawn, so ``import category`` stays light.
+
+>>> from category import Schema
+>>> S = Schema.parse(open("examples/cyclegan.schema").read())
+>>> fig = S.draw()                      # a matplotlib Figure (shown inline in a notebook)
+>>> type(fig).__name__
+'Figure'
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
-from collections import defaultdict
+
+from .layout import LABEL_FONT, NODE_FONT, NOTE_FONT, TITLE_FONT, Layout, layout, text_width
+
+FORMATS = ("png", "svg", "pdf")
+ENGINES = ("auto", "matplotlib", "dot")
+
+NODE_FACE, NODE_EDGE = "#e6eef9", "#2b4c7e"
+ARROW, PROJECTION, TEXT, MUTED = "#333a45", "#7d8797", "#1d2025", "#5b6472"
 
 
 def _quote(name: str) -> str:
@@ -17,141 +34,205 @@ def _quote(name: str) -> str:
 
 
 def to_dot(schema) -> str:
-    """Graphviz text: objects as nodes (products show their factors), arrows as edges.
+    """Graphviz text: objects as boxes, arrows as edges, projections dashed.
+
+    Objects in one column of :func:`~category.layout.layout` share a rank, so ``dot``
+    draws a commuting square as a square too; products and equations are the note.
 
     >>> from category import Schema
     >>> print(Schema.parse("object A, B\\nf : A -> B\\ng : A -> B\\nf = g").to_dot())
     digraph "Schema" {
+      rankdir=LR;
+      node [shape=box, style="rounded,filled", fillcolor="#e6eef9", color="#2b4c7e"];
+      node [fontname="DejaVu Sans"];
+      edge [fontname="DejaVu Sans", fontsize=10, color="#333a45"];
       "A";
       "B";
       "A" -> "B" [label="f"];
       "A" -> "B" [label="g"];
       label="f = g";
       labelloc=b;
+      fontname="DejaVu Sans Mono";
+      fontsize=10;
     }
     """
-    lines = [f"digraph {_quote(schema.name)} {{"]
+    L = layout(schema)
+    lines = [f"digraph {_quote(schema.name)} {{", "  rankdir=LR;",
+             f'  node [shape=box, style="rounded,filled", fillcolor="{NODE_FACE}", '
+             f'color="{NODE_EDGE}"];', '  node [fontname="DejaVu Sans"];',
+             f'  edge [fontname="DejaVu Sans", fontsize=10, color="{ARROW}"];']
     for ob in schema.objects():
-        if ob.is_product:
-            shown = f"{ob.name} = {' × '.join(x.name for x in ob.factors)}"
-            lines.append(f"  {_quote(ob.name)} [label={_quote(shown)}];")
-        else:
-            lines.append(f"  {_quote(ob.name)};")
+        lines.append(f"  {_quote(ob.name)};")
     for a in schema.arrows:
         lines.append(f"  {_quote(a.dom.name)} -> {_quote(a.cod.name)} [label={_quote(a.name)}];")
-    if schema.equations:
+    for e in L.edges:
+        if e.kind == "projection":
+            lines.append(f"  {_quote(e.dom)} -> {_quote(e.cod)} [label={_quote(e.name)}, "
+                         f'style=dashed, arrowhead=vee, color="{PROJECTION}"];')
+    by_column: dict[int, list[str]] = {}
+    for ob in schema.objects():
+        by_column.setdefault(L.columns[ob.name], []).append(ob.name)
+    for names in by_column.values():
+        if len(names) > 1:
+            names = sorted(names, key=lambda n: L.rows[n])
+            lines.append("  { rank=same; " + " ".join(f"{_quote(n)};" for n in names) + " }")
+    if L.notes:
         # Graphviz's line break is the two characters backslash-n: join after quoting.
-        text = "\\n".join(_quote(str(e))[1:-1] for e in schema.equations)
-        lines.append(f'  label="{text}";')
-        lines.append("  labelloc=b;")
+        text = "\\n".join(_quote(n)[1:-1] for n in L.notes)
+        lines += [f'  label="{text}";', "  labelloc=b;", '  fontname="DejaVu Sans Mono";',
+                  "  fontsize=10;"]
     lines.append("}")
     return "\n".join(lines)
 
 
-def _curvatures(schema) -> dict[str, float]:
-    """One arc curvature per arrow, so parallel (and antiparallel) arrows separate."""
-    groups: dict[frozenset, list] = defaultdict(list)
-    for a in schema.arrows:
-        groups[frozenset((a.dom, a.cod))].append(a)
-    rad: dict[str, float] = {}
-    for arrows in groups.values():
-        for i, a in enumerate(arrows):
-            if a.dom == a.cod:
-                rad[a.name] = 0.0
-                continue
-            # Arcs 0, 1, 2, 3… of a pair of objects go on alternating sides, further
-            # out each time. matplotlib's arc3 curvature is relative to the arrow's
-            # direction, so an arrow drawn the other way flips its sign to stay on
-            # its own side.
-            side = 1.0 if i % 2 == 0 else -1.0
-            forward = 1.0 if a.dom.name <= a.cod.name else -1.0
-            rad[a.name] = round(side * forward * (0.2 + 0.25 * (i // 2)), 3)
-    return rad
+def figure(schema, L: Layout | None = None):
+    """The schema's picture as a matplotlib ``Figure`` (not registered with pyplot).
 
-
-def draw(schema, path: str, *, dpi: int = 120, seed: int = 0) -> None:
-    """Draw ``schema`` to an image file at ``path`` (format from its extension).
-
-    The file is written atomically: a failed draw never leaves half a picture.
+    One unit of the layout is one point of the figure, so the text sizes the layout
+    planned for are the sizes drawn.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.path import Path as MPath
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import networkx as nx
+    L = layout(schema) if L is None else L
+    x0, y0, x1, y1 = L.bounds()
+    margin = 16.0
+    title_h = TITLE_FONT * 1.9
+    line_h = NOTE_FONT * 1.45
+    notes_h = len(L.notes) * line_h + (10.0 if L.notes else 0.0)
+    wide = max([x1 - x0, text_width(L.title, TITLE_FONT)]
+               + [text_width(n, NOTE_FONT, mono=True) for n in L.notes])
+    width = wide + 2 * margin
+    left = (x0 + x1) / 2 - width / 2
+    top = y1 + margin + title_h
+    bottom = y0 - margin - notes_h
+    height = top - bottom
+    fig = Figure(figsize=(width / 72, height / 72))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(left, left + width)
+    ax.set_ylim(bottom, top)
+    ax.set_axis_off()
+    ax.text((x0 + x1) / 2, top - margin * 0.6, L.title, ha="center", va="top",
+            fontsize=TITLE_FONT, color=TEXT, family="DejaVu Sans")
+    curve = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4]
+    for e in L.edges:
+        dashed = e.kind == "projection"
+        ax.add_patch(FancyArrowPatch(
+            path=MPath(list(e.points), curve),
+            arrowstyle="->,head_length=0.45,head_width=0.25" if dashed else
+            "-|>,head_length=0.55,head_width=0.22",
+            mutation_scale=14, linewidth=1.0 if dashed else 1.3,
+            linestyle=(0, (4, 3)) if dashed else "-",
+            color=PROJECTION if dashed else ARROW, zorder=2))
+    for n in L.nodes:
+        ax.add_patch(FancyBboxPatch((n.x0, n.y0), n.width, n.height,
+                                    boxstyle="round,pad=0,rounding_size=7",
+                                    facecolor=NODE_FACE, edgecolor=NODE_EDGE,
+                                    linewidth=1.3, zorder=3))
+        ax.text(n.x, n.y, n.name, ha="center", va="center", fontsize=NODE_FONT,
+                color=TEXT, family="DejaVu Sans", zorder=4)
+    kinds = {e.name: e.kind for e in L.edges}
+    for lab in L.labels:
+        projection = kinds.get(lab.edge) == "projection"
+        ax.text(lab.x, lab.y, lab.text, ha="center", va="center", fontsize=LABEL_FONT,
+                color=MUTED if projection else TEXT, family="DejaVu Sans",
+                style="normal" if projection else "italic", zorder=4)
+    for i, note in enumerate(L.notes):
+        ax.text((x0 + x1) / 2, y0 - margin - 4 - i * line_h, note, ha="center", va="top",
+                fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
+    return fig
 
-    G = schema.graph
-    simple = nx.DiGraph()
-    simple.add_nodes_from(G.nodes)
-    simple.add_edges_from((u, v) for u, v in G.edges() if u != v)
-    if len(simple) <= 2 or simple.number_of_edges() == 0:
-        pos = nx.circular_layout(simple) if len(simple) else {}
-    else:
-        pos = nx.spring_layout(simple.to_undirected(), seed=seed)
-    equations = [str(e) for e in schema.equations]
-    height = 4.0 + 0.28 * len(equations)
-    fig, ax = plt.subplots(figsize=(6.0, height))
+
+def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
+         engine: str = "auto"):
+    """Draw ``schema``: a matplotlib Figure, or a picture written to ``path``.
+
+    The format comes from the extension (``.png``, ``.svg``, ``.pdf``; none means
+    PNG). ``engine="auto"`` uses Graphviz ``dot`` when it is installed and matplotlib
+    otherwise; ``"matplotlib"`` or ``"dot"`` choose one. Without ``path`` the result is
+    always a matplotlib ``Figure``. The file is written atomically (a failed draw never
+    leaves half a picture) with the mode an ordinary write gives it. Returns the
+    Figure, or the path written.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown drawing engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if path is None:
+        return figure(schema)
+    path = os.fspath(path)
+    fmt = _format(path)
+    dot = shutil.which("dot") if engine != "matplotlib" else None
+    if engine == "dot" and dot is None:
+        raise OSError(f"cannot draw {path!r} with Graphviz: 'dot' is not installed "
+                      "(use engine='matplotlib')")
+    if dot is not None:
+        try:
+            _write_atomic(path, fmt, lambda tmp: _run_dot(dot, schema, fmt, tmp))
+            return path
+        except OSError:
+            if engine == "dot":
+                raise
+    fig = figure(schema)
+    _write_atomic(path, fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+    return path
+
+
+def _run_dot(dot: str, schema, fmt: str, tmp: str) -> None:
+    done = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(schema).encode("utf-8"),
+                          capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise OSError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+def _format(path: str) -> str:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a folder; name a picture "
+                                f"file, e.g. {os.path.join(path, 'schema.png')!r}")
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if not ext:
+        return "png"
+    if ext not in FORMATS:
+        raise ValueError(f"cannot write {path!r}: unknown picture format '.{ext}'; use "
+                         f"{', '.join('.' + f for f in FORMATS)}")
+    return ext
+
+
+def _umask() -> int:
     try:
-        ax.set_title(f"schema {schema.name}")
-        labels = {ob: (f"{ob.name}\n= {' × '.join(x.name for x in ob.factors)}"
-                       if ob.is_product else ob.name) for ob in G.nodes}
-        nx.draw_networkx_nodes(G, pos, ax=ax, node_size=1600, node_color="#dbe8f6",
-                               edgecolors="#2b4c7e")
-        nx.draw_networkx_labels(G, pos, labels=labels, ax=ax, font_size=9)
-        rad = _curvatures(schema)
-        for u, v, key in G.edges(keys=True):
-            style = f"arc3,rad={rad[key]}"
-            nx.draw_networkx_edges(G, pos, edgelist=[(u, v, key)], ax=ax, node_size=1600,
-                                   arrows=True, arrowsize=16, connectionstyle=style,
-                                   edge_color="#444444")
-            if u == v:
-                continue  # loop labels are placed together below
-            nx.draw_networkx_edge_labels(G, pos, edge_labels={(u, v, key): key}, ax=ax,
-                                         connectionstyle=style, font_size=9,
-                                         bbox={"boxstyle": "round", "fc": "white",
-                                               "ec": "none", "alpha": 0.8})
-        loops: dict = defaultdict(list)
-        for u, v, key in G.edges(keys=True):
-            if u == v:
-                loops[u].append(key)
-        for ob, keys in loops.items():
-            # networkx draws every loop of a node on the same spot: one label lists them.
-            x, y = pos[ob]
-            ax.text(x, y + 0.42, ", ".join(keys), ha="center", va="bottom", fontsize=9,
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8})
-        _frame(ax, pos)
-        ax.set_axis_off()
-        text = "equations:\n" + "\n".join(equations) if equations else "no equations"
-        fig.text(0.5, 0.02, text, ha="center", va="bottom", family="monospace", fontsize=9)
-        fig.subplots_adjust(bottom=0.06 + 0.05 * (len(equations) + 1) * 4.0 / height)
-        _save_atomic(fig, path, dpi)
-    finally:
-        plt.close(fig)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
-def _frame(ax, pos) -> None:
-    """Axis limits with room for loops and arcs, also when the layout is flat."""
-    if not pos:
-        return
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    pad_x = max(0.6, 0.3 * (max(xs) - min(xs)))
-    pad_y = max(1.2, 0.4 * (max(ys) - min(ys)))  # self-loops rise above their node
-    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
-    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+def _write_atomic(path: str, fmt: str, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``.
 
-
-def _save_atomic(fig, path: str, dpi: int) -> None:
+    The result has the mode ``open(path, "w")`` would give: an existing file's mode, or
+    ``0o666`` less the umask for a new one (not the temporary file's ``0o600``).
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix=suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix="." + fmt, dir=folder)
     except OSError as err:  # name the file asked for, not the temporary one
         raise type(err)(f"cannot write {path!r}: {err.strerror}") from None
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".") or "png")
+        write(tmp)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
