@@ -157,3 +157,12 @@ def test_cli_draw_writes_and_explains_what_it_cannot(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"cdl draw: error: cannot write '{tmp_path}': it is a folder" in err
     assert ".draw-" not in err
+
+
+def test_the_run_page_shows_the_schema_picture_beside_its_text(tmp_path):
+    from runtime.report.page import render_index
+
+    assert "schema.png" not in render_index(tmp_path)
+    draw(load("examples/cyclegan.schema"), tmp_path / "schema.png", engine="matplotlib")
+    page = render_index(tmp_path)
+    assert '<img class="schema" src="schema.png" alt="the schema drawn"' in page
