@@ -43,6 +43,7 @@ def to_dot(schema) -> str:
     >>> print(Schema.parse("object A, B\\nf : A -> B\\ng : A -> B\\nf = g").to_dot())
     digraph "Schema" {
       rankdir=LR;
+      graph [pad=0.25, nodesep=0.45, ranksep=0.75];
       node [shape=box, style="rounded,filled", fillcolor="#e6eef9", color="#2b4c7e"];
       node [fontname="DejaVu Sans"];
       edge [fontname="DejaVu Sans", fontsize=10, color="#333a45"];
@@ -58,6 +59,7 @@ def to_dot(schema) -> str:
     """
     L = layout(schema)
     lines = [f"digraph {_quote(schema.name)} {{", "  rankdir=LR;",
+             "  graph [pad=0.25, nodesep=0.45, ranksep=0.75];",
              f'  node [shape=box, style="rounded,filled", fillcolor="{NODE_FACE}", '
              f'color="{NODE_EDGE}"];', '  node [fontname="DejaVu Sans"];',
              f'  edge [fontname="DejaVu Sans", fontsize=10, color="{ARROW}"];']
@@ -167,7 +169,7 @@ def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
                       "(use engine='matplotlib')")
     if dot is not None:
         try:
-            _write_atomic(path, fmt, lambda tmp: _run_dot(dot, schema, fmt, tmp))
+            _write_atomic(path, fmt, lambda tmp: _run_dot(dot, schema, fmt, tmp, dpi))
             return path
         except OSError:
             if engine == "dot":
@@ -177,8 +179,9 @@ def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
     return path
 
 
-def _run_dot(dot: str, schema, fmt: str, tmp: str) -> None:
-    done = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(schema).encode("utf-8"),
+def _run_dot(dot: str, schema, fmt: str, tmp: str, dpi: int) -> None:
+    dpi = [f"-Gdpi={dpi}"] if fmt == "png" else []
+    done = subprocess.run([dot, f"-T{fmt}", *dpi, "-o", tmp], input=to_dot(schema).encode("utf-8"),
                           capture_output=True, timeout=60)
     if done.returncode != 0:
         raise OSError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")

@@ -166,3 +166,14 @@ def test_the_run_page_shows_the_schema_picture_beside_its_text(tmp_path):
     draw(load("examples/cyclegan.schema"), tmp_path / "schema.png", engine="matplotlib")
     page = render_index(tmp_path)
     assert '<img class="schema" src="schema.png" alt="the schema drawn"' in page
+
+
+def test_the_readme_pictures_exist():
+    import re
+
+    readme = open("README.md", encoding="utf-8").read()
+    shown = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", readme)
+    assert {os.path.basename(p) for p in shown} >= {"cyclegan.png", "product.png", "square.png"}
+    for p in shown:
+        with Image.open(p) as im:
+            assert im.format == "PNG" and im.width < 1200
