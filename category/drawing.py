@@ -20,10 +20,20 @@ import shutil
 import subprocess
 import tempfile
 
-from .layout import LABEL_FONT, NODE_FONT, NOTE_FONT, TITLE_FONT, Layout, layout, text_width
+from .layout import (
+    LABEL_FONT,
+    NODE_FONT,
+    NOTE_FONT,
+    TITLE_FONT,
+    Layout,
+    equation_layout,
+    layout,
+    text_width,
+)
 
 FORMATS = ("png", "svg", "pdf")
 ENGINES = ("auto", "matplotlib", "dot")
+EQUATIONS = ("list", "diagrams")
 
 NODE_FACE, NODE_EDGE = "#e6eef9", "#2b4c7e"
 ARROW, PROJECTION, TEXT, MUTED = "#333a45", "#7d8797", "#1d2025", "#5b6472"
@@ -87,83 +97,129 @@ def to_dot(schema) -> str:
     return "\n".join(lines)
 
 
-def figure(schema, L: Layout | None = None):
+def figure(schema, L: Layout | None = None, *, equations: str = "list"):
     """The schema's picture as a matplotlib ``Figure`` (not registered with pyplot).
 
     One unit of the layout is one point of the figure, so the text sizes the layout
-    planned for are the sizes drawn.
+    planned for are the sizes drawn. ``equations="list"`` lists the equations under the
+    diagram; ``"diagrams"`` draws each as its own small diagram, captioned with its text.
     """
     from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-    from matplotlib.path import Path as MPath
 
+    if equations not in EQUATIONS:
+        raise ValueError(f"unknown equations style {equations!r}; use one of "
+                         f"{', '.join(EQUATIONS)}")
     L = layout(schema) if L is None else L
     x0, y0, x1, y1 = L.bounds()
     margin = 16.0
     title_h = TITLE_FONT * 1.9
     line_h = NOTE_FONT * 1.45
-    notes_h = len(L.notes) * line_h + (10.0 if L.notes else 0.0)
-    wide = max([x1 - x0, text_width(L.title, TITLE_FONT)]
-               + [text_width(n, NOTE_FONT, mono=True) for n in L.notes])
-    width = wide + 2 * margin
-    left = (x0 + x1) / 2 - width / 2
+    notes = list(L.notes)
+    small: list[tuple[Layout, float, float]] = []  # (layout, dx, dy) of equation diagrams
+    below = y0 - margin  # the next free height under the diagram
+    if equations == "diagrams" and schema.equations:
+        notes = notes[:len(notes) - len(schema.equations)]
+        row_width = max(x1 - x0, 420.0)
+        cells = [equation_layout(e) for e in schema.equations]
+        x, row_top, row_low = x0, below - 10, below - 10
+        for cell in cells:
+            cx0, cy0, cx1, cy1 = cell.bounds()
+            w = max(cx1 - cx0, text_width(cell.title, NOTE_FONT, mono=True))
+            if x > x0 and x + w > x0 + row_width:
+                x, row_top = x0, row_low - 18
+            dx = x + w / 2 - (cx0 + cx1) / 2
+            dy = row_top - cy1
+            small.append((cell, dx, dy))
+            row_low = min(row_low, row_top - (cy1 - cy0) - line_h - 9)
+            x += w + 30
+        below = row_low - 4
+    notes_h = len(notes) * line_h + (10.0 if notes else 0.0)
+    wide = [x1 - x0, text_width(L.title, TITLE_FONT)]
+    wide += [text_width(n, NOTE_FONT, mono=True) for n in notes]
+    right = max([x1] + [c.bounds()[2] + dx for c, dx, _ in small])
+    wide.append(right - x0)
+    width = max(wide) + 2 * margin
+    centre = x0 + max(wide) / 2
+    left = centre - width / 2
     top = y1 + margin + title_h
-    bottom = y0 - margin - notes_h
+    bottom = below - notes_h
     height = top - bottom
     fig = Figure(figsize=(width / 72, height / 72))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(left, left + width)
     ax.set_ylim(bottom, top)
     ax.set_axis_off()
-    ax.text((x0 + x1) / 2, top - margin * 0.6, L.title, ha="center", va="top",
+    ax.text(centre, top - margin * 0.6, L.title, ha="center", va="top",
             fontsize=TITLE_FONT, color=TEXT, family="DejaVu Sans")
-    curve = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4]
-    for e in L.edges:
-        dashed = e.kind == "projection"
-        ax.add_patch(FancyArrowPatch(
-            path=MPath(list(e.points), curve),
-            arrowstyle="->,head_length=0.45,head_width=0.25" if dashed else
-            "-|>,head_length=0.55,head_width=0.22",
-            mutation_scale=14, linewidth=1.0 if dashed else 1.3,
-            linestyle=(0, (4, 3)) if dashed else "-",
-            color=PROJECTION if dashed else ARROW, zorder=2))
-    for n in L.nodes:
-        ax.add_patch(FancyBboxPatch((n.x0, n.y0), n.width, n.height,
-                                    boxstyle="round,pad=0,rounding_size=7",
-                                    facecolor=NODE_FACE, edgecolor=NODE_EDGE,
-                                    linewidth=1.3, zorder=3))
-        ax.text(n.x, n.y, n.name, ha="center", va="center", fontsize=NODE_FONT,
-                color=TEXT, family="DejaVu Sans", zorder=4)
-    kinds = {e.name: e.kind for e in L.edges}
-    for lab in L.labels:
-        projection = kinds.get(lab.edge) == "projection"
-        ax.text(lab.x, lab.y, lab.text, ha="center", va="center", fontsize=LABEL_FONT,
-                color=MUTED if projection else TEXT, family="DejaVu Sans",
-                style="normal" if projection else "italic", zorder=4)
-    for i, note in enumerate(L.notes):
-        ax.text((x0 + x1) / 2, y0 - margin - 4 - i * line_h, note, ha="center", va="top",
+    _render(ax, L, 0.0, 0.0)
+    for cell, dx, dy in small:
+        _render(ax, cell, dx, dy)
+        cx0, cy0, cx1, _ = cell.bounds()
+        ax.text((cx0 + cx1) / 2 + dx, cy0 + dy - 9, cell.title, ha="center", va="top",
+                fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
+    for i, note in enumerate(notes):
+        ax.text(centre, below - 4 - i * line_h, note, ha="center", va="top",
                 fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
     return fig
 
 
+def _render(ax, L: Layout, dx: float, dy: float) -> None:
+    """Draw the nodes, edges and labels of ``L`` moved by ``(dx, dy)``."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.path import Path as MPath
+
+    curve = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4]
+    for e in L.edges:
+        dashed = e.kind == "projection"
+        muted = e.kind != "arrow"
+        ax.add_patch(FancyArrowPatch(
+            path=MPath([(x + dx, y + dy) for x, y in e.points], curve),
+            arrowstyle="->,head_length=0.45,head_width=0.25" if dashed else
+            "-|>,head_length=0.55,head_width=0.22",
+            mutation_scale=14, linewidth=1.0 if dashed else 1.3,
+            linestyle=(0, (4, 3)) if dashed else "-",
+            color=PROJECTION if muted else ARROW, zorder=2))
+    for n in L.nodes:
+        ax.add_patch(FancyBboxPatch((n.x0 + dx, n.y0 + dy), n.width, n.height,
+                                    boxstyle="round,pad=0,rounding_size=7",
+                                    facecolor=NODE_FACE, edgecolor=NODE_EDGE,
+                                    linewidth=1.3, zorder=3))
+        ax.text(n.x + dx, n.y + dy, n.name, ha="center", va="center", fontsize=NODE_FONT,
+                color=TEXT, family="DejaVu Sans", zorder=4)
+    kinds = {e.name: e.kind for e in L.edges}
+    for lab in L.labels:
+        muted = kinds.get(lab.edge) != "arrow"
+        ax.text(lab.x + dx, lab.y + dy, lab.text, ha="center", va="center",
+                fontsize=LABEL_FONT, color=MUTED if muted else TEXT, family="DejaVu Sans",
+                style="normal" if muted else "italic", zorder=4)
+
+
 def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
-         engine: str = "auto"):
+         engine: str = "auto", equations: str = "list"):
     """Draw ``schema``: a matplotlib Figure, or a picture written to ``path``.
 
     The format comes from the extension (``.png``, ``.svg``, ``.pdf``; none means
     PNG). ``engine="auto"`` uses Graphviz ``dot`` when it is installed and matplotlib
     otherwise; ``"matplotlib"`` or ``"dot"`` choose one. Without ``path`` the result is
-    always a matplotlib ``Figure``. The file is written atomically (a failed draw never
+    always a matplotlib ``Figure``. ``equations="diagrams"`` draws each equation as its
+    own small diagram under the schema's (matplotlib only; ``"list"`` lists them as
+    text). The file is written atomically (a failed draw never
     leaves half a picture) with the mode an ordinary write gives it. Returns the
     Figure, or the path written.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown drawing engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if equations not in EQUATIONS:
+        raise ValueError(f"unknown equations style {equations!r}; use one of "
+                         f"{', '.join(EQUATIONS)}")
+    if engine == "dot" and equations != "list":
+        raise ValueError("Graphviz draws equations as a list only: use engine='matplotlib' "
+                         f"for equations={equations!r}")
     if path is None:
-        return figure(schema)
+        return figure(schema, equations=equations)
     path = os.fspath(path)
     fmt = _format(path)
-    dot = shutil.which("dot") if engine != "matplotlib" else None
+    dot = shutil.which("dot") if engine != "matplotlib" and equations == "list" else None
     if engine == "dot" and dot is None:
         raise OSError(f"cannot draw {path!r} with Graphviz: 'dot' is not installed "
                       "(use engine='matplotlib')")
@@ -174,15 +230,15 @@ def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
         except OSError:
             if engine == "dot":
                 raise
-    fig = figure(schema)
+    fig = figure(schema, equations=equations)
     _write_atomic(path, fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
     return path
 
 
 def _run_dot(dot: str, schema, fmt: str, tmp: str, dpi: int) -> None:
-    dpi = [f"-Gdpi={dpi}"] if fmt == "png" else []
-    done = subprocess.run([dot, f"-T{fmt}", *dpi, "-o", tmp], input=to_dot(schema).encode("utf-8"),
-                          capture_output=True, timeout=60)
+    scale = [f"-Gdpi={dpi}"] if fmt == "png" else []
+    done = subprocess.run([dot, f"-T{fmt}", *scale, "-o", tmp],
+                          input=to_dot(schema).encode("utf-8"), capture_output=True, timeout=60)
     if done.returncode != 0:
         raise OSError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")
 

@@ -777,3 +777,60 @@ def overlaps(L: Layout) -> list[str]:
             if any(lab.meets_segment(s, t) for s, t in zip(line, line[1:])):
                 found.append(f"label {lab.text} lies on edge {e.name}")
     return found
+
+
+def equation_layout(equation) -> Layout:
+    """One equation ``lhs = rhs`` as its own small diagram: both paths from one copy of
+    ``dom`` to one copy of ``cod``, ``lhs`` along the top and ``rhs`` along the bottom
+    (an identity side is a straight arrow ``id(A)``). Objects a path passes twice
+    appear twice. The title is the equation's text.
+
+    >>> from category import Schema
+    >>> S = Schema.parse(open("examples/square.schema").read())
+    >>> L = equation_layout(S.equations[0])
+    >>> [n.name for n in L.nodes], overlaps(L)
+    (['A', 'D', 'B', 'C'], [])
+    """
+    lhs, rhs = tuple(equation.lhs), tuple(equation.rhs)
+    span = max(len(lhs), len(rhs), 1)
+    widest = max([_label_size(a.name)[0] for a in lhs + rhs]
+                 + [_label_size(f"id({equation.dom})")[0]])
+    pitch = max(_node_box(equation.dom).width, _node_box(equation.cod).width,
+                *(_node_box(a.cod).width for a in lhs + rhs)) + max(H_GAP_MIN, widest + 30)
+    rise = (NODE_FONT * 1.3 + 14 + V_GAP) / 2
+    start = replace(_node_box(equation.dom), x=0.0, y=0.0)
+    end = replace(_node_box(equation.cod), x=span * pitch, y=0.0)
+    nodes = [start, end]
+    edges: list[Edge] = []
+    both_direct = len(lhs) == 1 and len(rhs) == 1
+    for side, path in ((1.0, lhs), (-1.0, rhs)):
+        if not path:
+            p, q = (start.x, start.y), (end.x, end.y)
+            pts = _straight_or_arc(p, q, 0.0)
+            t0, t1 = _exit(pts, start.grown(3), True), _exit(pts, end.grown(3), False)
+            edges.append(Edge(f"id({equation.dom})", start.name, end.name,
+                              _split(pts, t0, t1), "identity"))
+            continue
+        n = len(path)
+        stops = [start]
+        for i, a in enumerate(path[:-1]):
+            x = (i + 1) * span * pitch / n
+            stops.append(replace(_node_box(a.cod), x=round(x, 3), y=side * rise))
+        stops.append(end)
+        nodes += stops[1:-1]
+        for a, p, q in zip(path, stops, stops[1:]):
+            offset = side * ARC_SPREAD / 2 if both_direct else 0.0
+            edges.append(_route(a.name, p, q, offset, [], "arrow"))
+    cx = sum(n.x for n in nodes) / len(nodes)
+    cy = sum(n.y for n in nodes) / len(nodes)
+    labels: list[Label] = []
+    curves = [e.polyline() for e in edges]
+    for e in edges:
+        mx, my = e.at(0.5)
+        tx, ty = _tangent(e.points, 0.5)
+        out = (mx - cx) * -ty + (my - cy) * tx
+        prefer = -1.0 if out < -1 else 1.0
+        if e.kind == "identity":
+            prefer = -1.0  # below the bottom line
+        labels.append(_place_label(e.name, e, prefer, nodes, labels, curves))
+    return Layout(str(equation), tuple(nodes), tuple(edges), tuple(labels), (), {}, {})

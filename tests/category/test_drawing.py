@@ -177,3 +177,20 @@ def test_the_readme_pictures_exist():
     for p in shown:
         with Image.open(p) as im:
             assert im.format == "PNG" and im.width < 1200
+
+
+def test_equations_can_be_drawn_as_diagrams(tmp_path, capsys):
+    from runtime.cli import main
+
+    S = load("examples/product.schema")
+    listed = draw(S, engine="matplotlib").get_size_inches()
+    drawn = draw(S, equations="diagrams").get_size_inches()
+    assert drawn[1] > listed[1] + 1  # room for two more diagrams
+    out = tmp_path / "p.png"
+    assert main(["draw", "examples/product.schema", "-o", str(out), "--equations",
+                 "diagrams"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="Graphviz draws equations as a list only"):
+        draw(S, tmp_path / "q.png", engine="dot", equations="diagrams")
+    with pytest.raises(ValueError, match="unknown equations style 'tikz'"):
+        draw(S, equations="tikz")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from category import Schema
-from category.layout import ARC_SPREAD, layout, overlaps
+from category.layout import ARC_SPREAD, equation_layout, layout, overlaps
 
 from .strategies import schemas_with_equations
 
@@ -155,3 +155,18 @@ def _near_box(p, box, tol=6.0):
     inside_grown = box.grown(tol).contains(p)
     strictly_inside = box.grown(-tol).contains(p) if box.width > 2 * tol else False
     return inside_grown and not strictly_inside
+
+
+@pytest.mark.parametrize("source", BUNDLED + list(MORE.values()),
+                         ids=[f.split("/")[-1] for f in BUNDLED] + list(MORE))
+def test_each_equation_is_its_own_clean_diagram(source):
+    S = schema(source)
+    for eq in S.equations:
+        L = equation_layout(eq)
+        assert overlaps(L) == [] and L.title == str(eq)
+        arrows = [e for e in L.edges if e.kind == "arrow"]
+        assert [e.name for e in arrows] == [a.name for a in (*eq.lhs, *eq.rhs)]
+        ids = [e for e in L.edges if e.kind == "identity"]
+        assert len(ids) == (len(eq.lhs) == 0) + (len(eq.rhs) == 0)
+        start, end = L.nodes[0], L.nodes[1]  # both sides run from one dom to one cod
+        assert start.name == str(eq.dom) and end.name == str(eq.cod) and start.x < end.x
