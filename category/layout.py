@@ -508,23 +508,37 @@ def _hits(pts, others: list[Box]) -> bool:
     return any(b.meets_segment(s, t) for b in others for s, t in zip(line, line[1:]))
 
 
-def _route(name, dom: Node, cod: Node, offset: float, others: list[Node], kind: str) -> Edge:
-    """The arc from ``dom`` to ``cod``, bent further when it would cross another node."""
-    p, q = (dom.x, dom.y), (cod.x, cod.y)
-    grown = [b.grown(6) for b in others]
-    step = ARC_SPREAD
-    tries = [offset]
-    sides = [1.0, -1.0] if offset >= 0 else [-1.0, 1.0]
-    for k in range(1, 8):
-        tries += [offset + s * k * step for s in sides]
-    pts = _straight_or_arc(p, q, offset)
-    for off in tries:
-        pts = _straight_or_arc(p, q, off)
-        if not _hits(pts, grown):
-            break
+def _route(name, dom: Node, cod: Node, offset: float, kind: str) -> Edge:
+    """The arc from ``dom`` to ``cod`` (``offset`` left of the chord), cut at both boxes."""
+    # Parallel arcs also leave and enter their boxes apart: move the ends a little
+    # towards the arc's side (staying well inside the boxes) before cutting.
+    dx, dy = cod.x - dom.x, cod.y - dom.y
+    n = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / n, dx / n
+
+    def end(b: Node) -> Point:
+        room = 0.3 * min(b.width, b.height)
+        slide = max(-room, min(room, 0.3 * offset))
+        return (b.x + nx * slide, b.y + ny * slide)
+
+    pts = _straight_or_arc(end(dom), end(cod), offset)
     t0 = _exit(pts, dom.grown(3), True)
     t1 = _exit(pts, cod.grown(3), False)
     return Edge(name, dom.name, cod.name, _split(pts, t0, t1), kind)
+
+
+def _shift(p: Node, q: Node, offsets: list[float], others: list[Node]) -> float:
+    """How far to move a bundle of parallel arcs sideways so none crosses another node
+    (0 when none does; the bundle keeps its spacing)."""
+    grown = [b.grown(6) for b in others]
+    tries = [0.0]
+    for k in range(1, 8):
+        tries += [k * ARC_SPREAD, -k * ARC_SPREAD]
+    for shift in tries:
+        if not any(_hits(_straight_or_arc((p.x, p.y), (q.x, q.y), o + shift), grown)
+                   for o in offsets):
+            return shift
+    return 0.0
 
 
 _SIDES = {"up": (0.0, 1.0), "down": (0.0, -1.0), "right": (1.0, 0.0), "left": (-1.0, 0.0)}
@@ -584,7 +598,8 @@ def _place_label(text, edge: Edge, prefer: float, nodes, placed, curves, loop_di
         room = box.grown(2)
         bad = (sum(room.intersects(n) for n in nodes) * 4
                + sum(room.intersects(b) for b in placed) * 4
-               + sum(any(room.meets_segment(s, t) for s, t in zip(c, c[1:])) for c in curves))
+               + sum(any(room.meets_segment(s, t) for s, t in zip(c, c[1:]))
+                     for hull, c in curves if room.intersects(hull)))
         if bad == 0:
             best = (cx, cy)
             break
@@ -592,6 +607,17 @@ def _place_label(text, edge: Edge, prefer: float, nodes, placed, curves, loop_di
             best, best_bad = (cx, cy), bad
     assert best is not None
     return Label(round(best[0], 3), round(best[1], 3), w, h, text=text, edge=edge.name)
+
+
+def _hulls(edges) -> list[tuple[Box, list[Point]]]:
+    """Each edge's polyline with its bounding box (a quick first test for collisions)."""
+    out = []
+    for e in edges:
+        line = e.polyline()
+        xs, ys = [p[0] for p in line], [p[1] for p in line]
+        out.append((Box((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2,
+                        max(xs) - min(xs) + 1, max(ys) - min(ys) + 1), line))
+    return out
 
 
 def layout(schema) -> Layout:
@@ -650,9 +676,16 @@ def _layout_part(schema) -> Layout:
             groups.setdefault(frozenset(spec[1:3]), []).append(spec)
     offsets: dict = {}
     for members in groups.values():
+        # Offsets are measured in one orientation per pair (left/top node first), so an
+        # arrow drawn the other way keeps its own side.
+        p, q = by_name[members[0][1]], by_name[members[0][2]]
+        first, second = (p, q) if (p.x, -p.y) <= (q.x, -q.y) else (q, p)
         n = len(members)
-        for i, spec in enumerate(members):
-            offsets[spec] = ((n - 1) / 2 - i) * ARC_SPREAD
+        own = [((n - 1) / 2 - i) * ARC_SPREAD for i in range(n)]
+        others = [b for b in node_list if b.name not in (p.name, q.name)]
+        shift = _shift(first, second, own, others)
+        for spec, o in zip(members, own):
+            offsets[spec] = o + shift
     loops: dict = {}
     for a in schema.arrows:
         if a.dom == a.cod:
@@ -662,13 +695,10 @@ def _layout_part(schema) -> Layout:
         if dom == cod:  # a product of an object with itself: its projections are loops
             loops.setdefault(dom, []).append((name, kind))
             continue
-        # Offsets are measured in one orientation per pair (left/top node first), so an
-        # arrow drawn the other way keeps its own side.
         p, q = by_name[dom], by_name[cod]
         forward = (p.x, -p.y) <= (q.x, -q.y)
         first, second = (p, q) if forward else (q, p)
-        others = [n for n in node_list if n.name not in (p.name, q.name)]
-        e = _route(name, first, second, offsets[spec], others, kind)
+        e = _route(name, first, second, offsets[spec], kind)
         if not forward:
             e = Edge(name, dom, cod, tuple(reversed(e.points)), kind)
         edges.append(e)
@@ -683,7 +713,7 @@ def _layout_part(schema) -> Layout:
             loop_sides[name, key] = side
             edges.append(_loop(key, node, side, nested, kind))
     # Labels, in drawing order, each clear of all nodes, all curves and earlier labels.
-    curves = [e.polyline() for e in edges]
+    curves = _hulls(edges)
     # Straight arrows put their labels on the outside of their part of the picture.
     part = _Find()
     for e in edges:
@@ -820,11 +850,11 @@ def equation_layout(equation) -> Layout:
         nodes += stops[1:-1]
         for a, p, q in zip(path, stops, stops[1:]):
             offset = side * ARC_SPREAD / 2 if both_direct else 0.0
-            edges.append(_route(a.name, p, q, offset, [], "arrow"))
+            edges.append(_route(a.name, p, q, offset, "arrow"))
     cx = sum(n.x for n in nodes) / len(nodes)
     cy = sum(n.y for n in nodes) / len(nodes)
     labels: list[Label] = []
-    curves = [e.polyline() for e in edges]
+    curves = _hulls(edges)
     for e in edges:
         mx, my = e.at(0.5)
         tx, ty = _tangent(e.points, 0.5)
