@@ -1,15 +1,42 @@
-"""Pictures of a schema: Graphviz ``dot`` text, and a PNG through matplotlib.
+"""Pictures of a schema: Graphviz ``dot`` text, and PNG / SVG / PDF pictures.
 
-Parallel arrows are drawn as separate arcs (each with its own curvature) and
-loops as loops, so every generator is visible; the equations are listed under
-the picture. matplotlib is imported only when a picture is drawn.
+The geometry comes from :func:`category.layout.layout` (layered columns, commuting
+squares as rectangles, products joined to their factors by dashed projections, labels
+clear of everything); this module renders it with matplotlib, or hands :func:`to_dot`
+to Graphviz ``dot`` when it is installed. matplotlib is imported only when a picture
+is drawn, so ``import category`` stays light.
+
+>>> from category import Schema
+>>> S = Schema.parse(open("examples/cyclegan.schema").read())
+>>> fig = S.draw()                      # a matplotlib Figure (shown inline in a notebook)
+>>> type(fig).__name__
+'Figure'
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
-from collections import defaultdict
+
+from .layout import (
+    LABEL_FONT,
+    NODE_FONT,
+    NOTE_FONT,
+    TITLE_FONT,
+    Layout,
+    equation_layout,
+    layout,
+    text_width,
+)
+
+FORMATS = ("png", "svg", "pdf")
+ENGINES = ("auto", "matplotlib", "dot")
+EQUATIONS = ("list", "diagrams")
+
+NODE_FACE, NODE_EDGE = "#e6eef9", "#2b4c7e"
+ARROW, PROJECTION, TEXT, MUTED = "#333a45", "#7d8797", "#1d2025", "#5b6472"
 
 
 def _quote(name: str) -> str:
@@ -17,141 +44,254 @@ def _quote(name: str) -> str:
 
 
 def to_dot(schema) -> str:
-    """Graphviz text: objects as nodes (products show their factors), arrows as edges.
+    """Graphviz text: objects as boxes, arrows as edges, projections dashed.
+
+    Objects in one column of :func:`~category.layout.layout` share a rank, so ``dot``
+    draws a commuting square as a square too; products and equations are the note.
 
     >>> from category import Schema
     >>> print(Schema.parse("object A, B\\nf : A -> B\\ng : A -> B\\nf = g").to_dot())
     digraph "Schema" {
+      rankdir=LR;
+      graph [pad=0.25, nodesep=0.45, ranksep=0.75];
+      node [shape=box, style="rounded,filled", fillcolor="#e6eef9", color="#2b4c7e"];
+      node [fontname="DejaVu Sans"];
+      edge [fontname="DejaVu Sans", fontsize=10, color="#333a45"];
       "A";
       "B";
       "A" -> "B" [label="f"];
       "A" -> "B" [label="g"];
       label="f = g";
       labelloc=b;
+      fontname="DejaVu Sans Mono";
+      fontsize=10;
     }
     """
-    lines = [f"digraph {_quote(schema.name)} {{"]
+    L = layout(schema)
+    lines = [f"digraph {_quote(schema.name)} {{", "  rankdir=LR;",
+             "  graph [pad=0.25, nodesep=0.45, ranksep=0.75];",
+             f'  node [shape=box, style="rounded,filled", fillcolor="{NODE_FACE}", '
+             f'color="{NODE_EDGE}"];', '  node [fontname="DejaVu Sans"];',
+             f'  edge [fontname="DejaVu Sans", fontsize=10, color="{ARROW}"];']
     for ob in schema.objects():
-        if ob.is_product:
-            shown = f"{ob.name} = {' × '.join(x.name for x in ob.factors)}"
-            lines.append(f"  {_quote(ob.name)} [label={_quote(shown)}];")
-        else:
-            lines.append(f"  {_quote(ob.name)};")
+        lines.append(f"  {_quote(ob.name)};")
     for a in schema.arrows:
         lines.append(f"  {_quote(a.dom.name)} -> {_quote(a.cod.name)} [label={_quote(a.name)}];")
-    if schema.equations:
+    for e in L.edges:
+        if e.kind == "projection":
+            lines.append(f"  {_quote(e.dom)} -> {_quote(e.cod)} [label={_quote(e.name)}, "
+                         f'style=dashed, arrowhead=vee, color="{PROJECTION}"];')
+    by_column: dict[int, list[str]] = {}
+    for ob in schema.objects():
+        by_column.setdefault(L.columns[ob.name], []).append(ob.name)
+    for names in by_column.values():
+        if len(names) > 1:
+            names = sorted(names, key=lambda n: L.rows[n])
+            lines.append("  { rank=same; " + " ".join(f"{_quote(n)};" for n in names) + " }")
+    if L.notes:
         # Graphviz's line break is the two characters backslash-n: join after quoting.
-        text = "\\n".join(_quote(str(e))[1:-1] for e in schema.equations)
-        lines.append(f'  label="{text}";')
-        lines.append("  labelloc=b;")
+        text = "\\n".join(_quote(n)[1:-1] for n in L.notes)
+        lines += [f'  label="{text}";', "  labelloc=b;", '  fontname="DejaVu Sans Mono";',
+                  "  fontsize=10;"]
     lines.append("}")
     return "\n".join(lines)
 
 
-def _curvatures(schema) -> dict[str, float]:
-    """One arc curvature per arrow, so parallel (and antiparallel) arrows separate."""
-    groups: dict[frozenset, list] = defaultdict(list)
-    for a in schema.arrows:
-        groups[frozenset((a.dom, a.cod))].append(a)
-    rad: dict[str, float] = {}
-    for arrows in groups.values():
-        for i, a in enumerate(arrows):
-            if a.dom == a.cod:
-                rad[a.name] = 0.0
-                continue
-            # Arcs 0, 1, 2, 3… of a pair of objects go on alternating sides, further
-            # out each time. matplotlib's arc3 curvature is relative to the arrow's
-            # direction, so an arrow drawn the other way flips its sign to stay on
-            # its own side.
-            side = 1.0 if i % 2 == 0 else -1.0
-            forward = 1.0 if a.dom.name <= a.cod.name else -1.0
-            rad[a.name] = round(side * forward * (0.2 + 0.25 * (i // 2)), 3)
-    return rad
+def figure(schema, L: Layout | None = None, *, equations: str = "list"):
+    """The schema's picture as a matplotlib ``Figure`` (not registered with pyplot).
 
-
-def draw(schema, path: str, *, dpi: int = 120, seed: int = 0) -> None:
-    """Draw ``schema`` to an image file at ``path`` (format from its extension).
-
-    The file is written atomically: a failed draw never leaves half a picture.
+    One unit of the layout is one point of the figure, so the text sizes the layout
+    planned for are the sizes drawn. ``equations="list"`` lists the equations under the
+    diagram; ``"diagrams"`` draws each as its own small diagram, captioned with its text.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import networkx as nx
+    if equations not in EQUATIONS:
+        raise ValueError(f"unknown equations style {equations!r}; use one of "
+                         f"{', '.join(EQUATIONS)}")
+    L = layout(schema) if L is None else L
+    x0, y0, x1, y1 = L.bounds()
+    margin = 16.0
+    title_h = TITLE_FONT * 1.9
+    line_h = NOTE_FONT * 1.45
+    notes = list(L.notes)
+    small: list[tuple[Layout, float, float]] = []  # (layout, dx, dy) of equation diagrams
+    below = y0 - margin  # the next free height under the diagram
+    if equations == "diagrams" and schema.equations:
+        notes = notes[:len(notes) - len(schema.equations)]
+        row_width = max(x1 - x0, 420.0)
+        cells = [equation_layout(e) for e in schema.equations]
+        x, row_top, row_low = x0, below - 10, below - 10
+        for cell in cells:
+            cx0, cy0, cx1, cy1 = cell.bounds()
+            w = max(cx1 - cx0, text_width(cell.title, NOTE_FONT, mono=True))
+            if x > x0 and x + w > x0 + row_width:
+                x, row_top = x0, row_low - 18
+            dx = x + w / 2 - (cx0 + cx1) / 2
+            dy = row_top - cy1
+            small.append((cell, dx, dy))
+            row_low = min(row_low, row_top - (cy1 - cy0) - line_h - 9)
+            x += w + 30
+        below = row_low - 4
+    notes_h = len(notes) * line_h + (10.0 if notes else 0.0)
+    wide = [x1 - x0, text_width(L.title, TITLE_FONT)]
+    wide += [text_width(n, NOTE_FONT, mono=True) for n in notes]
+    right = max([x1] + [c.bounds()[2] + dx for c, dx, _ in small])
+    wide.append(right - x0)
+    width = max(wide) + 2 * margin
+    centre = x0 + max(wide) / 2
+    left = centre - width / 2
+    top = y1 + margin + title_h
+    bottom = below - notes_h
+    height = top - bottom
+    fig = Figure(figsize=(width / 72, height / 72))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(left, left + width)
+    ax.set_ylim(bottom, top)
+    ax.set_axis_off()
+    ax.text(centre, top - margin * 0.6, L.title, ha="center", va="top",
+            fontsize=TITLE_FONT, color=TEXT, family="DejaVu Sans")
+    _render(ax, L, 0.0, 0.0)
+    for cell, dx, dy in small:
+        _render(ax, cell, dx, dy)
+        cx0, cy0, cx1, _ = cell.bounds()
+        ax.text((cx0 + cx1) / 2 + dx, cy0 + dy - 9, cell.title, ha="center", va="top",
+                fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
+    for i, note in enumerate(notes):
+        ax.text(centre, below - 4 - i * line_h, note, ha="center", va="top",
+                fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
+    return fig
 
-    G = schema.graph
-    simple = nx.DiGraph()
-    simple.add_nodes_from(G.nodes)
-    simple.add_edges_from((u, v) for u, v in G.edges() if u != v)
-    if len(simple) <= 2 or simple.number_of_edges() == 0:
-        pos = nx.circular_layout(simple) if len(simple) else {}
-    else:
-        pos = nx.spring_layout(simple.to_undirected(), seed=seed)
-    equations = [str(e) for e in schema.equations]
-    height = 4.0 + 0.28 * len(equations)
-    fig, ax = plt.subplots(figsize=(6.0, height))
+
+def _render(ax, L: Layout, dx: float, dy: float) -> None:
+    """Draw the nodes, edges and labels of ``L`` moved by ``(dx, dy)``."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.path import Path as MPath
+
+    curve = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4]
+    for e in L.edges:
+        dashed = e.kind == "projection"
+        muted = e.kind != "arrow"
+        ax.add_patch(FancyArrowPatch(
+            path=MPath([(x + dx, y + dy) for x, y in e.points], curve),
+            arrowstyle="->,head_length=0.45,head_width=0.25" if dashed else
+            "-|>,head_length=0.55,head_width=0.22",
+            mutation_scale=14, linewidth=1.0 if dashed else 1.3,
+            linestyle=(0, (4, 3)) if dashed else "-",
+            color=PROJECTION if muted else ARROW, zorder=2))
+    for n in L.nodes:
+        ax.add_patch(FancyBboxPatch((n.x0 + dx, n.y0 + dy), n.width, n.height,
+                                    boxstyle="round,pad=0,rounding_size=7",
+                                    facecolor=NODE_FACE, edgecolor=NODE_EDGE,
+                                    linewidth=1.3, zorder=3))
+        ax.text(n.x + dx, n.y + dy, n.name, ha="center", va="center", fontsize=NODE_FONT,
+                color=TEXT, family="DejaVu Sans", zorder=4)
+    kinds = {e.name: e.kind for e in L.edges}
+    for lab in L.labels:
+        muted = kinds.get(lab.edge) != "arrow"
+        ax.text(lab.x + dx, lab.y + dy, lab.text, ha="center", va="center",
+                fontsize=LABEL_FONT, color=MUTED if muted else TEXT, family="DejaVu Sans",
+                style="normal" if muted else "italic", zorder=4)
+
+
+def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
+         engine: str = "auto", equations: str = "list"):
+    """Draw ``schema``: a matplotlib Figure, or a picture written to ``path``.
+
+    The format comes from the extension (``.png``, ``.svg``, ``.pdf``; none means
+    PNG). ``engine="auto"`` uses Graphviz ``dot`` when it is installed and matplotlib
+    otherwise; ``"matplotlib"`` or ``"dot"`` choose one. Without ``path`` the result is
+    always a matplotlib ``Figure``. ``equations="diagrams"`` draws each equation as its
+    own small diagram under the schema's (matplotlib only; ``"list"`` lists them as
+    text). The file is written atomically (a failed draw never
+    leaves half a picture) with the mode an ordinary write gives it. Returns the
+    Figure, or the path written.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown drawing engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if equations not in EQUATIONS:
+        raise ValueError(f"unknown equations style {equations!r}; use one of "
+                         f"{', '.join(EQUATIONS)}")
+    if engine == "dot" and equations != "list":
+        raise ValueError("Graphviz draws equations as a list only: use engine='matplotlib' "
+                         f"for equations={equations!r}")
+    if path is None:
+        return figure(schema, equations=equations)
+    path = os.fspath(path)
+    fmt = _format(path)
+    dot = shutil.which("dot") if engine != "matplotlib" and equations == "list" else None
+    if engine == "dot" and dot is None:
+        raise OSError(f"cannot draw {path!r} with Graphviz: 'dot' is not installed "
+                      "(use engine='matplotlib')")
+    if dot is not None:
+        try:
+            _write_atomic(path, fmt, lambda tmp: _run_dot(dot, schema, fmt, tmp, dpi))
+            return path
+        except OSError:
+            if engine == "dot":
+                raise
+    fig = figure(schema, equations=equations)
+    _write_atomic(path, fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+    return path
+
+
+def _run_dot(dot: str, schema, fmt: str, tmp: str, dpi: int) -> None:
+    scale = [f"-Gdpi={dpi}"] if fmt == "png" else []
+    done = subprocess.run([dot, f"-T{fmt}", *scale, "-o", tmp],
+                          input=to_dot(schema).encode("utf-8"), capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise OSError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+def _format(path: str) -> str:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a folder; name a picture "
+                                f"file, e.g. {os.path.join(path, 'schema.png')!r}")
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if not ext:
+        return "png"
+    if ext not in FORMATS:
+        raise ValueError(f"cannot write {path!r}: unknown picture format '.{ext}'; use "
+                         f"{', '.join('.' + f for f in FORMATS)}")
+    return ext
+
+
+def _umask() -> int:
     try:
-        ax.set_title(f"schema {schema.name}")
-        labels = {ob: (f"{ob.name}\n= {' × '.join(x.name for x in ob.factors)}"
-                       if ob.is_product else ob.name) for ob in G.nodes}
-        nx.draw_networkx_nodes(G, pos, ax=ax, node_size=1600, node_color="#dbe8f6",
-                               edgecolors="#2b4c7e")
-        nx.draw_networkx_labels(G, pos, labels=labels, ax=ax, font_size=9)
-        rad = _curvatures(schema)
-        for u, v, key in G.edges(keys=True):
-            style = f"arc3,rad={rad[key]}"
-            nx.draw_networkx_edges(G, pos, edgelist=[(u, v, key)], ax=ax, node_size=1600,
-                                   arrows=True, arrowsize=16, connectionstyle=style,
-                                   edge_color="#444444")
-            if u == v:
-                continue  # loop labels are placed together below
-            nx.draw_networkx_edge_labels(G, pos, edge_labels={(u, v, key): key}, ax=ax,
-                                         connectionstyle=style, font_size=9,
-                                         bbox={"boxstyle": "round", "fc": "white",
-                                               "ec": "none", "alpha": 0.8})
-        loops: dict = defaultdict(list)
-        for u, v, key in G.edges(keys=True):
-            if u == v:
-                loops[u].append(key)
-        for ob, keys in loops.items():
-            # networkx draws every loop of a node on the same spot: one label lists them.
-            x, y = pos[ob]
-            ax.text(x, y + 0.42, ", ".join(keys), ha="center", va="bottom", fontsize=9,
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8})
-        _frame(ax, pos)
-        ax.set_axis_off()
-        text = "equations:\n" + "\n".join(equations) if equations else "no equations"
-        fig.text(0.5, 0.02, text, ha="center", va="bottom", family="monospace", fontsize=9)
-        fig.subplots_adjust(bottom=0.06 + 0.05 * (len(equations) + 1) * 4.0 / height)
-        _save_atomic(fig, path, dpi)
-    finally:
-        plt.close(fig)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
-def _frame(ax, pos) -> None:
-    """Axis limits with room for loops and arcs, also when the layout is flat."""
-    if not pos:
-        return
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    pad_x = max(0.6, 0.3 * (max(xs) - min(xs)))
-    pad_y = max(1.2, 0.4 * (max(ys) - min(ys)))  # self-loops rise above their node
-    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
-    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+def _write_atomic(path: str, fmt: str, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``.
 
-
-def _save_atomic(fig, path: str, dpi: int) -> None:
+    The result has the mode ``open(path, "w")`` would give: an existing file's mode, or
+    ``0o666`` less the umask for a new one (not the temporary file's ``0o600``).
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix=suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix="." + fmt, dir=folder)
     except OSError as err:  # name the file asked for, not the temporary one
         raise type(err)(f"cannot write {path!r}: {err.strerror}") from None
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip(".") or "png")
+        write(tmp)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise

@@ -285,6 +285,16 @@ class Schema:
 
         return to_dot(self)
 
+    def draw(self, path=None, **options):
+        """A picture of the schema: a matplotlib Figure, or written to ``path``.
+
+        ``S.draw()`` in a notebook shows the diagram; ``S.draw("s.svg")`` writes a PNG,
+        SVG or PDF file. See :func:`category.drawing.draw` for the options.
+        """
+        from .drawing import draw
+
+        return draw(self, path, **options)
+
     def __repr__(self) -> str:
         return (f"Schema({self.name!r}: {len(self._objects)} objects, "
                 f"{len(self._arrows)} arrows, {len(self._equations)} equations)")

@@ -145,7 +145,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from category.drawing import draw
 
     S = _load(args.file)
-    draw(S, args.output)
+    draw(S, args.output, engine=args.engine, equations=args.equations)
     print(f"wrote {args.output}")
     return 0
 
@@ -180,7 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("draw", help="draw the schema's graph and equations to an image")
     p.add_argument("file")
-    p.add_argument("-o", "--output", default="schema.png")
+    p.add_argument("-o", "--output", default="schema.png", metavar="FILE",
+                   help="picture to write: .png, .svg or .pdf (default schema.png)")
+    p.add_argument("--engine", choices=("auto", "matplotlib", "dot"), default="auto",
+                   help="Graphviz dot when installed (auto, the default), or matplotlib")
+    p.add_argument("--equations", choices=("list", "diagrams"), default="list",
+                   help="list the equations under the picture (default), or draw each as "
+                        "its own small diagram (matplotlib)")
     p.set_defaults(run=cmd_draw)
 
     add_commands(sub)

@@ -60,6 +60,8 @@ td.bad { color: var(--bad); font-weight: 600; }
 td.name { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9rem; }
 pre { background: var(--card); padding: .8rem 1rem; border-radius: 6px; overflow: auto;
   margin: 0; font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", Menlo, monospace; }
+img.schema { display: block; max-width: 100%; height: auto; margin-top: .6rem;
+  background: #fff; border: 1px solid var(--line); border-radius: 6px; }
 img.curves { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
 .grids { display: flex; flex-wrap: wrap; gap: 20px; }
 figure { margin: 0; max-width: 100%; }
@@ -294,7 +296,12 @@ def render_index(run_dir: str | os.PathLike[str]) -> str:
     out += _losses_table(records)
     out += ["</div>", "<div>", "<h3>Schema</h3>",
             f"<pre>{esc(schema.rstrip())}</pre>" if schema else
-            '<p class="note">no schema recorded</p>', "</div>", "</div>"]
+            '<p class="note">no schema recorded</p>']
+    if (run_dir / "schema.png").is_file():  # category.drawing.draw(S, run_dir / "schema.png")
+        out.append(f'<a href="{href("schema.png")}">'
+                   + _image_tag(run_dir, run_dir / "schema.png", "schema", "the schema drawn",
+                                False) + "</a>")
+    out += ["</div>", "</div>"]
     if (run_dir / "curves.png").is_file():
         out += ["<h3>Curves</h3>", f'<a href="{href("curves.png")}">'
                 + _image_tag(run_dir, run_dir / "curves.png", "curves", "loss curves", False)
