@@ -4,43 +4,46 @@
 >>> trainer = Trainer(prog, data={"Horse": sources.ImageFolder("horses/", size=32)},
 ...                   out="runs/cyclegan", steps=10_000)   # doctest: +SKIP
 >>> trainer.fit()                                           # doctest: +SKIP
+
+The names load on first use, so that ``cdl check`` (which needs no torch) starts at once.
 """
 
-from . import sources
-from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .cli import main
-from .errors import (
-    CheckpointError,
-    ExperimentError,
-    Interrupted,
-    RunError,
-    RunFolderError,
-    SourceError,
-    TrainingDiverged,
-)
-from .evaluation import format_table
-from .experiment import Experiment, Options, open_run, prepare
-from .loader import Batches
-from .trainer import Trainer
+from __future__ import annotations
 
-__all__ = [
-    "Batches",
-    "Checkpoint",
-    "CheckpointError",
-    "Experiment",
-    "ExperimentError",
-    "Interrupted",
-    "Options",
-    "RunError",
-    "RunFolderError",
-    "SourceError",
-    "Trainer",
-    "TrainingDiverged",
-    "format_table",
-    "load_checkpoint",
-    "main",
-    "open_run",
-    "prepare",
-    "save_checkpoint",
-    "sources",
-]
+import importlib
+
+# public name -> the module that defines it
+_WHERE = {
+    "Batches": "loader",
+    "Checkpoint": "checkpoint",
+    "CheckpointError": "errors",
+    "Experiment": "experiment",
+    "ExperimentError": "errors",
+    "Interrupted": "errors",
+    "Options": "experiment",
+    "RunError": "errors",
+    "RunFolderError": "errors",
+    "SourceError": "errors",
+    "Trainer": "trainer",
+    "TrainingDiverged": "errors",
+    "format_table": "evaluation",
+    "load_checkpoint": "checkpoint",
+    "main": "cli",
+    "open_run": "experiment",
+    "prepare": "experiment",
+    "save_checkpoint": "checkpoint",
+}
+
+__all__ = sorted([*_WHERE, "sources"])
+
+
+def __getattr__(name: str):
+    if name == "sources":
+        return importlib.import_module(".sources", __name__)
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

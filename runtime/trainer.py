@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from category.drawing import draw
 from compiler import BatchError, NonFiniteLossError, Program
 
 from .checkpoint import fingerprint_diff, latest, load_checkpoint, save_checkpoint
@@ -278,6 +279,7 @@ class Trainer:
                 "started": datetime.datetime.now().isoformat(timespec="seconds")}
         _write_json(out / "run.json", info)
         self.run_info = info
+        draw(self.program.functor.schema, out / "schema.png")  # shown on the run's page
 
     def settings(self) -> dict:
         """The trainer options that ``Trainer.resume`` restores (JSON-safe)."""
