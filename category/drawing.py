@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 
+from .files import replace_atomically
 from .layout import (
     LABEL_FONT,
     NODE_FONT,
@@ -225,13 +225,13 @@ def draw(schema, path: str | os.PathLike[str] | None = None, *, dpi: int = 120,
                       "(use engine='matplotlib')")
     if dot is not None:
         try:
-            _write_atomic(path, fmt, lambda tmp: _run_dot(dot, schema, fmt, tmp, dpi))
+            replace_atomically(path, lambda tmp: _run_dot(dot, schema, fmt, tmp, dpi), "." + fmt)
             return path
         except OSError:
             if engine == "dot":
                 raise
     fig = figure(schema, equations=equations)
-    _write_atomic(path, fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+    replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt), "." + fmt)
     return path
 
 
@@ -254,44 +254,3 @@ def _format(path: str) -> str:
         raise ValueError(f"cannot write {path!r}: unknown picture format '.{ext}'; use "
                          f"{', '.join('.' + f for f in FORMATS)}")
     return ext
-
-
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: str, fmt: str, write) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``.
-
-    The result has the mode ``open(path, "w")`` would give: an existing file's mode, or
-    ``0o666`` less the umask for a new one (not the temporary file's ``0o600``).
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".draw-", suffix="." + fmt, dir=folder)
-    except OSError as err:  # name the file asked for, not the temporary one
-        raise type(err)(f"cannot write {path!r}: {err.strerror}") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -41,6 +41,8 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from category.files import write_atomic
+
 from .errors import CheckpointError
 
 WEIGHTS, STATE, META, LATEST = "weights.safetensors", "state.pt", "meta.json", "latest"
@@ -218,7 +220,5 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    _write_synced(tmp, text.encode())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    write_atomic(path, text.encode())
+    _fsync_dir(path.parent)  # the rename itself reaches the disk
