@@ -59,6 +59,7 @@ from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
 from .pool import FakePool, query_all
 from .stacked import stackable
+from .views import ModuleViews
 
 
 def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
@@ -337,10 +338,11 @@ class Program:
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
-        # one parameter per stacked module, and where its data must live (see step)
-        self._views = [(next(m.parameters()), b.name, i) for b in self._stacks.values()
-                       if b.stacked for i, m in enumerate(b.modules)]
-        self._view_ptrs = [p.data_ptr() for p, _, _ in self._views]
+        # the program's view of every module, checked at every entry point (views.py)
+        self._views = ModuleViews([
+            (_label(b, i), m, (dict(zip(b.names, b.stacks, strict=True)), i)
+             if b.stacked else None)
+            for b in self._stacks.values() for i, m in enumerate(b.modules)])
         self._gen_fn = self._compile(self.generator_graph)
         self._cri_fn = self._compile(self.critic_graph if pool is None else self._critic_part)
         self._step_fn = self._compile(self._forward_all)
@@ -376,6 +378,7 @@ class Program:
         are kept, detached, for a following :meth:`critic_losses` on the same batch.
         The generator losses score the fresh fakes, never the fake pool.
         """
+        self._check_views()
         data = self.resolve(batch)
         out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
         self._fakes = (self._batch_key(batch), [f.detach() for f in out[2:]])
@@ -390,6 +393,7 @@ class Program:
         (two calls on the same batch store its fakes twice), so that a loop of
         ``generator_losses`` then ``critic_losses`` trains like :meth:`step`.
         """
+        self._check_views()
         data = self.resolve(batch)
         key = self._batch_key(batch)
         if self._fakes is not None and self._same_batch(self._fakes[0], key):
@@ -437,14 +441,18 @@ class Program:
             self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
         both = gen_total + cri_total
-        both.backward()
+        if both.requires_grad:  # not when every parameter is frozen
+            both.backward()
         if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
+        hold = self._views.hold_frozen()
+        hold.zero_grads()
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(self._trainable(self.arrow_banks), clip)
             torch.nn.utils.clip_grad_norm_(self._trainable(self.critic_banks), clip)
-        for opt in self.optimizers:
-            opt.step()
+        with hold:
+            for opt in self.optimizers:
+                opt.step()
         if self._pool is not None:
             self._pool.commit(new_pool)
         out = self._named(self._gen, gen.detach(), gen_total.detach())
@@ -476,16 +484,20 @@ class Program:
         cri, cri_total, new_pool = self._critic_step_fn(
             self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
-        cri_total.backward()
+        if cri_total.requires_grad:  # not when every critic parameter is frozen
+            cri_total.backward()
         if self.check_finite and not torch.isfinite(cri_total).item():
             raise NonFiniteLossError(self._non_finite(data, None, cri))
+        hold = self._views.hold_frozen()
+        hold.zero_grads()
         critic_params = self._trainable(self.critic_banks)
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(critic_params, clip)
         for p in self._trainable(self.arrow_banks):  # none computed; made sure of
             p.grad = None
-        for opt in self.optimizers:
-            opt.step()
+        with hold:
+            for opt in self.optimizers:
+                opt.step()
         if self._pool is not None:
             self._pool.commit(new_pool)
         return self._named(self._cri, cri.detach(), cri_total.detach())
@@ -533,14 +545,10 @@ class Program:
                 for label, m in zip(b.labels, b.modules, strict=True)]
 
     def _check_views(self) -> None:
-        """The stacked modules' parameters must still be views into the program's stacks
-        (``module.to(...)``, ``.half()`` or assigning ``.data`` would silently split them)."""
-        for (p, bank, i), ptr in zip(self._views, self._view_ptrs, strict=True):
-            if p.data_ptr() != ptr:
-                raise CompilerError(
-                    f"the parameters of {'/'.join(self._stacks[bank].labels[i])} were moved "
-                    f"or replaced after compile_functor (e.g. module.to(...)); the program "
-                    f"trains stacked copies, so compile the functor again")
+        """The modules must still be as the program sees them (``views.py``): a changed
+        module tree, a replaced, re-typed or moved parameter is a :class:`CompilerError`
+        naming the module; a change of ``requires_grad`` is honoured by the steps."""
+        self._views.check()
 
     def parameters(self) -> list[torch.Tensor]:
         """The tensors the program's optimizers update (stacked banks and lone modules)."""
@@ -660,6 +668,12 @@ class Program:
         if len(a) != len(b):
             return False
         return all(x is y and u == v for (x, u), (y, v) in zip(a, b, strict=True))
+
+def _label(bank, i: int) -> str:
+    """How errors name member ``i`` of a bank: ``arrow f`` or ``critic for Horse``."""
+    who = "/".join(bank.labels[i])
+    return f"arrow {who}" if bank.role == "arrow" else f"critic for {who}"
+
 
 def _stackable(m: nn.Module) -> bool:
     return stackable(m) is not None
