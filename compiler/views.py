@@ -97,36 +97,55 @@ class ModuleViews:
         """Raise :class:`CompilerError` if a module changed in a way the program cannot
         follow; take note of ``requires_grad`` changes (:attr:`frozen`)."""
         grad_changed = False
-        for v in self.views:
-            for path, sub, children, names in v.tree:
+        for v in self.views:  # the fast path: identity and attribute reads only
+            for _, sub, children, names in v.tree:
                 mods = sub._modules
-                if len(mods) != len(children) or tuple(sub._parameters) != names or any(
-                        a is not b for a, b in zip(mods.values(), children, strict=True)):
-                    raise CompilerError(self._tree_change(v, path, sub, children, names))
+                if len(mods) != len(children) or len(sub._parameters) != len(names):
+                    self._refuse(v)
+                for a, b in zip(mods.values(), children):
+                    if a is not b:
+                        self._refuse(v)
             for p in v.params:
                 q = p.owner._parameters.get(p.local)
                 if q is not p.param:
-                    raise CompilerError(
-                        f"{v.label}: parameter {p.name!r} was replaced after compile_functor "
-                        f"(load_state_dict(..., assign=True) or a new nn.Parameter); the "
-                        f"program and its optimizer hold the old one, which would go on "
-                        f"being trained instead. Load without assign=True (it copies into "
-                        f"the existing parameters), or {AGAIN}")
-                if p.ptr is not None and q.data_ptr() != p.ptr:
-                    raise CompilerError(
-                        f"{v.label}: the parameters of {v.label} were moved or replaced after "
-                        f"compile_functor (e.g. module.to(...) or assigning .data): the "
-                        f"program trains stacked copies of them; {AGAIN}")
-                if q.shape != p.shape or q.dtype != p.dtype or q.device != p.device:
-                    raise CompilerError(
-                        f"{v.label}: parameter {p.name!r} is now {tuple(q.shape)} {q.dtype} "
-                        f"on {q.device}, but was {tuple(p.shape)} {p.dtype} on {p.device} at "
-                        f"compile_functor (module.to(...), .double(), .half()?); {AGAIN}")
+                    self._refuse(v)
+                if p.ptr is not None:
+                    if q.data_ptr() != p.ptr:
+                        self._refuse(v)
+                elif q.dtype != p.dtype or q.device != p.device or q.shape != p.shape:
+                    self._refuse(v)
                 if q.requires_grad != p.requires_grad:
                     p.requires_grad = q.requires_grad
                     grad_changed = True
         if grad_changed:
             self.frozen = self._frozen_rows()
+
+    def _refuse(self, v: _View) -> None:
+        """Raise the :class:`CompilerError` that says what changed in ``v``'s module."""
+        for path, sub, children, names in v.tree:
+            if (len(sub._modules) != len(children) or tuple(sub._parameters) != names
+                    or any(a is not b for a, b in zip(sub._modules.values(), children))):
+                raise CompilerError(self._tree_change(v, path, sub, children, names))
+        for p in v.params:
+            q = p.owner._parameters.get(p.local)
+            if q is not p.param:
+                raise CompilerError(
+                    f"{v.label}: parameter {p.name!r} was replaced after compile_functor "
+                    f"(load_state_dict(..., assign=True) or a new nn.Parameter); the "
+                    f"program and its optimizer hold the old one, which would go on "
+                    f"being trained instead. Load without assign=True (it copies into "
+                    f"the existing parameters), or {AGAIN}")
+            if p.ptr is not None and q.data_ptr() != p.ptr:
+                raise CompilerError(
+                    f"{v.label}: the parameters of {v.label} were moved or replaced after "
+                    f"compile_functor (e.g. module.to(...) or assigning .data): the "
+                    f"program trains stacked copies of them; {AGAIN}")
+            if q.shape != p.shape or q.dtype != p.dtype or q.device != p.device:
+                raise CompilerError(
+                    f"{v.label}: parameter {p.name!r} is now {tuple(q.shape)} {q.dtype} "
+                    f"on {q.device}, but was {tuple(p.shape)} {p.dtype} on {p.device} at "
+                    f"compile_functor (module.to(...), .double(), .half()?); {AGAIN}")
+        raise AssertionError("_refuse called on an unchanged module")  # pragma: no cover
 
     def _tree_change(self, v: _View, path: str, sub: nn.Module, children: tuple,
                      names: tuple) -> str:
