@@ -5,6 +5,7 @@ This package never imports torch.
 
 from .core import Arrow, Equation, Ob, Path, as_path
 from .errors import (
+    BoundError,
     CompositionError,
     DuplicateNameError,
     EquationError,
@@ -14,6 +15,7 @@ from .errors import (
     ParseError,
     ProofError,
     SchemaError,
+    SchemaTypeError,
     Undecided,
     UnknownNameError,
 )
@@ -26,6 +28,7 @@ from .schema_map import SchemaMap
 
 __all__ = [
     "Arrow",
+    "BoundError",
     "CompositionError",
     "DuplicateNameError",
     "Equation",
@@ -45,6 +48,7 @@ __all__ = [
     "Schema",
     "SchemaMap",
     "SchemaError",
+    "SchemaTypeError",
     "Undecided",
     "UnknownNameError",
     "as_path",

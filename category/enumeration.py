@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .core import Ob, Path
+from .errors import BoundError
 
 
 def free_paths(schema, max_length: int, dom: Ob | None = None,
@@ -16,7 +17,7 @@ def free_paths(schema, max_length: int, dom: Ob | None = None,
     its codomain, so it needs no re-validation (``Path._unchecked``).
     """
     if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
-        raise ValueError(f"max_length must be an int >= 0, got {max_length!r}")
+        raise BoundError(f"max_length must be an int >= 0, got {max_length!r}")
     objects = sorted(schema.objects(), key=lambda o: o.name)
     # Out-arrows of each object in name order; the lexicographic order of the
     # words then follows from a depth-first walk.

@@ -60,6 +60,17 @@ class Infinite(SchemaError):
     """A set of morphisms is infinite where a finite one was needed (no ``max_length``)."""
 
 
+class BoundError(SchemaError):
+    """A bound or size is invalid (``max_seconds=-1``, ``max_length=-1``).
+
+    Also a ``ValueError`` (as every :class:`SchemaError`), so either may be caught."""
+
+
+class SchemaTypeError(SchemaError, TypeError):
+    """A value of the wrong type where the category layer expects a schema value
+    (``Schema.parse(b"...")``, a path of strings); also a ``TypeError``."""
+
+
 class ProofError(SchemaError):
     """A proof does not check: a step's equation side is not where the step says."""
 

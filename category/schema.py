@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
-from .errors import DuplicateNameError, SchemaError, UnknownNameError
+from .errors import DuplicateNameError, SchemaError, SchemaTypeError, UnknownNameError
 
 # Bounds of Knuth–Bendix completion (kept here so the signature shows them).
 DEFAULT_MAX_RULES = 5_000
@@ -347,7 +347,7 @@ class Schema:
                         messages.unknown_name("object", value.name, self.name, self._objects))
                 raise SchemaError(messages.foreign_value("object", repr(value), self.name))
             return value
-        raise TypeError(messages.not_a("an object (Ob or its name)", value))
+        raise SchemaTypeError(messages.not_a("an object (Ob or its name)", value))
 
     def _path(self, value: PathLike | str) -> Path:
         if isinstance(value, str):
