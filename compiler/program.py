@@ -51,7 +51,7 @@ from torch import nn
 from category import Equation, Ob
 
 from .batches import Batch, BatchReader, Prior, prior
-from .errors import CompilerError, FunctorError, NonFiniteLossError
+from .errors import CompilerError, FunctorError, NonFiniteLossError, ProgramNotPicklable
 from .functor import Functor, _first_line, meta_run
 from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
@@ -103,9 +103,11 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
 
     ``check_finite``: :meth:`Program.step` refuses to apply an update whose losses are
     not finite (NaN or inf), raising :class:`NonFiniteLossError` with the parameters
-    and optimizer state untouched, rather than silently filling the networks with NaN.
-    It costs one host synchronisation per step (nothing on CPU); turn it off where a
-    GPU pipeline must not synchronise.
+    and optimizer state untouched, rather than silently filling the networks with NaN;
+    every entry point agrees (``critic_step`` likewise; ``generator_losses`` and
+    ``critic_losses`` raise it rather than return non-finite losses). It costs one host
+    synchronisation per call (nothing on CPU); turn it off where a GPU pipeline must not
+    synchronise.
 
     ``fake_pool``: the size ``N`` of CycleGAN's image pool (0: off). The critics then
     see, per fake input (``plan.fakes``), a history of the last fakes: while fewer than
@@ -121,8 +123,14 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     backend, a negative or non-finite weight or learning rate) is reported in one
     :class:`FunctorError`.
     """
+    if not isinstance(F, Functor):
+        raise FunctorError([f"compile_functor's first argument is a Functor, got "
+                            f"{type(F).__name__}"], "compile_functor")
     S = F.schema
     problems: list[str] = []
+    critics = _as_mapping(critics, "critics", "{object or its name: critic module}", problems)
+    priors = _as_mapping(priors, "priors", "{object or its name: 'normal'}", problems)
+    bind = _as_mapping(bind, "bind", "{symbol or its name: int}", problems)
     adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
     dist = _choice(DISTANCES, distance, "distance", problems)
     problems += _backend_problems(backend)
@@ -193,8 +201,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
                     if c.ob in crit}
     both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
-    if both:
-        problems.append("a module is used both as an arrow's network and as a critic")
+    for a, m in arrow_modules.items():
+        if id(m) in both:
+            obs = ", ".join(str(o) for o, c in used_critics.items() if c is m)
+            problems.append(f"one module is both the network of arrow {a} and the critic for "
+                            f"{obs}: give the critic its own module (a critic is trained "
+                            f"against the arrow)")
     if problems:
         raise FunctorError(problems, "compile_functor")
     if fuse is None:
@@ -226,6 +238,14 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                         device, dtype)
     return Program(F, plan, arrows, critic_banks, gen, cri, reader, backend, make_opt,
                    critic_optimizer, dict(compile_options or {}), check_finite, pool)
+
+
+def _as_mapping(value: object, what: str, example: str, problems: list[str]) -> Mapping:
+    if value is None or isinstance(value, Mapping):
+        return value  # type: ignore[return-value]
+    hint = ": pair each value with its key in a dict" if isinstance(value, (list, tuple)) else ""
+    problems.append(f"{what} must be a mapping {example}, got {type(value).__name__}{hint}")
+    return {}
 
 
 def _fake_names(plan: Plan) -> list[str]:
@@ -380,7 +400,9 @@ class Program:
         """
         self._check_views()
         data = self.resolve(batch)
-        out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
+        out = self._guarded(data, self._gen_fn, *self._gen_inputs(data, from_modules=True))
+        if self.check_finite and not torch.isfinite(out[1]).item():
+            raise NonFiniteLossError(self._non_finite(data, out[0], None, returned=True))
         self._fakes = (self._batch_key(batch), [f.detach() for f in out[2:]])
         return self._named(self._gen, out[0], out[1])
 
@@ -400,14 +422,19 @@ class Program:
             fakes = self._fakes[1]
         else:
             with torch.no_grad():
-                out = self.generator_graph(*self._gen_inputs(data, from_modules=True))
+                out = self._guarded(data, self.generator_graph,
+                                    *self._gen_inputs(data, from_modules=True))
             fakes = list(out[2:])
         stacks = self._stack_list(self.critic_banks, True)
         reals, alphas = self._reals(data), self._alphas(data)
         if self._pool is None:
-            out = self._cri_fn(*stacks, *reals, *fakes, *alphas)
+            out = self._guarded(data, self._cri_fn, *stacks, *reals, *fakes, *alphas)
         else:
-            out = self._cri_fn(stacks, reals, fakes, alphas, self._pool_inputs(data))
+            out = self._guarded(data, self._cri_fn, stacks, reals, fakes, alphas,
+                                self._pool_inputs(data))
+        if self.check_finite and not torch.isfinite(out[1]).item():
+            raise NonFiniteLossError(self._non_finite(data, None, out[0], returned=True))
+        if self._pool is not None:
             self._pool.commit(out[2])
         return self._named(self._cri, out[0], out[1])
 
@@ -437,8 +464,8 @@ class Program:
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        gen, gen_total, cri, cri_total, new_pool = self._step_fn(
-            self._gen_inputs(data, from_modules=False),
+        gen, gen_total, cri, cri_total, new_pool = self._guarded(
+            data, self._step_fn, self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
         both = gen_total + cri_total
         if both.requires_grad:  # not when every parameter is frozen
@@ -481,8 +508,8 @@ class Program:
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        cri, cri_total, new_pool = self._critic_step_fn(
-            self._gen_inputs(data, from_modules=False),
+        cri, cri_total, new_pool = self._guarded(
+            data, self._critic_step_fn, self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
         if cri_total.requires_grad:  # not when every critic parameter is frozen
             cri_total.backward()
@@ -520,17 +547,21 @@ class Program:
             return
         self._pool.load_state_dict(dict(state))
 
-    def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor) -> str:
-        names = [*(self._gen.names if gen is not None else []), *self._cri.names]
-        values = [*(gen.detach().unbind(0) if gen is not None else []), *cri.detach().unbind(0)]
+    def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor | None,
+                    returned: bool = False) -> str:
+        names = [*(self._gen.names if gen is not None else []),
+                 *(self._cri.names if cri is not None else [])]
+        values = [*(gen.detach().unbind(0) if gen is not None else []),
+                  *(cri.detach().unbind(0) if cri is not None else [])]
         losses = [n for n, v in zip(names, values, strict=True) if not torch.isfinite(v)]
         inputs = [str(ob) for ob, parts in data.items()
                   if any(not torch.isfinite(x).all() for x in parts)]
         params = [what for what, m in [*((str(a), m) for a, m in self.functor.modules.items()),
                                        *((f"critic {ob}", m) for ob, m in self._critics())]
                   if any(not torch.isfinite(p).all() for p in m.parameters())]
-        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; the step "
-                 f"was not applied (parameters and optimizer state are unchanged)"]
+        done = ("they were not returned (check_finite=False returns them)" if returned else
+                "the step was not applied (parameters and optimizer state are unchanged)")
+        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; {done}"]
         if inputs:
             lines.append(f"the batch holds NaN or inf values for: {', '.join(inputs)}")
         if params:
@@ -539,6 +570,46 @@ class Program:
             lines.append("the data and parameters are finite: the losses overflowed — try "
                          "a lower learning rate, smaller loss weights, or a bounded critic")
         return "\n".join(lines)
+
+    def _guarded(self, data: dict, fn, *args):
+        """``fn(*args)``; a network failing inside it is named (each one is run again
+        on meta tensors of the batch's size to find which), the error kept as cause."""
+        try:
+            return fn(*args)
+        except CompilerError:
+            raise
+        except Exception as e:
+            found = self._failing_networks(self._batch_size(data))
+            if not found:
+                raise
+            raise CompilerError("\n".join(found)) from e
+
+    def _failing_networks(self, n: int) -> list[str]:
+        spaces = self.functor.spaces
+        found = []
+        who = [(f"arrow {a} : {a.dom} -> {a.cod}", m, spaces[a.dom])
+               for a, m in self.functor.modules.items()
+               if any(m is x for b in self.arrow_banks.banks for x in b.modules)]
+        who += [(f"critic for {ob}", m, spaces[self.functor.schema[ob]])
+                for ob, m in self._critics()]
+        for what, m, space in who:
+            try:
+                meta_run(m, space, space.meta(n))
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                hint = ""
+                if "more than 1 value per channel" in str(e):
+                    hint = (" (batch normalisation needs more than one sample per batch in "
+                            "training mode: use a batch size > 1 or drop_last=True)")
+                found.append(f"{what} fails on a batch of size {n}: {_first_line(e)}{hint}")
+        return found
+
+    def __reduce_ex__(self, protocol):
+        raise ProgramNotPicklable(
+            "a compiled Program cannot be pickled, copied or torch.save'd (it holds "
+            "compiled graphs and the program's own closures): save what it trains instead "
+            "— each module's state_dict() (prog.functor.modules, prog.critics), "
+            "opt.state_dict() for opt in prog.optimizers, and prog.state_dict() (the fake "
+            "pool) — as runtime.checkpoint does, and call compile_functor again to load")
 
     def _critics(self) -> list[tuple[str, nn.Module]]:
         return [("/".join(label), m) for b in self.critic_banks.banks
