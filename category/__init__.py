@@ -7,6 +7,7 @@ from .core import Arrow, Equation, Ob, Path, as_path
 from .errors import (
     BoundError,
     CompositionError,
+    CountTooLarge,
     DuplicateNameError,
     EquationError,
     Infinite,
@@ -30,6 +31,7 @@ __all__ = [
     "Arrow",
     "BoundError",
     "CompositionError",
+    "CountTooLarge",
     "DuplicateNameError",
     "Equation",
     "EquationError",

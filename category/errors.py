@@ -66,6 +66,15 @@ class BoundError(SchemaError):
     Also a ``ValueError`` (as every :class:`SchemaError`), so either may be caught."""
 
 
+class CountTooLarge(BoundError):
+    """A count would have more than the allowed number of bits; ``at_least`` is a lower
+    bound found on the way (the count of the paths up to ``reached`` arrows)."""
+
+    def __init__(self, message: str, at_least: int = 0, reached: int = 0):
+        super().__init__(message)
+        self.at_least, self.reached = at_least, reached
+
+
 class SchemaTypeError(SchemaError, TypeError):
     """A value of the wrong type where the category layer expects a schema value
     (``Schema.parse(b"...")``, a path of strings); also a ``TypeError``."""
