@@ -5,7 +5,9 @@ This package never imports torch.
 
 from .core import Arrow, Equation, Ob, Path, as_path
 from .errors import (
+    BoundError,
     CompositionError,
+    CountTooLarge,
     DuplicateNameError,
     EquationError,
     Infinite,
@@ -14,6 +16,7 @@ from .errors import (
     ParseError,
     ProofError,
     SchemaError,
+    SchemaTypeError,
     Undecided,
     UnknownNameError,
 )
@@ -26,7 +29,9 @@ from .schema_map import SchemaMap
 
 __all__ = [
     "Arrow",
+    "BoundError",
     "CompositionError",
+    "CountTooLarge",
     "DuplicateNameError",
     "Equation",
     "EquationError",
@@ -45,6 +50,7 @@ __all__ = [
     "Schema",
     "SchemaMap",
     "SchemaError",
+    "SchemaTypeError",
     "Undecided",
     "UnknownNameError",
     "as_path",

@@ -30,7 +30,7 @@ import time
 from collections import deque
 
 from . import messages
-from .errors import Undecided
+from .errors import BoundError, Undecided
 from .rewriting import Alphabet, RewriteSystem
 from .schema import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 
@@ -211,10 +211,10 @@ def complete(schema, max_rules: int = DEFAULT_MAX_RULES,
     :class:`~category.Undecided`).
     """
     if not isinstance(max_rules, int) or isinstance(max_rules, bool) or max_rules < 1:
-        raise ValueError(messages.bad_bound("max_rules", max_rules))
+        raise BoundError(messages.bad_bound("max_rules", max_rules))
     if not isinstance(max_seconds, (int, float)) or isinstance(max_seconds, bool) \
             or not max_seconds > 0:
-        raise ValueError(messages.bad_bound("max_seconds", max_seconds))
+        raise BoundError(messages.bad_bound("max_seconds", max_seconds))
     alphabet = Alphabet(schema)
     run = _Completion(alphabet, schema.equations, max_rules, float(max_seconds))
     reason = ""

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 
 from . import messages
-from .errors import CompositionError, EquationError, InvalidNameError
+from .errors import CompositionError, EquationError, InvalidNameError, SchemaTypeError
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -72,7 +72,7 @@ class Ob(_Frozen):
         check_name("object", name)
         for x in factors:
             if not isinstance(x, Ob):
-                raise TypeError(messages.not_a("an Ob as product factor", x))
+                raise SchemaTypeError(messages.not_a("an Ob as product factor", x))
         if len(factors) == 1:
             raise InvalidNameError(messages.empty_product(name))
         _ob_name(self, name)
@@ -129,7 +129,7 @@ class Arrow(_Frozen):
         check_name("arrow", name)
         for end in (dom, cod):
             if not isinstance(end, Ob):
-                raise TypeError(messages.not_a(f"an Ob as endpoint of arrow {name!r}", end))
+                raise SchemaTypeError(messages.not_a(f"an Ob as endpoint of arrow {name!r}", end))
         _ar_name(self, name)
         _ar_dom(self, dom)
         _ar_cod(self, cod)
@@ -198,10 +198,10 @@ class Path(_Frozen):
         arrows = tuple(arrows)
         for end in (dom, cod):
             if not isinstance(end, Ob):
-                raise TypeError(messages.not_a("an Ob as path endpoint", end))
+                raise SchemaTypeError(messages.not_a("an Ob as path endpoint", end))
         for a in arrows:
             if not isinstance(a, Arrow):
-                raise TypeError(messages.not_a("an Arrow in a path", a))
+                raise SchemaTypeError(messages.not_a("an Arrow in a path", a))
         for left, right in zip(arrows, arrows[1:], strict=False):
             if left.cod != right.dom:
                 raise CompositionError(
@@ -303,7 +303,7 @@ def as_path(value: PathLike) -> Path:
         return value
     if isinstance(value, Arrow):
         return value.path
-    raise TypeError(messages.not_a("a Path or an Arrow", value))
+    raise SchemaTypeError(messages.not_a("a Path or an Arrow", value))
 
 
 class Equation(_Frozen):

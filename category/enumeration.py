@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .core import Ob, Path
+from .errors import BoundError, CountTooLarge
 
 
 def free_paths(schema, max_length: int, dom: Ob | None = None,
@@ -16,7 +17,7 @@ def free_paths(schema, max_length: int, dom: Ob | None = None,
     its codomain, so it needs no re-validation (``Path._unchecked``).
     """
     if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
-        raise ValueError(f"max_length must be an int >= 0, got {max_length!r}")
+        raise BoundError(f"max_length must be an int >= 0, got {max_length!r}")
     objects = sorted(schema.objects(), key=lambda o: o.name)
     # Out-arrows of each object in name order; the lexicographic order of the
     # words then follows from a depth-first walk.
@@ -88,3 +89,83 @@ def _words_of_length(first, out, length, alive):
 
 
 _PATH_SETTERS = tuple(Path.__dict__[s].__set__ for s in ("dom", "cod", "arrows"))
+
+
+def count_free_paths(schema, max_length: int, dom: Ob | None, cod: Ob | None,
+                     max_bits: int, method: str | None = None) -> int:
+    """The number of paths ``free_paths`` yields, as an exact integer (see
+    ``Schema.count_paths``); ``method``: ``"steps"`` or ``"squaring"`` (default: the
+    cheaper for this schema and length)."""
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
+        raise BoundError(f"max_length must be an int >= 0, got {max_length!r}")
+    objects = schema.objects()
+    index = {o: i for i, o in enumerate(objects)}
+    n = len(objects)
+    M = [[0] * n for _ in range(n)]
+    for a in schema.arrows:
+        M[index[a.dom]][index[a.cod]] += 1
+    u = [int(dom is None or o == dom) for o in objects]
+    v = [int(cod is None or o == cod) for o in objects]
+
+    def too_large(at_least: int, reached: int):
+        return CountTooLarge(f"the number of paths up to length {max_length} has more than "
+                             f"{max_bits} bits (at least {_short(at_least)} paths of length "
+                             f"≤ {reached}); lower max_length", at_least, reached)
+
+    arrows = len(schema.arrows)
+    if method is None:
+        cheap = max_length * (arrows + n) <= (2 * n) ** 3 * 2 * max(1, max_length.bit_length())
+        method = "steps" if cheap else "squaring"
+    if method == "steps":
+        row, total = u, sum(x * y for x, y in zip(u, v))  # length 0: the identities
+        for k in range(1, max_length + 1):
+            nxt = [0] * n
+            for i, x in enumerate(row):
+                if x:
+                    for j, m in enumerate(M[i]):
+                        if m:
+                            nxt[j] += x * m
+            row = nxt
+            total += sum(x * y for x, y in zip(row, v))
+            if total.bit_length() > max_bits:
+                raise too_large(total, k)
+            if not any(row):
+                break
+        return total
+    # B = [[M, I], [0, I]]: B^m = [[M^m, M^0 + … + M^(m-1)], [0, I]]; we need m = N + 1
+    size = 2 * n
+    B = [[0] * size for _ in range(size)]
+    for i in range(n):
+        B[i][:n] = M[i]
+        B[i][n + i] = 1
+        B[n + i][n + i] = 1
+
+    def mul(X, Y):
+        Yt = list(zip(*Y))
+        return [[sum(a * b for a, b in zip(r, c) if a and b) for c in Yt] for r in X]
+
+    def bound(P):  # u^T (top-right block of P) v
+        return sum(u[i] * P[i][n + j] * v[j] for i in range(n) for j in range(n))
+
+    m, result, power, step, done = max_length + 1, None, B, 1, 0  # power = B^step
+    while m:
+        if m & 1:
+            result = power if result is None else mul(result, power)
+            done += step  # result = B^done: the paths of length < done
+        m >>= 1
+        if m:
+            power, step = mul(power, power), 2 * step
+            if max(x.bit_length() for r in power for x in r) > max_bits:
+                raise too_large(bound(result) if result is not None else 0, max(done - 1, 0))
+    total = bound(result)
+    if total.bit_length() > max_bits:
+        raise too_large(total, max_length)
+    return total
+
+
+def _short(x: int) -> str:
+    text = str(x) if x.bit_length() < 200 else None
+    if text is not None:
+        return text
+    digits = len(str(x)) if x.bit_length() < 100_000 else int(x.bit_length() * 0.30103)
+    return f"10^{digits - 1}"

@@ -60,6 +60,26 @@ class Infinite(SchemaError):
     """A set of morphisms is infinite where a finite one was needed (no ``max_length``)."""
 
 
+class BoundError(SchemaError):
+    """A bound or size is invalid (``max_seconds=-1``, ``max_length=-1``).
+
+    Also a ``ValueError`` (as every :class:`SchemaError`), so either may be caught."""
+
+
+class CountTooLarge(BoundError):
+    """A count would have more than the allowed number of bits; ``at_least`` is a lower
+    bound found on the way (the count of the paths up to ``reached`` arrows)."""
+
+    def __init__(self, message: str, at_least: int = 0, reached: int = 0):
+        super().__init__(message)
+        self.at_least, self.reached = at_least, reached
+
+
+class SchemaTypeError(SchemaError, TypeError):
+    """A value of the wrong type where the category layer expects a schema value
+    (``Schema.parse(b"...")``, a path of strings); also a ``TypeError``."""
+
+
 class ProofError(SchemaError):
     """A proof does not check: a step's equation side is not where the step says."""
 

@@ -169,3 +169,23 @@ def bad_dim(ob: str, value: object) -> str:
 def bad_matrix_shape(arrow: str, rows: int, cols: int, shape) -> str:
     return (f"maps[{arrow}] must be a {rows}x{cols} matrix (dim cod x dim dom, acting on "
             f"column vectors), got shape {shape[0]}x{shape[1]}")
+
+
+# ---------------------------------------------------------------- text input
+
+def schema_line(got: str | None, is_name: bool) -> str:
+    if got is None:
+        return "expected a schema name after 'schema' (e.g. 'schema CycleGAN')"
+    if is_name:
+        return (f"a schema name is one identifier (letters, digits, '_'), so {got!r} cannot "
+                f"follow it: write 'schema NAME' (e.g. CycleGAN, Cycle_GAN)")
+    return f"expected a schema name after 'schema', got {got!r}"
+
+
+def not_text(what: str, value: object) -> str:
+    hint = ""
+    if isinstance(value, (bytes, bytearray)):
+        hint = ": decode it first (data.decode('utf-8'))"
+    elif hasattr(value, "read"):
+        hint = ": pass its text (f.read())"
+    return f"{what} must be text (str), got {type(value).__name__}{hint}"

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from . import messages
 from .completion import cached_completion
 from .core import Ob, Path
-from .errors import Infinite, Undecided
+from .errors import BoundError, Infinite, Undecided
 from .rewriting import RewriteSystem
 
 
@@ -130,7 +130,7 @@ def _co_reaching(g: _Graph, B: Ob) -> list[bool]:
 def _check_length(max_length) -> None:
     if max_length is not None and (not isinstance(max_length, int)
                                    or isinstance(max_length, bool) or max_length < 0):
-        raise ValueError(messages.bad_length(max_length))
+        raise BoundError(messages.bad_length(max_length))
 
 
 def _has_cycle(succ, roots, allowed) -> bool:

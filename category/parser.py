@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import messages
 from .core import Path
-from .errors import ParseError, SchemaError, UnknownNameError, parse_variant
+from .errors import ParseError, SchemaError, SchemaTypeError, UnknownNameError, parse_variant
 
 _TOKEN = re.compile(r"\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|[,:=*.()]))")
 
@@ -96,19 +96,26 @@ def _names(line: _Line, what: str) -> list[Token]:
 
 
 def _path(schema, line: _Line) -> Path:
-    first = line.take("ident", what="a path (e.g. 'f.g' or 'id(A)')")
-    if first.text == "id" and line.accept("("):
-        ob_tok = line.take("ident", what="an object name")
-        line.take("op", ")")
-        return _lookup(schema, line, ob_tok, "object").id
-    path = _lookup(schema, line, first, "arrow").path
-    while line.accept("."):
-        tok = line.take("ident", what="an arrow name after '.'")
-        arrow = _lookup(schema, line, tok, "arrow")
-        try:
-            path = path >> arrow
-        except SchemaError as err:
-            raise line.error(str(err), tok) from None
+    """``step('.' step)*``, a step being an arrow name or ``id(A)``: ``f.g``, ``id(A)``,
+    ``id(A).f`` (as ``A.id >> f`` in Python)."""
+    path, first = None, True
+    while first or line.accept("."):
+        what = "a path (e.g. 'f.g' or 'id(A)')" if first else "an arrow name after '.'"
+        tok = line.take("ident", what=what)
+        if tok.text == "id" and line.accept("("):
+            ob_tok = line.take("ident", what="an object name")
+            line.take("op", ")", "')'")
+            step = _lookup(schema, line, ob_tok, "object").id
+        else:
+            step = _lookup(schema, line, tok, "arrow").path
+        if path is None:
+            path = step
+        else:
+            try:
+                path = path >> step
+            except SchemaError as err:
+                raise line.error(str(err), tok, type(err)) from None
+        first = False
     return path
 
 
@@ -123,10 +130,17 @@ def _lookup(schema, line: _Line, tok: Token, kind: str):
 
 
 def _statement(schema, line: _Line) -> None:
-    head = line.peek
-    if head.kind == "ident" and head.text == "object" and line.tokens[1].kind == "ident":
+    head, second = line.peek, line.tokens[1]
+    if head.kind == "ident" and head.text == "schema" and second.text not in (":", ",", ".",
+                                                                              "="):
+        if second.kind == "ident":  # 'schema Cycle GAN': the name is one identifier
+            raise line.error(messages.schema_line(line.tokens[2].text, True), line.tokens[2])
+        raise line.error(messages.schema_line(second.text if second.kind != "end" else None,
+                                              False), second)
+    if head.kind == "ident" and head.text == "object" and second.text not in (":", ",", ".",
+                                                                              "="):
         line.i += 1
-        first = line.take("ident", what="an object name")
+        first = line.take("ident", what="an object name after 'object' (e.g. 'object A, B')")
         if line.accept("="):
             factors = [line.take("ident", what="a factor object")]
             while line.accept("*"):
@@ -143,10 +157,11 @@ def _statement(schema, line: _Line) -> None:
         line.end()
         _guard(line, names[0], lambda: schema.objects(*[t.text for t in names]))
         return
-    # 'f : A -> B' or 'p = q'
-    if head.kind == "ident" and line.tokens[1].text in (":", ","):
+    # 'f : A -> B' (recognised by its ':' or '->') or 'p = q'
+    arrow_line = any(t.kind == "op" and t.text == "->" for t in line.tokens)
+    if head.kind == "ident" and (second.text in (":", ",") or arrow_line):
         names = _names(line, "an arrow name")
-        line.take("op", ":")
+        line.take("op", ":", "':' after the arrow name (an arrow is 'f : A -> B')")
         dom_tok = line.take("ident", what="a domain object")
         line.take("op", "->", "'->'")
         cod_tok = line.take("ident", what="a codomain object")
@@ -179,6 +194,8 @@ def parse_schema(text: str):
     """Parse ``.schema`` text into a :class:`~category.Schema`."""
     from .schema import Schema
 
+    _check_text(text, "Schema.parse")
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
     schema: Schema | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         tokens = tokenize(raw, lineno)
@@ -198,7 +215,13 @@ def parse_schema(text: str):
 
 def parse_path(schema, text: str) -> Path:
     """Parse one path expression (``f.g``, ``id(A)``) against ``schema``'s names."""
+    _check_text(text, "a path")
     line = _Line(tokenize(text, 1), 1)
     path = _path(schema, line)
     line.end()
     return path
+
+
+def _check_text(text: object, what: str) -> None:
+    if not isinstance(text, str):
+        raise SchemaTypeError(messages.not_text(what, text))

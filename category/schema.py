@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
-from .errors import DuplicateNameError, SchemaError, UnknownNameError
+from .errors import DuplicateNameError, SchemaError, SchemaTypeError, UnknownNameError
 
 # Bounds of Knuth–Bendix completion (kept here so the signature shows them).
 DEFAULT_MAX_RULES = 5_000
@@ -177,6 +177,29 @@ class Schema:
         return free_paths(self, max_length,
                           None if dom is None else self._ob(dom),
                           None if cod is None else self._ob(cod))
+
+    def count_paths(self, max_length: int, dom: ObLike | None = None,
+                    cod: ObLike | None = None, *, max_bits: int = 1 << 20) -> int:
+        """How many paths :meth:`paths` would list, computed without listing them.
+
+        The number of paths of length k from A to B is the (A, B) entry of the k-th power
+        of the adjacency matrix (arrows counted with multiplicity); the sum over
+        k = 0..max_length is computed with exact integers, by repeated squaring of the
+        block matrix ``[[M, I], [0, I]]`` or, when cheaper, one vector step per length.
+        Raises :class:`~category.CountTooLarge` (with a lower bound) rather than build
+        numbers of more than ``max_bits`` bits.
+
+        >>> S = Schema.parse("object A, B\\nf : A -> B\\ng : B -> A")
+        >>> S.count_paths(2, dom="A"), len(list(S.paths(2, dom="A")))
+        (3, 3)
+        >>> S.count_paths(10**9)
+        2000000002
+        """
+        from .enumeration import count_free_paths
+
+        return count_free_paths(self, max_length,
+                                None if dom is None else self._ob(dom),
+                                None if cod is None else self._ob(cod), max_bits)
 
     # ------------------------------------------------------------------ equality
     def completion(self, max_rules: int = DEFAULT_MAX_RULES,
@@ -357,7 +380,7 @@ class Schema:
                         messages.unknown_name("object", value.name, self.name, self._objects))
                 raise SchemaError(messages.foreign_value("object", repr(value), self.name))
             return value
-        raise TypeError(messages.not_a("an object (Ob or its name)", value))
+        raise SchemaTypeError(messages.not_a("an object (Ob or its name)", value))
 
     def _path(self, value: PathLike | str) -> Path:
         if isinstance(value, str):

@@ -31,7 +31,10 @@ from .errors import (
     CompilerError,
     FunctorError,
     NonFiniteLossError,
+    ProgramNotPicklable,
+    SpaceError,
     UnboundSymbolError,
+    UnknownKeyError,
 )
 from .functor import Functor
 from .para import Para
@@ -49,8 +52,11 @@ __all__ = [
     "Para",
     "Plan",
     "Program",
+    "ProgramNotPicklable",
     "ProductSpace",
     "Space",
+    "SpaceError",
     "UnboundSymbolError",
+    "UnknownKeyError",
     "compile_functor",
 ]

@@ -28,6 +28,22 @@ class UnboundSymbolError(CompilerError):
     """A symbolic dimension was used where a number is needed."""
 
 
+class SpaceError(CompilerError, TypeError):
+    """A space is given a bad dimension (``Euclid(0)``, ``Euclid(2.5)``); also a
+    ``ValueError`` and a ``TypeError``, as plain Python would raise either."""
+
+
+class UnknownKeyError(CompilerError, KeyError):
+    """A name or value looked up in a functor's table is not there; also a ``KeyError``."""
+
+    def __str__(self) -> str:  # KeyError would quote the message like a key
+        return str(self.args[0]) if self.args else ""
+
+
+class ProgramNotPicklable(CompilerError, TypeError):
+    """A :class:`Program` was pickled, copied or ``torch.save``'d (see its message)."""
+
+
 class BatchError(CompilerError):
     """A batch does not match the program: missing object, wrong shape or batch size."""
 

@@ -30,7 +30,7 @@ from torch import nn
 from category import Arrow, Ob, Schema, as_path
 
 from .batches import point_problems
-from .errors import BatchError, FunctorError
+from .errors import BatchError, FunctorError, UnknownKeyError
 from .para import Para
 from .spaces import ProductSpace, Space, as_point
 
@@ -79,6 +79,43 @@ def shape_problem(out: object, space: Space, batch: int) -> str | None:
     return None if ok else f"expected {space}, got {describe_output(out)}"
 
 
+class _Table(dict):
+    """A dict keyed by objects or arrows that also takes their names (``F.modules["f"]``),
+    and says what is known when a key is not there."""
+
+    def __init__(self, data: dict, schema: Schema, kind: type):
+        super().__init__(data)
+        self._schema, self._kind = schema, kind
+
+    def _resolve(self, key: object) -> object:
+        if isinstance(key, str) and key in self._schema:
+            return self._schema[key]
+        return key
+
+    def __missing__(self, key: object):
+        k = self._resolve(key)
+        if k is not key and dict.__contains__(self, k):
+            return dict.__getitem__(self, k)
+        what = "object" if self._kind is Ob else "arrow"
+        known = ", ".join(map(str, self)) or "none"
+        raise UnknownKeyError(f"{key!r} is not an {what} of schema {self._schema.name} "
+                              f"with an assignment (known: {known})")
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, self._resolve(key))
+
+    def get(self, key: object, default=None):
+        return dict.get(self, self._resolve(key), default)
+
+
+def _mapping(value: object, what: str, example: str) -> Mapping:
+    if isinstance(value, Mapping):
+        return value
+    raise FunctorError([f"{what} must be a mapping ({example}), got {type(value).__name__}"
+                        + (": pair each value with its key in a dict"
+                           if isinstance(value, (list, tuple)) else "")], what)
+
+
 class Functor:
     """An assignment of a :class:`Space` to each object and a module to each arrow.
 
@@ -87,6 +124,11 @@ class Functor:
     """
 
     def __init__(self, S: Schema, ob: Mapping[object, Space], ar: Mapping[object, nn.Module]):
+        if not isinstance(S, Schema):
+            raise FunctorError([f"a Functor's first argument is a Schema, got "
+                                f"{type(S).__name__}"])
+        ob = _mapping(ob, "ob", "object or its name → space, e.g. {'Horse': Euclid(3, 32, 32)}")
+        ar = _mapping(ar, "ar", "arrow or its name → torch.nn.Module, e.g. {'f': net}")
         problems: list[str] = []
         spaces: dict[Ob, Space] = {}
         wrong: set = set()  # given, but not a space / module: reported once, not as missing
@@ -127,17 +169,33 @@ class Functor:
         if problems:
             raise FunctorError(problems)
         self.schema = S
-        self.spaces = spaces
-        self.modules = modules
+        self.spaces = _Table(spaces, S, Ob)
+        self.modules = _Table(modules, S, Arrow)
 
     # ------------------------------------------------------------------ reading
     def __call__(self, x: object) -> Space | Para:
         """``F(object)`` is its space; ``F(arrow or path)`` is the composite Para morphism."""
+        S = self.schema
         if isinstance(x, str):
-            x = self.schema[x] if x in self.schema else self.schema.path(x)
+            x = S[x] if x in S else S.path(x)
         if isinstance(x, Ob):
+            if x not in S.objects():
+                raise UnknownKeyError(f"{x} is not an object of schema {S.name} (objects: "
+                                      f"{', '.join(map(str, S.objects()))})")
             return self.spaces[x]
-        path = as_path(x)  # type: ignore[arg-type]
+        try:
+            path = as_path(x)  # type: ignore[arg-type]
+        except TypeError:
+            raise FunctorError([f"F(x) takes an object, arrow or path of schema {S.name} "
+                                f"(or its text), got {type(x).__name__}"], "F(x)") from None
+        foreign = [a for a in path.arrows if dict.get(self.modules, a) is None]
+        if foreign or path.dom not in S.objects():
+            raise UnknownKeyError(
+                f"{path} is not a path of schema {S.name}: "
+                + (f"arrow {foreign[0]} : {foreign[0].dom} -> {foreign[0].cod} is not one of "
+                   f"its arrows ({', '.join(map(str, S.arrows))})" if foreign else
+                   f"{path.dom} is not one of its objects")
+                + " (a path of another schema? use that schema's functor)")
         out = Para.identity(self.spaces[path.dom], name=f"id({path.dom})")
         for a in path.arrows:
             out = out >> Para.of(self.modules[a], self.spaces[a.dom], self.spaces[a.cod], a.name)
@@ -156,7 +214,7 @@ class Functor:
             raise FunctorError(problems, "bind")
         F = object.__new__(Functor)
         F.schema, F.modules = self.schema, self.modules
-        F.spaces = {o: s.bind(values) for o, s in self.spaces.items()}
+        F.spaces = _Table({o: s.bind(values) for o, s in self.spaces.items()}, self.schema, Ob)
         return F
 
     def problems(self, batch: int = 2) -> list[str]:

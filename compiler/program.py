@@ -51,7 +51,7 @@ from torch import nn
 from category import Equation, Ob
 
 from .batches import Batch, BatchReader, Prior, prior
-from .errors import CompilerError, FunctorError, NonFiniteLossError
+from .errors import CompilerError, FunctorError, NonFiniteLossError, ProgramNotPicklable
 from .functor import Functor, _first_line, meta_run
 from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
@@ -59,6 +59,7 @@ from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
 from .pool import FakePool, query_all
 from .stacked import stackable
+from .views import ModuleViews
 
 
 def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
@@ -102,9 +103,11 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
 
     ``check_finite``: :meth:`Program.step` refuses to apply an update whose losses are
     not finite (NaN or inf), raising :class:`NonFiniteLossError` with the parameters
-    and optimizer state untouched, rather than silently filling the networks with NaN.
-    It costs one host synchronisation per step (nothing on CPU); turn it off where a
-    GPU pipeline must not synchronise.
+    and optimizer state untouched, rather than silently filling the networks with NaN;
+    every entry point agrees (``critic_step`` likewise; ``generator_losses`` and
+    ``critic_losses`` raise it rather than return non-finite losses). It costs one host
+    synchronisation per call (nothing on CPU); turn it off where a GPU pipeline must not
+    synchronise.
 
     ``fake_pool``: the size ``N`` of CycleGAN's image pool (0: off). The critics then
     see, per fake input (``plan.fakes``), a history of the last fakes: while fewer than
@@ -120,8 +123,14 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     backend, a negative or non-finite weight or learning rate) is reported in one
     :class:`FunctorError`.
     """
+    if not isinstance(F, Functor):
+        raise FunctorError([f"compile_functor's first argument is a Functor, got "
+                            f"{type(F).__name__}"], "compile_functor")
     S = F.schema
     problems: list[str] = []
+    critics = _as_mapping(critics, "critics", "{object or its name: critic module}", problems)
+    priors = _as_mapping(priors, "priors", "{object or its name: 'normal'}", problems)
+    bind = _as_mapping(bind, "bind", "{symbol or its name: int}", problems)
     adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
     dist = _choice(DISTANCES, distance, "distance", problems)
     problems += _backend_problems(backend)
@@ -192,8 +201,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
                     if c.ob in crit}
     both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
-    if both:
-        problems.append("a module is used both as an arrow's network and as a critic")
+    for a, m in arrow_modules.items():
+        if id(m) in both:
+            obs = ", ".join(str(o) for o, c in used_critics.items() if c is m)
+            problems.append(f"one module is both the network of arrow {a} and the critic for "
+                            f"{obs}: give the critic its own module (a critic is trained "
+                            f"against the arrow)")
     if problems:
         raise FunctorError(problems, "compile_functor")
     if fuse is None:
@@ -225,6 +238,14 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                         device, dtype)
     return Program(F, plan, arrows, critic_banks, gen, cri, reader, backend, make_opt,
                    critic_optimizer, dict(compile_options or {}), check_finite, pool)
+
+
+def _as_mapping(value: object, what: str, example: str, problems: list[str]) -> Mapping:
+    if value is None or isinstance(value, Mapping):
+        return value  # type: ignore[return-value]
+    hint = ": pair each value with its key in a dict" if isinstance(value, (list, tuple)) else ""
+    problems.append(f"{what} must be a mapping {example}, got {type(value).__name__}{hint}")
+    return {}
 
 
 def _fake_names(plan: Plan) -> list[str]:
@@ -337,10 +358,11 @@ class Program:
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
-        # one parameter per stacked module, and where its data must live (see step)
-        self._views = [(next(m.parameters()), b.name, i) for b in self._stacks.values()
-                       if b.stacked for i, m in enumerate(b.modules)]
-        self._view_ptrs = [p.data_ptr() for p, _, _ in self._views]
+        # the program's view of every module, checked at every entry point (views.py)
+        self._views = ModuleViews([
+            (_label(b, i), m, (dict(zip(b.names, b.stacks, strict=True)), i)
+             if b.stacked else None)
+            for b in self._stacks.values() for i, m in enumerate(b.modules)])
         self._gen_fn = self._compile(self.generator_graph)
         self._cri_fn = self._compile(self.critic_graph if pool is None else self._critic_part)
         self._step_fn = self._compile(self._forward_all)
@@ -376,8 +398,11 @@ class Program:
         are kept, detached, for a following :meth:`critic_losses` on the same batch.
         The generator losses score the fresh fakes, never the fake pool.
         """
+        self._check_views()
         data = self.resolve(batch)
-        out = self._gen_fn(*self._gen_inputs(data, from_modules=True))
+        out = self._guarded(data, self._gen_fn, *self._gen_inputs(data, from_modules=True))
+        if self.check_finite and not torch.isfinite(out[1]).item():
+            raise NonFiniteLossError(self._non_finite(data, out[0], None, returned=True))
         self._fakes = (self._batch_key(batch), [f.detach() for f in out[2:]])
         return self._named(self._gen, out[0], out[1])
 
@@ -390,20 +415,26 @@ class Program:
         (two calls on the same batch store its fakes twice), so that a loop of
         ``generator_losses`` then ``critic_losses`` trains like :meth:`step`.
         """
+        self._check_views()
         data = self.resolve(batch)
         key = self._batch_key(batch)
         if self._fakes is not None and self._same_batch(self._fakes[0], key):
             fakes = self._fakes[1]
         else:
             with torch.no_grad():
-                out = self.generator_graph(*self._gen_inputs(data, from_modules=True))
+                out = self._guarded(data, self.generator_graph,
+                                    *self._gen_inputs(data, from_modules=True))
             fakes = list(out[2:])
         stacks = self._stack_list(self.critic_banks, True)
         reals, alphas = self._reals(data), self._alphas(data)
         if self._pool is None:
-            out = self._cri_fn(*stacks, *reals, *fakes, *alphas)
+            out = self._guarded(data, self._cri_fn, *stacks, *reals, *fakes, *alphas)
         else:
-            out = self._cri_fn(stacks, reals, fakes, alphas, self._pool_inputs(data))
+            out = self._guarded(data, self._cri_fn, stacks, reals, fakes, alphas,
+                                self._pool_inputs(data))
+        if self.check_finite and not torch.isfinite(out[1]).item():
+            raise NonFiniteLossError(self._non_finite(data, None, out[0], returned=True))
+        if self._pool is not None:
             self._pool.commit(out[2])
         return self._named(self._cri, out[0], out[1])
 
@@ -433,18 +464,22 @@ class Program:
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        gen, gen_total, cri, cri_total, new_pool = self._step_fn(
-            self._gen_inputs(data, from_modules=False),
+        gen, gen_total, cri, cri_total, new_pool = self._guarded(
+            data, self._step_fn, self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
         both = gen_total + cri_total
-        both.backward()
+        if both.requires_grad:  # not when every parameter is frozen
+            both.backward()
         if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
+        hold = self._views.hold_frozen()
+        hold.zero_grads()
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(self._trainable(self.arrow_banks), clip)
             torch.nn.utils.clip_grad_norm_(self._trainable(self.critic_banks), clip)
-        for opt in self.optimizers:
-            opt.step()
+        with hold:
+            for opt in self.optimizers:
+                opt.step()
         if self._pool is not None:
             self._pool.commit(new_pool)
         out = self._named(self._gen, gen.detach(), gen_total.detach())
@@ -473,19 +508,23 @@ class Program:
         reals = self._reals(data)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        cri, cri_total, new_pool = self._critic_step_fn(
-            self._gen_inputs(data, from_modules=False),
+        cri, cri_total, new_pool = self._guarded(
+            data, self._critic_step_fn, self._gen_inputs(data, from_modules=False),
             self._stack_list(self.critic_banks, False), reals, alphas, pool)
-        cri_total.backward()
+        if cri_total.requires_grad:  # not when every critic parameter is frozen
+            cri_total.backward()
         if self.check_finite and not torch.isfinite(cri_total).item():
             raise NonFiniteLossError(self._non_finite(data, None, cri))
+        hold = self._views.hold_frozen()
+        hold.zero_grads()
         critic_params = self._trainable(self.critic_banks)
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(critic_params, clip)
         for p in self._trainable(self.arrow_banks):  # none computed; made sure of
             p.grad = None
-        for opt in self.optimizers:
-            opt.step()
+        with hold:
+            for opt in self.optimizers:
+                opt.step()
         if self._pool is not None:
             self._pool.commit(new_pool)
         return self._named(self._cri, cri.detach(), cri_total.detach())
@@ -508,17 +547,21 @@ class Program:
             return
         self._pool.load_state_dict(dict(state))
 
-    def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor) -> str:
-        names = [*(self._gen.names if gen is not None else []), *self._cri.names]
-        values = [*(gen.detach().unbind(0) if gen is not None else []), *cri.detach().unbind(0)]
+    def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor | None,
+                    returned: bool = False) -> str:
+        names = [*(self._gen.names if gen is not None else []),
+                 *(self._cri.names if cri is not None else [])]
+        values = [*(gen.detach().unbind(0) if gen is not None else []),
+                  *(cri.detach().unbind(0) if cri is not None else [])]
         losses = [n for n, v in zip(names, values, strict=True) if not torch.isfinite(v)]
         inputs = [str(ob) for ob, parts in data.items()
                   if any(not torch.isfinite(x).all() for x in parts)]
         params = [what for what, m in [*((str(a), m) for a, m in self.functor.modules.items()),
                                        *((f"critic {ob}", m) for ob, m in self._critics())]
                   if any(not torch.isfinite(p).all() for p in m.parameters())]
-        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; the step "
-                 f"was not applied (parameters and optimizer state are unchanged)"]
+        done = ("they were not returned (check_finite=False returns them)" if returned else
+                "the step was not applied (parameters and optimizer state are unchanged)")
+        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; {done}"]
         if inputs:
             lines.append(f"the batch holds NaN or inf values for: {', '.join(inputs)}")
         if params:
@@ -528,19 +571,55 @@ class Program:
                          "a lower learning rate, smaller loss weights, or a bounded critic")
         return "\n".join(lines)
 
+    def _guarded(self, data: dict, fn, *args):
+        """``fn(*args)``; a network failing inside it is named (each one is run again
+        on meta tensors of the batch's size to find which), the error kept as cause."""
+        try:
+            return fn(*args)
+        except CompilerError:
+            raise
+        except Exception as e:
+            found = self._failing_networks(self._batch_size(data))
+            if not found:
+                raise
+            raise CompilerError("\n".join(found)) from e
+
+    def _failing_networks(self, n: int) -> list[str]:
+        spaces = self.functor.spaces
+        found = []
+        who = [(f"arrow {a} : {a.dom} -> {a.cod}", m, spaces[a.dom])
+               for a, m in self.functor.modules.items()
+               if any(m is x for b in self.arrow_banks.banks for x in b.modules)]
+        who += [(f"critic for {ob}", m, spaces[self.functor.schema[ob]])
+                for ob, m in self._critics()]
+        for what, m, space in who:
+            try:
+                meta_run(m, space, space.meta(n))
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                hint = ""
+                if "more than 1 value per channel" in str(e):
+                    hint = (" (batch normalisation needs more than one sample per batch in "
+                            "training mode: use a batch size > 1 or drop_last=True)")
+                found.append(f"{what} fails on a batch of size {n}: {_first_line(e)}{hint}")
+        return found
+
+    def __reduce_ex__(self, protocol):
+        raise ProgramNotPicklable(
+            "a compiled Program cannot be pickled, copied or torch.save'd (it holds "
+            "compiled graphs and the program's own closures): save what it trains instead "
+            "— each module's state_dict() (prog.functor.modules, prog.critics), "
+            "opt.state_dict() for opt in prog.optimizers, and prog.state_dict() (the fake "
+            "pool) — as runtime.checkpoint does, and call compile_functor again to load")
+
     def _critics(self) -> list[tuple[str, nn.Module]]:
         return [("/".join(label), m) for b in self.critic_banks.banks
                 for label, m in zip(b.labels, b.modules, strict=True)]
 
     def _check_views(self) -> None:
-        """The stacked modules' parameters must still be views into the program's stacks
-        (``module.to(...)``, ``.half()`` or assigning ``.data`` would silently split them)."""
-        for (p, bank, i), ptr in zip(self._views, self._view_ptrs, strict=True):
-            if p.data_ptr() != ptr:
-                raise CompilerError(
-                    f"the parameters of {'/'.join(self._stacks[bank].labels[i])} were moved "
-                    f"or replaced after compile_functor (e.g. module.to(...)); the program "
-                    f"trains stacked copies, so compile the functor again")
+        """The modules must still be as the program sees them (``views.py``): a changed
+        module tree, a replaced, re-typed or moved parameter is a :class:`CompilerError`
+        naming the module; a change of ``requires_grad`` is honoured by the steps."""
+        self._views.check()
 
     def parameters(self) -> list[torch.Tensor]:
         """The tensors the program's optimizers update (stacked banks and lone modules)."""
@@ -660,6 +739,12 @@ class Program:
         if len(a) != len(b):
             return False
         return all(x is y and u == v for (x, u), (y, v) in zip(a, b, strict=True))
+
+def _label(bank, i: int) -> str:
+    """How errors name member ``i`` of a bank: ``arrow f`` or ``critic for Horse``."""
+    who = "/".join(bank.labels[i])
+    return f"arrow {who}" if bank.role == "arrow" else f"critic for {who}"
+
 
 def _stackable(m: nn.Module) -> bool:
     return stackable(m) is not None

@@ -20,17 +20,17 @@ from collections.abc import Mapping
 import sympy
 import torch
 
-from .errors import UnboundSymbolError
+from .errors import SpaceError, UnboundSymbolError
 
 Dim = int | sympy.Expr
 
 
 def _dim(d: object) -> Dim:
     if isinstance(d, bool):
-        raise TypeError(f"a dimension must be an int or a sympy symbol, got {d!r}")
+        raise SpaceError(f"a dimension must be an int or a sympy symbol, got {d!r}")
     if isinstance(d, int):
         if d < 1:
-            raise ValueError(f"a dimension must be positive, got {d}")
+            raise SpaceError(f"a dimension must be a positive int, got {d}")
         return d
     if isinstance(d, sympy.Expr):
         if d.is_Integer:
@@ -38,7 +38,7 @@ def _dim(d: object) -> Dim:
         return d
     if isinstance(d, str):
         return sympy.Symbol(d)
-    raise TypeError(f"a dimension must be an int or a sympy symbol, got {d!r}")
+    raise SpaceError(f"a dimension must be an int or a sympy symbol, got {d!r}")
 
 
 class Space:
@@ -135,10 +135,10 @@ class ProductSpace(Space):
         flat: list[Euclid] = []
         for f in factors:
             if not isinstance(f, Space):
-                raise TypeError(f"a product factor must be a space, got {f!r}")
+                raise SpaceError(f"a product factor must be a space, got {f!r}")
             flat.extend(f.factors)
         if len(flat) < 2:
-            raise ValueError("a product space needs at least two factors")
+            raise SpaceError("a product space needs at least two factors")
         self.factors = tuple(flat)
 
     def bind(self, values: Mapping[object, int]) -> ProductSpace:

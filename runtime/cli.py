@@ -21,6 +21,9 @@ SHOWN_PER_HOM = 5    # elements printed per hom-set
 SHOWN_HOM_SETS = 30  # hom-sets printed by `cdl check` before it summarises
 SHOWN_RULES = 20
 INFINITE_PREFIX = 12  # longest word shown from an infinite hom-set
+DEFAULT_PATH_LIMIT = 1_000  # `cdl paths` stops there unless told otherwise
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `| head`
 
 
 def _load(path: str) -> Schema:
@@ -133,12 +136,30 @@ def cmd_equal(args: argparse.Namespace) -> int:
 
 def cmd_paths(args: argparse.Namespace) -> int:
     S = _load(args.file)
+    if args.count:  # computed from the adjacency matrix, nothing listed
+        print(S.count_paths(args.max_length, dom=args.dom, cod=args.cod))
+        return 0
+    if args.limit < 0:
+        raise SchemaError(f"--limit must be ≥ 0 (0: no limit), got {args.limit}")
     n = 0
     for p in S.paths(args.max_length, dom=args.dom, cod=args.cod):
+        if n == args.limit and args.limit:
+            total = _count_or_none(S, args)
+            of = f" of {total}" if total is not None else ""
+            print(f"stopped after {n} paths{of} (--limit {args.limit}); --limit 0 lists them "
+                  f"all, --count counts them without listing", file=sys.stderr)
+            return 0
         print(f"{p}  : {p.dom} -> {p.cod}")
         n += 1
     print(f"{n} paths", file=sys.stderr)
     return 0
+
+
+def _count_or_none(S: Schema, args: argparse.Namespace) -> int | None:
+    try:
+        return S.count_paths(args.max_length, dom=args.dom, cod=args.cod, max_bits=256)
+    except SchemaError:
+        return None
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
@@ -176,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=2, metavar="N")
     p.add_argument("--from", dest="dom", metavar="A", help="only paths starting at object A")
     p.add_argument("--to", dest="cod", metavar="B", help="only paths ending at object B")
+    p.add_argument("--limit", type=int, default=DEFAULT_PATH_LIMIT, metavar="N",
+                   help=f"stop after N paths (default {DEFAULT_PATH_LIMIT}; 0: no limit)")
+    p.add_argument("--count", action="store_true",
+                   help="print only how many paths there are, computed without listing them")
     p.set_defaults(run=cmd_paths)
 
     p = sub.add_parser("draw", help="draw the schema's graph and equations to an image")
@@ -197,6 +222,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        print(f"\ncdl {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`cdl paths … | head -1`): stop quietly
+        _silence_stdout()
+        return BROKEN_PIPE
     except (SchemaError, ValueError, OSError) as err:
         print(f"cdl {args.command}: error: {err}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what is still
+    buffered does not fail on the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured output)
+        pass

@@ -143,3 +143,14 @@ def test_completed_systems_are_locally_confluent_and_every_rule_is_proved(S):
     for rule in R.rules:
         # The derivation recorded by completion replays by the equations alone.
         assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.2, max_rules=500))
+
+
+@pytest.mark.parametrize("kw", [{"max_seconds": -1}, {"max_rules": 0}])
+def test_bad_bounds_are_schema_errors_and_value_errors(kw):
+    from category import BoundError, SchemaError
+
+    with pytest.raises(BoundError) as err:
+        Schema.parse(BRAID).completion(**kw)
+    assert isinstance(err.value, SchemaError) and isinstance(err.value, ValueError)
+    with pytest.raises(BoundError, match="max_length must be an int >= 0"):
+        list(Schema.parse(BRAID).paths(-1))

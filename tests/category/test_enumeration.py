@@ -3,6 +3,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from category import Schema
 
@@ -84,3 +85,37 @@ def test_benchmark_enumerators_agree(capsys):
                       "--repeats", "1"])  # asserts both enumerators count the same paths
     out = capsys.readouterr().out
     assert "| cdl Schema.paths |" in out
+
+
+# ------------------------------------------------------ counting without listing
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_count_paths_equals_the_length_of_the_listing(data):
+    from category.enumeration import count_free_paths
+
+    n = data.draw(st.integers(1, 4))
+    S = Schema("R")
+    obs = [S.object(f"O{i}") for i in range(n)]
+    for k in range(data.draw(st.integers(0, 6))):
+        S.arrow(f"a{k}", data.draw(st.sampled_from(obs)), data.draw(st.sampled_from(obs)))
+    length = data.draw(st.integers(0, 6))
+    dom, cod = (data.draw(st.sampled_from([None, *obs])) for _ in range(2))
+    listed = len(list(S.paths(length, dom, cod)))
+    assert S.count_paths(length, dom, cod) == listed
+    for method in ["steps", "squaring"]:
+        assert count_free_paths(S, length, dom, cod, 1 << 20, method) == listed
+        assert count_free_paths(S, 3 * length + 40, dom, cod, 1 << 20, method) == \
+            count_free_paths(S, 3 * length + 40, dom, cod, 1 << 20, "steps")
+
+
+def test_count_paths_of_huge_lengths_is_exact_or_a_bounded_refusal():
+    from category import CountTooLarge
+
+    S = Schema.parse("object Horse, Zebra\nf : Horse -> Zebra\ng : Zebra -> Horse")
+    assert S.count_paths(10**9) == 2 * (10**9 + 1)
+    assert S.count_paths(10**9, dom="Horse", cod="Horse") == 10**9 // 2 + 1
+    T = Schema.parse("object A\nf, g : A -> A")
+    assert T.count_paths(100) == 2**101 - 1
+    with pytest.raises(CountTooLarge, match="more than 1000 bits") as err:
+        T.count_paths(10**9, max_bits=1000)
+    assert 0 < err.value.at_least <= 2 ** (err.value.reached + 1)

@@ -49,7 +49,7 @@ def test_three_factor_products_and_long_paths():
     ("object A\nf : A => A", 2, 8, "unexpected character '>'"),
     ("object A\nf : A A", 2, 7, "expected '->', got 'A'"),
     ("object A\nf : A -> A\nf A", 3, 3, "expected '=' (an equation)"),
-    ("object A\ng A -> A", 2, 1, "unknown arrow 'g'"),
+    ("object A\ng A -> A", 2, 3, "expected ':' after the arrow name"),
     ("object A\nobject A", 2, 8, "already used"),
     ("object A\nobject P = A", 2, 13, "second factor"),
     ("object A\nobject P = A * Q", 2, 16, "unknown object 'Q'"),
@@ -81,3 +81,45 @@ def test_path_expressions():
     assert S.path("id(B)") == S["B"].id
     with pytest.raises(ParseError, match="col 3"):
         S.path("f.f")
+
+
+# ------------------------------------------------------ unclear before: each class of mistake
+@pytest.mark.parametrize("text, line, col, needle", [
+    ("object A, B\nf A -> B", 2, 3, "expected ':' after the arrow name (an arrow is 'f : A -> B')"),
+    ("object A, B\nf, g A -> B", 2, 6, "expected ':' after the arrow name"),
+    ("schema Cycle GAN", 1, 14, "a schema name is one identifier"),
+    ("schema\nobject A", 1, 7, "expected a schema name after 'schema'"),
+    ("schema 3D", 1, 8, "unexpected character '3'"),
+    ("object\n", 1, 7, "expected an object name after 'object'"),
+    ("object A, B\nf : A -> B\nid(B).f = f", 3, 7, "id(B).f does not compose"),
+])
+def test_a_malformed_statement_is_named_by_its_kind(text, line, col, needle):
+    with pytest.raises(ParseError) as err:
+        parse_schema(text)
+    assert (err.value.line, err.value.col) == (line, col), str(err.value)
+    assert needle in str(err.value)
+    assert "unknown arrow" not in str(err.value)
+
+
+def test_identities_compose_inside_a_path_as_in_python():
+    S = parse_schema("object A, B\nf : A -> B\ng : B -> A\nid(A).f.id(B).g = id(A)")
+    (eq,) = S.equations
+    A, f, g = S["A"], S["f"], S["g"]
+    assert eq.lhs == A.id >> f >> S["B"].id >> g == f >> g
+    assert S.path("id(A).f") == S.path("f") == S.path("f.id(B)")
+
+
+def test_a_byte_order_mark_is_skipped():
+    assert parse_schema("\ufeffschema S\nobject A").name == "S"
+
+
+@pytest.mark.parametrize("value, needle", [
+    (b"object A", r"must be text \(str\), got bytes: decode it first"),
+    (None, r"must be text \(str\), got NoneType"),
+])
+def test_parse_of_something_other_than_text_is_a_schema_error(value, needle):
+    with pytest.raises(SchemaError, match=needle) as err:
+        Schema.parse(value)
+    assert isinstance(err.value, TypeError)
+    with pytest.raises(SchemaError, match=needle):
+        parse_schema("object A").path(value)

@@ -142,3 +142,64 @@ def test_residuals_check_a_product_batch_factor_by_factor():
     with pytest.raises(BatchError, match=r"BxC: expected shape \(batch, 2\) .* got \(3, 1\)"):
         F.residuals({"BxC": (torch.randn(3, 3), torch.randn(3, 1))})
     assert list(F.residuals({"B": torch.randn(3, 3), "C": torch.randn(3, 2)})) == ["g.f = id(BxC)"]
+
+
+# ------------------------------------------------------ misuse of the Python API
+def cyclegan_functor():
+    S = schema("cyclegan")
+    return Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                   ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2)})
+
+
+@pytest.mark.parametrize("kw, needle", [
+    ({"ob": [Euclid(2), Euclid(2)], "ar": {}}, "ob must be a mapping .* got list: pair each"),
+    ({"ob": {"Horse": Euclid(2)}, "ar": [nn.Linear(2, 2)]}, "ar must be a mapping .* got list"),
+])
+def test_a_list_where_a_mapping_is_expected_is_named(kw, needle):
+    with pytest.raises(FunctorError, match=needle):
+        Functor(schema("cyclegan"), **kw)
+
+
+def test_compile_functor_names_a_list_of_critics():
+    F = cyclegan_functor()
+    with pytest.raises(FunctorError, match=r"critics must be a mapping .* got list"):
+        compile_functor(F, critics=[mlp(2, 1), mlp(2, 1)], backend="eager")
+    with pytest.raises(FunctorError, match=r"priors must be a mapping .* got list"):
+        compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)},
+                        priors=["normal"], backend="eager")
+
+
+def test_modules_and_spaces_are_looked_up_by_name_too():
+    from compiler import UnknownKeyError
+
+    F = cyclegan_functor()
+    S = F.schema
+    assert F.modules["f"] is F.modules[S["f"]] and "f" in F.modules
+    assert F.spaces["Horse"] == Euclid(2) and F.modules.get("g") is F.modules[S["g"]]
+    with pytest.raises(UnknownKeyError, match=r"'h' is not an arrow of schema CycleGAN .*"
+                                              r"known: f, g") as err:
+        F.modules["h"]
+    assert isinstance(err.value, KeyError)
+
+
+def test_a_path_of_another_schema_is_named():
+    from category import Schema
+    from compiler import UnknownKeyError
+
+    F = cyclegan_functor()
+    T = Schema.parse("object A\nf : A -> A")
+    with pytest.raises(UnknownKeyError, match=r"f is not a path of schema CycleGAN: arrow f : "
+                                              r"A -> A is not one of its arrows"):
+        F(T.path("f.f"))
+    with pytest.raises(UnknownKeyError, match="A is not an object of schema CycleGAN"):
+        F(T["A"])
+    with pytest.raises(FunctorError, match="F.x. takes an object, arrow or path"):
+        F(3)
+
+
+def test_a_module_both_arrow_and_critic_is_named():
+    F = cyclegan_functor()
+    with pytest.raises(FunctorError, match=r"one module is both the network of arrow f and "
+                                           r"the critic for Zebra"):
+        compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": F.modules["f"]},
+                        backend="eager")

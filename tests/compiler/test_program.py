@@ -572,3 +572,42 @@ def test_a_resumed_run_equals_an_uninterrupted_one_bitwise():
     assert all(torch.equal(v, resumed.state_dict()[k]) for k, v in straight.state_dict().items())
     assert not all(torch.equal(a, b)
                    for a, b in zip(straight.parameters(), first.parameters(), strict=True))
+
+
+# ------------------------------------------------------ every entry point agrees
+@pytest.mark.parametrize("entry", ["generator_losses", "critic_losses", "step", "critic_step"])
+def test_every_entry_point_refuses_a_batch_holding_nan(entry):
+    prog = cyclegan(fake_pool=4)
+    bad = cyclegan_batch(n=4)
+    bad["Horse"][0, 0] = float("nan")
+    before = {k: v.clone() for k, v in prog.state_dict().items()}
+    with pytest.raises(NonFiniteLossError, match="values for: Horse"):
+        getattr(prog, entry)(bad)
+    assert all(torch.equal(v, prog.state_dict()[k]) for k, v in before.items())  # pool too
+    unchecked = cyclegan(check_finite=False)
+    assert not torch.isfinite(unchecked.generator_losses(bad)["total"])
+
+
+def test_a_network_failing_on_the_batch_is_named():
+    S = schema("cyclegan")
+    bn = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)}, ar={"f": bn, "g": mlp(2, 2)})
+    prog = compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": mlp(2, 1)},
+                           backend="eager")
+    for entry in ["generator_losses", "step"]:
+        with pytest.raises(CompilerError, match=r"arrow f : Horse -> Zebra fails on a batch of "
+                                                r"size 1: .*batch normalisation needs more"):
+            getattr(prog, entry)(cyclegan_batch(n=1))
+
+
+def test_pickling_a_program_says_what_to_save():
+    import copy
+    import io
+    import pickle
+
+    from compiler import ProgramNotPicklable
+
+    prog = cyclegan()
+    for save in [pickle.dumps, lambda p: torch.save(p, io.BytesIO()), copy.deepcopy]:
+        with pytest.raises(ProgramNotPicklable, match=r"state_dict\(\).*compile_functor again"):
+            save(prog)

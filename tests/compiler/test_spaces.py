@@ -37,3 +37,13 @@ def test_meta_point_of_a_product_is_a_tuple():
 def test_bad_dimensions_are_rejected(bad):
     with pytest.raises((ValueError, TypeError)):
         Euclid(bad)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, None])
+def test_bad_dimensions_are_compiler_errors_and_value_and_type_errors(bad):
+    from compiler import CompilerError, SpaceError
+
+    with pytest.raises(SpaceError, match="a dimension must be") as err:
+        Euclid(bad)
+    assert isinstance(err.value, CompilerError)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, TypeError)

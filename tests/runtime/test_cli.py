@@ -66,3 +66,59 @@ def test_console_entry_point_runs(argv):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "gen : Latent -> Image" in done.stdout
+
+
+# ------------------------------------------------------ bounded output, signals, pipes
+def test_paths_stop_at_the_limit_and_say_so(capsys):
+    assert main(["paths", "examples/cyclegan.schema", "--max-length", "1000000000",
+                 "--limit", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 5
+    assert "stopped after 5 paths of 2000000002 (--limit 5)" in err and "--count" in err
+
+
+def test_paths_are_bounded_by_default(capsys):
+    assert main(["paths", "examples/cyclegan.schema", "--max-length", "1000000000"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1_000 and "stopped after 1000 paths" in err
+
+
+def test_paths_count_without_listing(capsys):
+    assert main(["paths", "examples/cyclegan.schema", "--max-length", "1000000000",
+                 "--count"]) == 0
+    assert capsys.readouterr().out == "2000000002\n"
+    assert main(["paths", "examples/cyclegan.schema", "--max-length", "3", "--from", "Horse",
+                 "--count"]) == 0
+    assert capsys.readouterr().out == "4\n"
+
+
+def test_paths_count_too_large_is_a_clear_error(tmp_path, capsys):
+    two = tmp_path / "two.schema"
+    two.write_text("object A\nf, g : A -> A\n")
+    assert main(["paths", str(two), "--max-length", "1000000000", "--count"]) == 1
+    assert "more than 1048576 bits" in capsys.readouterr().err
+
+
+def test_paths_into_a_closed_pipe_end_quietly(tmp_path):
+    done = subprocess.run(f"{sys.executable} -m runtime paths examples/cyclegan.schema "
+                          f"--max-length 1000000 --limit 0 | head -1",
+                          shell=True, capture_output=True, text=True, timeout=60)
+    assert done.stdout == "id(Horse)  : Horse -> Horse\n"
+    assert done.stderr == "", done.stderr
+
+
+def test_ctrl_c_is_one_line_and_exit_130():
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "runtime", "paths",
+                             "examples/cyclegan.schema", "--max-length", "1000000000",
+                             "--limit", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()  # running: past the imports, inside the command
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip() == "cdl paths: interrupted" and "Traceback" not in err
