@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
@@ -632,8 +633,8 @@ class Program:
     def _compile(self, fn):
         if self.backend == "eager":
             return fn
-        return torch.compile(fn, backend=self.backend, fullgraph=True, dynamic=False,
-                             **self._compile_options)
+        return torch.compile(_own_code(fn), backend=self.backend, fullgraph=True,
+                             dynamic=False, **self._compile_options)
 
     def _forward_all(self, gen_inputs, critic_stacks, reals, alphas, pool):
         """The step's graph: generator losses, then critic losses on the detached fakes."""
@@ -744,6 +745,30 @@ def _label(bank, i: int) -> str:
     """How errors name member ``i`` of a bank: ``arrow f`` or ``critic for Horse``."""
     who = "/".join(bank.labels[i])
     return f"arrow {who}" if bank.role == "arrow" else f"critic for {who}"
+
+
+def _own_code(fn):
+    """``fn`` with a code object of its own.
+
+    Dynamo caches compiled graphs per code object, with at most ``recompile_limit`` (8)
+    entries: every program compiling the same method (``Program._forward_all``) would
+    share one cache, and the ninth program in a process (a sweep, a test suite, a
+    notebook) would fail with ``fullgraph=True``. A copy of the code per program gives
+    each program its own cache entry.
+    """
+    if isinstance(fn, types.MethodType):
+        return types.MethodType(_own_code(fn.__func__), fn.__self__)
+    if not isinstance(fn, types.FunctionType):  # a module: called through its own function
+        module = fn
+
+        def call(*args):
+            return module(*args)
+
+        fn = call
+    copy = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__, copy.__qualname__ = fn.__kwdefaults__, fn.__qualname__
+    return copy
 
 
 def _stackable(m: nn.Module) -> bool:

@@ -197,3 +197,18 @@ def test_critic_losses_through_the_pool_trace_into_one_graph():
         assert all(torch.allclose(le[k], lc[k], rtol=1e-5, atol=1e-6) for k in le)
     assert counter.frame_count == 1
     assert compiled.state_dict()["fake_pool:count"].item() == 4
+
+
+def test_many_programs_in_one_process_each_compile_once():
+    """Dynamo caches per code object (8 entries): programs sharing one compiled method
+    would fail from the ninth on with fullgraph=True. Each program has its own code."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    for k in range(12):
+        counter = dynamo_testing.CompileCounter()
+        prog = cyclegan(backend=counter, seed=k)
+        for _ in range(2):
+            prog.step(cyclegan_batch())
+            prog.generator_losses(cyclegan_batch())
+        assert counter.frame_count == 2, (k, counter.frame_count)
