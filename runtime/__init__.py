@@ -1,9 +1,11 @@
 """cdl's runtime: data sources, the trainer, checkpoints, experiments and the ``cdl`` CLI.
 
->>> from runtime import Trainer, sources   # doctest: +SKIP
->>> trainer = Trainer(prog, data={"Horse": sources.ImageFolder("horses/", size=32)},
-...                   out="runs/cyclegan", steps=10_000)   # doctest: +SKIP
->>> trainer.fit()                                           # doctest: +SKIP
+Typical use::
+
+    from runtime import Trainer, sources
+    trainer = Trainer(prog, data={"Horse": sources.ImageFolder("horses/", size=32)},
+                      out="runs/cyclegan", steps=10_000)
+    trainer.fit()
 
 The names load on first use, so that ``cdl check`` (which needs no torch) starts at once.
 """
