@@ -396,6 +396,30 @@ class _Completion:
         pairs.sort()
         return pairs
 
+    def composite(self, r: int, s: int, d: int) -> bool:
+        """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
+        has another left side strictly inside it (neither at its start nor at its end).
+
+        Such a critical pair needs no reduction: it is connected below ``w`` through the
+        two smaller overlaps with that inner rule (Winkler–Buchberger), which are
+        processed in their turn; an inner rule that later dies leaves a smaller inner
+        left side in its place. Reading ``z`` from ``lhs[r]``'s state finds it.
+        """
+        trie = self.trie
+        t = trie.node[r]
+        trie.fresh(t)
+        goto, hit, step, lhs_len = trie.goto, trie.hit, trie.step, self.lhs_len
+        l2 = self.store.lhs[s]
+        e = len(self.store.lhs[r])
+        for c in l2[d:-1]:
+            u = goto[t].get(c)
+            t = step(t, c) if u is None else u
+            e += 1
+            h = hit[t]
+            if h >= 0 and e > lhs_len[h]:
+                return True
+        return False
+
     def run(self) -> None:
         self.settle()
         store = self.store
@@ -415,6 +439,8 @@ class _Completion:
                     continue
                 if not i & 63:
                     self.check_time()
+                if self.composite(r, s, d) if first else self.composite(s, r, d):
+                    continue
                 if first:  # l1 = x.y, l2 = y.z: x.r2 = r1.z
                     p = len(l1) - d
                     self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
