@@ -210,15 +210,17 @@ class _Completion:
         self.max_seconds = max_seconds
         self.store = _Store()
         self.alive: set[int] = set()
-        self.taken: set[int] = set()
         self.by_lhs: dict[str, int] = {}
         self.trie = _Trie()    # alive left sides: reduction, overlaps to the right
-        self.rtrie = _Trie()   # taken left sides reversed: overlaps to the left
+        self.rtrie = _Trie()   # alive left sides reversed: overlaps to the left
         self.lhs_len: list[int] = []
         self.rhs_rev: list[str] = []
         # factor (length <= _GRAM) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
-        self.queue: list[tuple[int, int]] = []
+        # Critical pairs not yet processed, shortest overlap first:
+        # (overlap length, order, left side, left side, length of the shared part).
+        self.queue: list[tuple[int, int, str, str, int]] = []
+        self.seq = 0
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
@@ -309,7 +311,12 @@ class _Completion:
         for k in range(1, min(len(lhs), _GRAM) + 1):
             for i in range(len(lhs) - k + 1):
                 grams.setdefault(lhs[i:i + k], set()).add(r)
-        heapq.heappush(self.queue, (len(lhs), r))
+        queue, seq = self.queue, self.seq
+        for wlen, d, a, b in self.overlaps(r):
+            seq += 1
+            heapq.heappush(queue, (wlen, seq, a, b, d))
+        self.seq = seq
+        self.rtrie.add(lhs[::-1], r)
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
@@ -319,9 +326,7 @@ class _Completion:
         self.alive.discard(r)
         del self.by_lhs[lhs]
         self.trie.remove(r)
-        if r in self.taken:
-            self.taken.discard(r)
-            self.rtrie.remove(r)
+        self.rtrie.remove(r)
         grams = self.grams
         for k in range(1, min(len(lhs), _GRAM) + 1):
             for i in range(len(lhs) - k + 1):
@@ -362,27 +367,26 @@ class _Completion:
                                                   len(self.alive)))
 
     # ------------------------------------------------------------- overlaps
-    def overlaps(self, r: int) -> list[tuple[int, int, str, bool]]:
-        """Critical pairs of rule ``r`` with the taken rules and itself.
+    def overlaps(self, r: int) -> list[tuple[int, int, str, str]]:
+        """Critical pairs of rule ``r`` with the alive rules and itself.
 
-        Each is ``(overlap word length, order, partner's left side, r first)``; the
-        overlap's length ``d`` is recovered from the two lengths.
+        Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
+        ``l2``'s first ``d``.
         """
-        store, taken, trie, rtrie = self.store, self.taken, self.trie, self.rtrie
+        store, trie, rtrie = self.store, self.trie, self.rtrie
         l1 = store.lhs[r]
         n = len(l1)
-        pairs: list[tuple[int, int, str, bool]] = []
+        pairs: list[tuple[int, int, str, str]] = []
         depth = trie.depth
         # A proper suffix y of l1 begins l2:  l1 = x.y, l2 = y.z.
         for u in trie.suffix_states(trie.node[r]):
             d = depth[u]
             for s in trie.below[u]:
-                if s == r or s in taken:
-                    l2 = store.lhs[s]
-                    pairs.append((n + len(l2) - d, d, l2, True))
-        # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (the self-overlaps are
-        # all found above).
-        if taken:
+                l2 = store.lhs[s]
+                pairs.append((n + len(l2) - d, d, l1, l2))
+        # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
+        # its self-overlaps are all found above).
+        if rtrie.node:
             s0 = rtrie.read(l1[::-1])
             depth = rtrie.depth
             states = [s0] if depth[s0] < n else []
@@ -392,8 +396,7 @@ class _Completion:
                 for s in rtrie.below[u]:
                     l2 = store.lhs[s]
                     if len(l2) > d:
-                        pairs.append((n + len(l2) - d, d, l2, False))
-        pairs.sort()
+                        pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
 
     def composite(self, r: int, s: int, d: int) -> bool:
@@ -422,33 +425,21 @@ class _Completion:
 
     def run(self) -> None:
         self.settle()
-        store = self.store
-        while self.queue:
-            _, r = heapq.heappop(self.queue)
-            if r not in self.alive:
+        store, queue, by_lhs, pop = self.store, self.queue, self.by_lhs, heapq.heappop
+        i = 0
+        while queue:
+            _, _, l1, l2, d = pop(queue)
+            r, s = by_lhs.get(l1), by_lhs.get(l2)
+            if r is None or s is None:
+                continue  # a rule died: its equation came back, and its pairs with it
+            i += 1
+            if not i & 63:
+                self.check_time()
+            if self.composite(r, s, d):
                 continue
-            pairs = self.overlaps(r)
-            self.taken.add(r)
-            self.rtrie.add(store.lhs[r][::-1], r)
-            l1 = store.lhs[r]
-            for i, (_, d, l2, first) in enumerate(pairs):
-                if r not in self.alive:
-                    break  # its left side became reducible: its equation is back in the queue
-                s = self.by_lhs.get(l2)
-                if s is None:
-                    continue
-                if not i & 63:
-                    self.check_time()
-                if self.composite(r, s, d) if first else self.composite(s, r, d):
-                    continue
-                if first:  # l1 = x.y, l2 = y.z: x.r2 = r1.z
-                    p = len(l1) - d
-                    self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
-                              ((r, 0, False), (s, p, True)))
-                else:  # l2 = x.y, l1 = y.z: r2.z = x.r1
-                    p = len(l2) - d
-                    self.join(store.rhs[s] + l1[d:], l2[:p] + store.rhs[r],
-                              ((s, 0, False), (r, p, True)))
+            p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
+            self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
+                      ((r, 0, False), (s, p, True)))
         self.check_time()
 
     def finish(self) -> None:
