@@ -87,7 +87,7 @@ class _Trie:
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
                  "stamp", "version", "node")
 
-    def __init__(self):
+    def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
         self.parent = [0]
         self.last = [""]
@@ -100,6 +100,9 @@ class _Trie:
         self.stamp = [0]
         self.version = 0
         self.node: dict[int, int] = {}  # word id -> its final state
+        for c in letters:  # every letter has its own state, never pruned
+            self._node(0, c)
+        self._bump()
 
     def _bump(self) -> None:
         self.version += 1
@@ -112,23 +115,27 @@ class _Trie:
         for c in word:
             t = kids[s].get(c)
             if t is None:
-                t = len(kids)
-                kids.append({})
-                self.parent.append(s)
-                self.last.append(c)
-                self.depth.append(self.depth[s] + 1)
-                self.term.append(-1)
-                below.append(set())
-                self.fail.append(0)
-                self.hit.append(-1)
-                self.goto.append({})
-                self.stamp.append(-1)
-                kids[s][c] = t
+                t = self._node(s, c)
             s = t
             below[s].add(ident)
         self.term[s] = ident
         self.node[ident] = s
         self._bump()
+
+    def _node(self, s: int, c: str) -> int:
+        t = len(self.kids)
+        self.kids.append({})
+        self.parent.append(s)
+        self.last.append(c)
+        self.depth.append(self.depth[s] + 1)
+        self.term.append(-1)
+        self.below.append(set())
+        self.fail.append(0)
+        self.hit.append(-1)
+        self.goto.append({})
+        self.stamp.append(-1)
+        self.kids[s][c] = t
+        return t
 
     def remove(self, ident: int) -> None:
         s = self.node.pop(ident)
@@ -137,7 +144,7 @@ class _Trie:
         while s:
             below[s].discard(ident)
             p = parent[s]
-            if not kids[s] and self.term[s] < 0:
+            if p and not kids[s] and self.term[s] < 0:
                 del kids[p][self.last[s]]
             s = p
         self._bump()
@@ -211,8 +218,9 @@ class _Completion:
         self.store = _Store()
         self.alive: set[int] = set()
         self.by_lhs: dict[str, int] = {}
-        self.trie = _Trie()    # alive left sides: reduction, overlaps to the right
-        self.rtrie = _Trie()   # alive left sides reversed: overlaps to the left
+        letters = "".join(alphabet.code.values())
+        self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
+        self.rtrie = _Trie(letters)   # alive left sides reversed: overlaps to the left
         self.lhs_len: list[int] = []
         self.rhs_rev: list[str] = []
         # factor (length <= _GRAM) -> alive rules whose left side contains it.
@@ -228,61 +236,63 @@ class _Completion:
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str) -> str:
-        """Leftmost-innermost normal form under the alive rules."""
+        """Leftmost-innermost normal form under the alive rules.
+
+        The stack holds the automaton state after each letter of the output so far
+        (every letter has its own depth-1 state, so a state knows its letter).
+        """
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
         lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
-        out: list[str] = []
         states = [0]
-        todo = list(word)
-        todo.reverse()
-        pop, push_out, push_state = todo.pop, out.append, states.append
+        todo = list(word[::-1])
+        pop, push = todo.pop, states.append
+        s = 0
         while todo:
             c = pop()
-            s = states[-1]
             t = goto[s].get(c)
             if t is None:
                 t = step(s, c)
             r = hit[t]
             if r < 0:
-                push_out(c)
-                push_state(t)
+                push(t)
+                s = t
                 continue
             k = lhs_len[r] - 1
             if k:
-                del out[-k:]
                 del states[-k:]
+            s = states[-1]
             todo.extend(rhs_rev[r])
-        return "".join(out)
+        last = trie.last
+        return "".join([last[t] for t in states])
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
         """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
         lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
-        out: list[str] = []
         states = [0]
-        todo = list(word)
-        todo.reverse()
+        todo = list(word[::-1])
         steps: list[Step] = []
+        s = 0
         while todo:
             c = todo.pop()
-            s = states[-1]
             t = goto[s].get(c)
             if t is None:
                 t = step(s, c)
             r = hit[t]
             if r < 0:
-                out.append(c)
                 states.append(t)
+                s = t
                 continue
             k = lhs_len[r] - 1
-            steps.append((r, len(out) - k, True))
+            steps.append((r, len(states) - 1 - k, True))
             if k:
-                del out[-k:]
                 del states[-k:]
+            s = states[-1]
             todo.extend(rhs_rev[r])
-        return "".join(out), steps
+        last = trie.last
+        return "".join([last[t] for t in states]), steps
 
     # ------------------------------------------------------------- rules
     def _new(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> int:
