@@ -271,45 +271,9 @@ def check_proof(schema, proof: Proof) -> bool:
     return True
 
 
-def expand(store, chain, equations, max_steps: int = DEFAULT_MAX_STEPS) -> list[ProofStep]:
-    """Unfold a chain of rule and equation steps into equation steps only.
-
-    A rule refers only to rules made before it, so unfolding rules in increasing order
-    needs no recursion; each rule's unfolding is kept for the later ones that use it.
-    """
-    needed: set[int] = set()
-    stack = [ref for ref, _, _ in chain if ref >= 0]
-    while stack:
-        r = stack.pop()
-        if r in needed:
-            continue
-        needed.add(r)
-        stack.extend(ref for ref, _, _ in store.derivation[r] if ref >= 0)
-    done: dict[int, list[tuple[int, int, bool]]] = {}
-
-    def unfold(steps) -> list[tuple[int, int, bool]]:
-        out: list[tuple[int, int, bool]] = []
-        for ref, pos, fwd in steps:
-            if ref < 0:
-                out.append((-1 - ref, pos, fwd))
-                continue
-            sub = done[ref]
-            if fwd:
-                out.extend((e, pos + p, f) for e, p, f in sub)
-            else:
-                out.extend((e, pos + p, not f) for e, p, f in reversed(sub))
-            if len(out) > max_steps:
-                raise SchemaError(messages.proof_too_long(max_steps))
-        return out
-
-    for r in sorted(needed):
-        done[r] = unfold(store.derivation[r])
-    return [ProofStep(equations[e], p, f) for e, p, f in unfold(chain)]
-
-
 def from_rules(store, chain, equations, decode, max_steps: int = DEFAULT_MAX_STEPS) -> Proof:
     """A proof from a chain of rule and equation steps, citing the rules it needs as
-    lemmas (see :func:`expand` for the unfolded chain).
+    lemmas (``Proof.expanded`` unfolds them).
 
     ``chain`` is ``(source, target, steps)``; a step is ``(reference, position,
     forward)``, a reference ``i >= 0`` rule ``i`` of ``store``, ``-1 - j`` equation

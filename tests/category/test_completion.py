@@ -5,7 +5,16 @@ from hypothesis import HealthCheck, given, settings
 
 from category import RewriteSystem, Rule, Schema, Undecided, check_proof
 
-from .presentations import BRAID, DIHEDRAL8, QUATERNION, coxeter, grid, presentations
+from .presentations import (
+    BRAID,
+    DIHEDRAL8,
+    QUATERNION,
+    TWO_GENERATOR,
+    coxeter,
+    grid,
+    monoid,
+    presentations,
+)
 
 
 def words(system: RewriteSystem):
@@ -143,3 +152,45 @@ def test_completed_systems_are_locally_confluent_and_every_rule_is_proved(S):
     for rule in R.rules:
         # The derivation recorded by completion replays by the equations alone.
         assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.2, max_rules=500))
+
+
+@pytest.mark.parametrize("n", [200, 1600])
+def test_cyclic_monoid_completes_in_time_independent_of_rewrite_position(n):
+    # <a | a^n = 1>: one rule; its n - 1 self-overlaps are syntactically trivial pairs.
+    # The old reducer walked every suffix of its output (n^3); this takes milliseconds.
+    S = monoid("a", ("a" * n, ""))
+    start = time.perf_counter()
+    R = S.completion(max_seconds=5)
+    assert S.size(max_seconds=5) == n
+    assert time.perf_counter() - start < 0.5
+    assert R.is_confluent and len(R) == 1
+
+
+@pytest.mark.parametrize("name, rules", [("abbb", 186), ("ababbab", 118)])
+def test_two_generator_presentations_complete(name, rules):
+    S = monoid("ab", *TWO_GENERATOR[name])
+    R = S.completion(max_seconds=20)
+    assert R.is_confluent and len(R) == rules
+    assert not S.is_finite(max_seconds=20)
+    ws = words(R)
+    for x, y in overlaps(ws):
+        assert R.reduce_word(x) == R.reduce_word(y)
+    for i, (l1, r1) in enumerate(ws):
+        assert R.reduce_word(r1) == r1
+        assert all(i == j or l2 not in l1 for j, (l2, _) in enumerate(ws))
+
+
+def test_a_partial_system_stays_sound_on_the_braid_monoid():
+    # The braid monoid has no finite complete system; whatever it reached, each rule is
+    # an equality of the monoid (checked by proofs) and the rules are inter-reduced.
+    S = Schema.parse(BRAID)
+    with pytest.raises(Undecided) as info:
+        S.completion(max_seconds=0.3)
+    R = info.value.system
+    assert len(R) > 20
+    ws = words(R)
+    for i, (l1, r1) in enumerate(ws):
+        assert all(i == j or l2 not in l1 for j, (l2, _) in enumerate(ws))
+        assert R.reduce_word(r1) == r1
+    for rule in R.rules[:: max(1, len(R) // 10)]:
+        assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.3))
