@@ -85,7 +85,7 @@ class _Trie:
     """
 
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
-                 "stamp", "version", "node")
+                 "stamp", "version", "node", "path")
 
     def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
@@ -100,6 +100,7 @@ class _Trie:
         self.stamp = [0]
         self.version = 0
         self.node: dict[int, int] = {}  # word id -> its final state
+        self.path: dict[int, list[int]] = {}  # word id -> its states, root first
         for c in letters:  # every letter has its own state, never pruned
             self._node(0, c)
         self._bump()
@@ -112,14 +113,17 @@ class _Trie:
     def add(self, word: str, ident: int) -> None:
         kids, below = self.kids, self.below
         s = 0
+        path = [0]
         for c in word:
             t = kids[s].get(c)
             if t is None:
                 t = self._node(s, c)
             s = t
             below[s].add(ident)
+            path.append(s)
         self.term[s] = ident
         self.node[ident] = s
+        self.path[ident] = path
         self._bump()
 
     def _node(self, s: int, c: str) -> int:
@@ -137,8 +141,10 @@ class _Trie:
         self.kids[s][c] = t
         return t
 
-    def remove(self, ident: int) -> None:
+    def remove(self, ident: int, bump: bool = True) -> None:
+        """Remove a word; ``bump=False`` when another change follows at once."""
         s = self.node.pop(ident)
+        del self.path[ident]
         self.term[s] = -1
         kids, below, parent = self.kids, self.below, self.parent
         while s:
@@ -147,7 +153,8 @@ class _Trie:
             if p and not kids[s] and self.term[s] < 0:
                 del kids[p][self.last[s]]
             s = p
-        self._bump()
+        if bump:
+            self._bump()
 
     def fresh(self, s: int) -> None:
         """Make ``s`` (and its ancestors) current; their failure targets are current too."""
@@ -235,19 +242,22 @@ class _Completion:
             self.pending.append((u, v, ((-1 - j, 0, True),)))
 
     # ------------------------------------------------------------- reduction
-    def reduce(self, word: str) -> str:
+    def reduce(self, word: str, states: list[int] | None = None) -> str:
         """Leftmost-innermost normal form under the alive rules.
 
         The stack holds the automaton state after each letter of the output so far
         (every letter has its own depth-1 state, so a state knows its letter).
+        ``states``, if given, is the stack of an irreducible prefix already read
+        (current states, root first), and ``word`` follows it.
         """
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
         lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
-        states = [0]
+        if states is None:
+            states = [0]
         todo = list(word[::-1])
         pop, push = todo.pop, states.append
-        s = 0
+        s = states[-1]
         while todo:
             c = pop()
             t = goto[s].get(c)
@@ -335,8 +345,8 @@ class _Completion:
         lhs = self.store.lhs[r]
         self.alive.discard(r)
         del self.by_lhs[lhs]
-        self.trie.remove(r)
-        self.rtrie.remove(r)
+        self.trie.remove(r, bump=False)  # the new rule's insertion follows: it bumps
+        self.rtrie.remove(r, bump=False)
         grams = self.grams
         for k in range(1, min(len(lhs), _GRAM) + 1):
             for i in range(len(lhs) - k + 1):
@@ -346,12 +356,16 @@ class _Completion:
                     if not ids:
                         del grams[lhs[i:i + k]]
 
-    def join(self, u: str, v: str, chain: tuple[Step, ...]) -> None:
-        """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join."""
+    def join(self, u: str, v: str, chain: tuple[Step, ...],
+             prefix: list[int] | None = None) -> None:
+        """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join.
+
+        ``prefix``: the states of an irreducible prefix of ``v``, already read.
+        """
         if u == v:
             return
-        reduce = self.reduce
-        u2, v2 = reduce(u), reduce(v)
+        u2 = self.reduce(u)
+        v2 = self.reduce(v) if prefix is None else self.reduce(v[len(prefix) - 1:], prefix)
         if u2 == v2:
             return
         # Rare: a new rule. Reduce again, recording the steps for its derivation.
@@ -436,6 +450,7 @@ class _Completion:
     def run(self) -> None:
         self.settle()
         store, queue, by_lhs, pop = self.store, self.queue, self.by_lhs, heapq.heappop
+        trie_path = self.trie.path
         i = 0
         while queue:
             _, _, l1, l2, d = pop(queue)
@@ -448,8 +463,10 @@ class _Completion:
             if self.composite(r, s, d):
                 continue
             p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
+            # x is a proper prefix of a left side, so irreducible, and its states are
+            # that left side's first ones (current: composite() freshened them).
             self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
-                      ((r, 0, False), (s, p, True)))
+                      ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
         self.check_time()
 
     def finish(self) -> None:
