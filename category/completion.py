@@ -376,7 +376,6 @@ class _Completion:
             self.add(u2, v2, chain)
         else:
             self.add(v2, u2, reverse(chain))
-        self.settle()
 
     def settle(self) -> None:
         """Turn every pending equation into a rule, unless its sides already join."""
@@ -467,6 +466,8 @@ class _Completion:
             # that left side's first ones (current: composite() freshened them).
             self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
                       ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
+            if self.pending:  # rules that the new one made reducible
+                self.settle()
         self.check_time()
 
     def finish(self) -> None:

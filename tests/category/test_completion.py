@@ -194,3 +194,9 @@ def test_a_partial_system_stays_sound_on_the_braid_monoid():
         assert R.reduce_word(r1) == r1
     for rule in R.rules[:: max(1, len(R) // 10)]:
         assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.3))
+
+
+def test_many_equations_settle_without_recursion():
+    # 841 squares: each equation becomes a rule in turn (no nested settling).
+    R = grid(30).completion()
+    assert R.is_confluent and len(R) == 841
