@@ -225,9 +225,6 @@ class _Completion:
         self.store = _Store()
         self.alive: set[int] = set()
         self.by_lhs: dict[str, int] = {}
-        letters = "".join(alphabet.code.values())
-        self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
-        self.rtrie = _Trie(letters)   # alive left sides reversed: overlaps to the left
         self.lhs_len: list[int] = []
         self.rhs_rev: list[str] = []
         # factor (length <= _GRAM) -> alive rules whose left side contains it.
@@ -240,6 +237,10 @@ class _Completion:
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
             self.pending.append((u, v, ((-1 - j, 0, True),)))
+        # Words in completion only ever use the letters of the equations.
+        letters = "".join(sorted({c for u, v, _ in self.pending for c in u + v}))
+        self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
+        self.rtrie = _Trie("")        # alive left sides reversed: overlaps to the left
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str, states: list[int] | None = None) -> str:
@@ -357,20 +358,24 @@ class _Completion:
                         del grams[lhs[i:i + k]]
 
     def join(self, u: str, v: str, chain: tuple[Step, ...],
-             prefix: list[int] | None = None) -> None:
+             prefix: list[int] | None = None, record: bool = False) -> None:
         """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join.
 
-        ``prefix``: the states of an irreducible prefix of ``v``, already read.
+        ``prefix``: the states of an irreducible prefix of ``v``, already read;
+        ``record``: record the steps at once (an equation, likely to become a rule).
         """
         if u == v:
             return
-        u2 = self.reduce(u)
-        v2 = self.reduce(v) if prefix is None else self.reduce(v[len(prefix) - 1:], prefix)
-        if u2 == v2:
-            return
-        # Rare: a new rule. Reduce again, recording the steps for its derivation.
+        if not record:
+            u2 = self.reduce(u)
+            v2 = self.reduce(v) if prefix is None else self.reduce(v[len(prefix) - 1:], prefix)
+            if u2 == v2:
+                return
+        # A new rule (rare for a critical pair): reduce again, recording the steps.
         u2, a = self.reduce_steps(u)
         v2, b = self.reduce_steps(v)
+        if u2 == v2:
+            return
         chain = reverse(a) + chain + tuple(b)  # now from u2 to v2
         if (len(u2), u2) > (len(v2), v2):
             self.add(u2, v2, chain)
@@ -382,7 +387,7 @@ class _Completion:
         pending = self.pending
         while pending:
             self.check_time()
-            self.join(*pending.popleft())
+            self.join(*pending.popleft(), record=True)
 
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
