@@ -17,17 +17,18 @@ The loop is the classical one, with the usual economies:
 * **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
   suffixes of a left side that begin other left sides are its failure chain in the
   automaton, and the prefixes that end other left sides are the failure chain of the
-  reversed left side in a second automaton of the reversed (taken) left sides.
-* **Critical pairs** of a rule are processed shortest overlap first, a pair whose two
-  sides are the same word, or whose rules died meanwhile, is dropped before any
-  reduction, and reduction steps are recorded only for the few pairs that make a rule.
+  reversed left side in a second automaton of the reversed left sides.
+* **Critical pairs** of every rule with every alive rule wait in one queue, shortest
+  overlap first. A pair whose two words are equal, whose rules died meanwhile, or whose
+  overlap has another left side strictly inside it (then it is connected below the
+  overlap through two smaller pairs) is dropped before any reduction, and reduction
+  steps are recorded only for the few pairs that make a rule.
 * **Inter-reduction** is eager for left sides (a rule whose left side contains a new
   one goes back to the queue as an equation) and lazy for right sides (they are
   reduced once, at the end).
 
-Rules are taken shortest left side first and each is overlapped with every rule taken
-before it (and itself). When no rule is left to take, every critical pair joins and
-the system is confluent.
+When the queue is empty, every critical pair of the alive rules joins (or is connected
+below its overlap), and the system is confluent.
 
 Every rule records how it was derived (steps by equations or earlier rules), so a
 proof can be replayed by equations alone (see :mod:`category.proof`).
