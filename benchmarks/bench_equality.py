@@ -17,15 +17,29 @@ class of a length-30 path has up to C(30,15) = 155 M words), so it runs on short
 queries (length <= 8, where it always succeeds) and on a sample of the long ones with a
 budget of 20,000 words per query.
 
-Run: ``python3 benchmarks/bench_equality.py`` — results in ``benchmarks/README.md``.
+Issue 10 (a second table): ⟨a | a^n = 1⟩ for n = 200…1,600 (completion + ``size()``
+[< 20 ms]), two infinite two-generator monoids with finite complete systems
+(completion [< 0.3 s]), the braid monoid B3 (rules reached in 2 s) and a proof on a
+trivial monoid (``prove`` + ``check_proof`` [< 1 s]). Baseline: the implementation
+before issue 10 (commit ``605693f``, ``--baseline REV``), checked out with ``git archive``
+into a temporary folder and timed in a subprocess in the same run, with larger bounds so
+that it can finish where it can. Where ``libsemigroups_pybind11`` is installed (GPL: an
+outside comparison only, never a dependency) its Knuth–Bendix is timed on the same
+presentations.
+
+Run: ``python3 benchmarks/bench_equality.py`` — results in ``benchmarks/README.md``;
+``--only kb`` runs the issue 10 table alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -33,7 +47,7 @@ from pathlib import Path
 # The checkout's own packages, not whatever copy of cdl happens to be installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from category import Schema  # noqa: E402
+from category import Schema, Undecided, check_proof  # noqa: E402
 from tests.category.presentations import coxeter  # noqa: E402
 
 
@@ -173,12 +187,207 @@ def median_time(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+BASELINE = "605693f"  # the last commit before issue 10: the old completion and proofs
+
+
+def monoid_text(letters: str, relations) -> str:
+    """A one-object monoid presentation as schema text ("" is the identity)."""
+    def word(w: str) -> str:
+        return ".".join(w) if w else "id(X)"
+
+    lines = ["object X", f"{', '.join(letters)} : X -> X"]
+    lines += [f"{word(u)} = {word(v)}" for u, v in relations]
+    return "\n".join(lines) + "\n"
+
+
+KB_CASES = {  # name -> (letters, relations)
+    **{f"a^{n}": ("a", [("a" * n, "")]) for n in (200, 400, 800, 1600)},
+    "abbb": ("ab", [("abbb", "aabba"), ("baaa", "b")]),
+    "ababbab": ("ab", [("ababbab", "aaaab"), ("baaaaaaa", "aabaa")]),
+    "braid": ("ab", [("aba", "bab")]),
+    "trivial": ("abc", [("bbab", ""), ("c", "bacba"), ("aa", "bcbac"), ("bc", "ccbcc")]),
+}
+
+# One workload, timed on a fresh schema; the same code runs the baseline (old checkout)
+# in a subprocess. Returns (seconds, result).
+KB_DRIVER = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from category import Schema, Undecided, check_proof
+
+def run(kind, text, max_seconds):
+    S = Schema.parse(text)
+    start, cpu = time.perf_counter(), time.process_time()
+    if kind == "size":
+        try:
+            size = S.size(max_seconds=max_seconds)
+            out = f"size {size}, {len(S.completion(max_seconds=max_seconds))} rules"
+        except Undecided as err:
+            out = f"Undecided after {max_seconds:g} s: {len(err.system)} rules"
+    elif kind == "complete":
+        try:
+            out = f"{len(S.completion(max_seconds=max_seconds))} rules, confluent"
+        except Undecided as err:
+            out = f"Undecided after {max_seconds:g} s: {len(err.system)} rules"
+    elif kind == "braid":
+        try:
+            S.completion(max_seconds=max_seconds)
+            out = "confluent?!"
+        except Undecided as err:
+            out = f"{len(err.system)} rules"
+    else:  # prove
+        try:
+            proof = S.prove("c.b.b", "b.a")
+            check_proof(S, proof)
+            out = f"{len(proof):,} steps unfolded, {getattr(proof, 'size', len(proof))} held"
+        except Exception as err:
+            out = f"{type(err).__name__}: {err}"
+    return time.perf_counter() - start, time.process_time() - cpu, out
+
+if __name__ == "__main__":
+    print(json.dumps(run(sys.argv[2], sys.argv[3], float(sys.argv[4]))))
+"""
+
+
+def kb_kind(name: str) -> str:
+    if name.startswith("a^"):
+        return "size"
+    return {"braid": "braid", "trivial": "prove"}.get(name, "complete")
+
+
+def kb_cdl(name: str, repeat: int) -> tuple[float, str]:
+    """This checkout's median over ``repeat`` fresh schemas."""
+    namespace: dict = {}
+    exec(KB_DRIVER, namespace)
+    letters, rels = KB_CASES[name]
+    bound = 2.0 if name == "braid" else 20.0
+    runs = [namespace["run"](kb_kind(name), monoid_text(letters, rels), bound)
+            for _ in range(1 if name == "braid" else repeat)]
+    return (statistics.median(t for t, _, _ in runs), statistics.median(c for _, c, _ in runs),
+            runs[0][2])
+
+
+def kb_baseline(root: str, name: str, timeout: float) -> tuple[float | None, str]:
+    """The old implementation (checked out under ``root``), one run in a subprocess."""
+    letters, rels = KB_CASES[name]
+    bound = {"braid": 2.0, "trivial": 2.0}.get(name, 10.0)
+    try:
+        done = subprocess.run([sys.executable, "-c", KB_DRIVER, root, kb_kind(name),
+                               monoid_text(letters, rels), str(bound)],
+                              capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        return None, f"killed after {timeout:g} s"
+    t, _, out = json.loads(done.stdout.splitlines()[-1])
+    return t, out
+
+
+def kb_libsemigroups(name: str, repeat: int) -> tuple[float, str] | None:
+    """libsemigroups' Knuth–Bendix (+ number of classes) on the same presentation."""
+    try:
+        import libsemigroups_pybind11 as ls
+    except ImportError:
+        return None
+    from datetime import timedelta
+
+    guard = ls.ReportGuard(False)  # noqa: F841 (silences its progress report)
+    letters, rels = KB_CASES[name]
+    times, out = [], ""
+    for _ in range(1 if name == "braid" else repeat):
+        p = ls.Presentation(letters)
+        p.contains_empty_word(True)
+        for u, v in rels:
+            ls.presentation.add_rule(p, u, v)
+        start = time.perf_counter()
+        kb = ls.KnuthBendix(ls.congruence_kind.twosided, p)
+        if name == "braid":
+            kb.run_for(timedelta(seconds=2))
+            out = f"{kb.number_of_active_rules()} rules"
+        else:
+            kb.run()
+            n = kb.number_of_classes()
+            out = f"{kb.number_of_active_rules()} rules" + (
+                f", size {n}" if name.startswith("a^") else "")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def braid_sound(seconds: float = 2.0) -> str:
+    """Every rule of cdl's partial braid system, proved and checked by the equations."""
+    S = Schema.parse(monoid_text(*KB_CASES["braid"]))
+    try:
+        S.completion(max_seconds=seconds)
+    except Undecided as err:
+        rules = err.system.rules
+    ok = sum(check_proof(S, S.prove(r.lhs, r.rhs, max_seconds=seconds)) for r in rules)
+    return f"a second 2 s run: all its {ok} rules proved by check_proof"
+
+
+def kb_table(repeat: int, baseline: str | None) -> list[str]:
+    targets = {**{f"a^{n}": 0.02 for n in (200, 400, 800, 1600)}, "abbb": 0.3,
+               "ababbab": 0.3, "trivial": 1.0}
+    label = {**{f"a^{n}": f"⟨a \\| a^{n} = 1⟩: completion + size()" for n in (200, 400, 800, 1600)},
+             "abbb": "⟨a,b \\| abbb = aabba, baaa = b⟩: completion",
+             "ababbab": "⟨a,b \\| ababbab = aaaab, baaaaaaa = aabaa⟩: completion",
+             "braid": "braid monoid B3 ⟨a,b \\| aba = bab⟩: rules in 2 s",
+             "trivial": "trivial monoid: prove(c.b.b, b.a) + check_proof"}
+    root = None
+    if baseline:
+        root = tempfile.mkdtemp(prefix="cdl-baseline-")
+        repo = Path(__file__).resolve().parent.parent
+        archive = subprocess.run(["git", "-C", str(repo), "archive", baseline, "category"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", root], input=archive, check=True)
+    rows = []
+    for name in KB_CASES:
+        t, cpu, out = kb_cdl(name, repeat)
+        target = targets.get(name)
+        met = "" if target is None else ("yes" if t < target else "**no**")
+        shown_target = "" if target is None else f"< {target * 1e3:g} ms"
+        if name == "braid":
+            out += f" ({braid_sound()})"
+        if root:
+            tb, outb = kb_baseline(root, name, timeout=60)
+            base = (f"{tb * 1e3:,.1f} ms — {outb}" if tb is not None else outb)
+            if tb is None or name == "braid":
+                speed = ""
+            elif "Undecided" in outb:  # stopped at its bound: a lower bound on the speed-up
+                speed = f"> {tb / t:,.0f}×"
+            elif "Error" in outb:
+                speed = "no proof"
+            else:
+                speed = f"{tb / t:,.0f}×"
+        else:
+            base, speed = "", ""
+        ls = kb_libsemigroups(name, repeat)
+        if ls is None:
+            lib, ratio = "not installed", ""
+        else:
+            tl, outl = ls
+            lib = f"{tl * 1e3:,.1f} ms — {outl}"
+            ratio = f"{t / tl:,.1f}" if name != "braid" else ""
+        rows.append(f"| {label[name]} | {t * 1e3:,.1f} ms (CPU {cpu * 1e3:,.1f} ms) — {out} "
+                    f"| {shown_target} | {met} | "
+                    f"{base} | {speed} | {lib} | {ratio} |")
+    head = [f"| workload | cdl | target | met | baseline {baseline or '(skipped)'} | speed-up "
+            "| libsemigroups | cdl time / libsemigroups |",
+            "|---|---|---|---|---|---:|---|---:|"]
+    return head + rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--gap", action="store_true",
                     help="also time GAP's Knuth-Bendix and Size on S6, S7, S8 (needs `gap`)")
+    ap.add_argument("--baseline", default=BASELINE,
+                    help="git revision of the old implementation for the issue 10 table "
+                         "('' to skip)")
+    ap.add_argument("--only", choices=["kb"], help="run only the issue 10 table")
     args = ap.parse_args()
+    kb = kb_table(args.repeat, args.baseline or None)
+    if args.only == "kb":
+        print("\n".join(kb))
+        return
     rows = []
 
     def row(workload, result, seconds, target, extra=""):
@@ -284,6 +493,8 @@ def main() -> None:
     print("| workload | result | time (median) | target | met | notes |")
     print("|---|---|---:|---|---|---|")
     print("\n".join(rows))
+    print()
+    print("\n".join(kb))
 
 
 if __name__ == "__main__":

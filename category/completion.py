@@ -5,12 +5,30 @@ a left side is never empty (shortlex puts the empty word below every other), eve
 rule relates parallel words, so rewriting keeps words composable, and two left sides
 that overlap share a letter, so the overlap word composes too.
 
-The loop is the classical one. Equations are reduced and oriented into rules; each
-new rule removes the rules it makes reducible (inter-reduction: a rule whose left side
-it rewrites goes back to the queue as an equation, one whose right side it rewrites is
-re-derived); rules are then taken shortest first and every overlap with the rules
-already taken is reduced — a critical pair whose sides differ becomes a new rule. When
-no rule is left to take, every critical pair joins and the system is confluent.
+The loop is the classical one, with the usual economies:
+
+* **Reduction** is a stack rewriter over an Aho–Corasick automaton of the alive left
+  sides: letters are pushed with the automaton state they lead to; when a state
+  matches a left side, its letters are popped (with their states) and the right side
+  is pushed back through the automaton. A rewrite costs the lengths of its two sides,
+  whatever the length of the word. The automaton changes as rules come and go, so its
+  failure links and transitions are computed lazily and dropped (per state, by a
+  version stamp) when the rule set changes.
+* **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
+  suffixes of a left side that begin other left sides are its failure chain in the
+  automaton, and the prefixes that end other left sides are the failure chain of the
+  reversed left side in a second automaton of the reversed left sides.
+* **Critical pairs** of every rule with every alive rule wait in one queue, shortest
+  overlap first. A pair whose two words are equal, whose rules died meanwhile, or whose
+  overlap has another left side strictly inside it (then it is connected below the
+  overlap through two smaller pairs) is dropped before any reduction, and reduction
+  steps are recorded only for the few pairs that make a rule.
+* **Inter-reduction** is eager for left sides (a rule whose left side contains a new
+  one goes back to the queue as an equation) and lazy for right sides (they are
+  reduced once, at the end).
+
+When the queue is empty, every critical pair of the alive rules joins (or is connected
+below its overlap), and the system is confluent.
 
 Every rule records how it was derived (steps by equations or earlier rules), so a
 proof can be replayed by equations alone (see :mod:`category.proof`).
@@ -38,6 +56,7 @@ from .schema import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 # the completion's store; -1 - j is the schema's equation j.
 Step = tuple[int, int, bool]
 
+_GRAM = 4  # left sides are indexed by their factors up to this length (inter-reduction)
 
 
 def reverse(steps) -> tuple[Step, ...]:
@@ -54,6 +73,150 @@ class _Store:
         self.derivation: list[tuple[Step, ...]] = []
 
 
+class _Trie:
+    """An Aho–Corasick automaton over a changing set of words, built lazily.
+
+    The trie (``kids``) changes at once when a word is added or removed; every other
+    table is per state and valid only when the state's ``stamp`` is the current
+    ``version``: ``fail`` (the state of the longest proper suffix that is a trie
+    node), ``hit`` (the word ending here or at a suffix, ``-1`` if none) and ``goto``
+    (the transitions computed so far). A change bumps the version, so stale states are
+    recomputed on their next use — only the states a reduction actually visits.
+    ``below[s]`` holds the words that pass through state ``s`` (for overlaps).
+    """
+
+    __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
+                 "stamp", "version", "node", "path")
+
+    def __init__(self, letters: str):
+        self.kids: list[dict[str, int]] = [{}]
+        self.parent = [0]
+        self.last = [""]
+        self.depth = [0]
+        self.term = [-1]
+        self.below: list[set[int]] = [set()]
+        self.fail = [0]
+        self.hit = [-1]
+        self.goto: list[dict[str, int]] = [{}]
+        self.stamp = [0]
+        self.version = 0
+        self.node: dict[int, int] = {}  # word id -> its final state
+        self.path: dict[int, list[int]] = {}  # word id -> its states, root first
+        for c in letters:  # every letter has its own state, never pruned
+            self._node(0, c)
+        self._bump()
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.stamp[0] = self.version
+        self.goto[0] = {}
+
+    def add(self, word: str, ident: int) -> None:
+        kids, below = self.kids, self.below
+        s = 0
+        path = [0]
+        for c in word:
+            t = kids[s].get(c)
+            if t is None:
+                t = self._node(s, c)
+            s = t
+            below[s].add(ident)
+            path.append(s)
+        self.term[s] = ident
+        self.node[ident] = s
+        self.path[ident] = path
+        self._bump()
+
+    def _node(self, s: int, c: str) -> int:
+        t = len(self.kids)
+        self.kids.append({})
+        self.parent.append(s)
+        self.last.append(c)
+        self.depth.append(self.depth[s] + 1)
+        self.term.append(-1)
+        self.below.append(set())
+        self.fail.append(0)
+        self.hit.append(-1)
+        self.goto.append({})
+        self.stamp.append(-1)
+        self.kids[s][c] = t
+        return t
+
+    def remove(self, ident: int, bump: bool = True) -> None:
+        """Remove a word; ``bump=False`` when another change follows at once."""
+        s = self.node.pop(ident)
+        del self.path[ident]
+        self.term[s] = -1
+        kids, below, parent = self.kids, self.below, self.parent
+        while s:
+            below[s].discard(ident)
+            p = parent[s]
+            if p and not kids[s] and self.term[s] < 0:
+                del kids[p][self.last[s]]
+            s = p
+        if bump:
+            self._bump()
+
+    def fresh(self, s: int) -> None:
+        """Make ``s`` (and its ancestors) current; their failure targets are current too."""
+        stamp, version = self.stamp, self.version
+        if stamp[s] == version:
+            return
+        path = []
+        while stamp[s] != version:
+            path.append(s)
+            s = self.parent[s]
+        parent, fail, hit, term, last = self.parent, self.fail, self.hit, self.term, self.last
+        for t in reversed(path):
+            p = parent[t]
+            f = self.step(fail[p], last[t]) if p else 0
+            fail[t] = f
+            hit[t] = term[t] if term[t] >= 0 else hit[f]
+            self.goto[t] = {}
+            stamp[t] = version
+
+    def step(self, s: int, c: str) -> int:
+        """The state after reading ``c`` in the current state ``s`` (the result is current)."""
+        goto, kids, fail = self.goto, self.kids, self.fail
+        chain = []
+        u = s
+        while True:
+            t = goto[u].get(c)
+            if t is not None:
+                break
+            t = kids[u].get(c)
+            if t is not None:
+                self.fresh(t)
+                break
+            chain.append(u)
+            if not u:
+                t = 0
+                break
+            u = fail[u]
+        goto[u][c] = t
+        for v in chain:
+            goto[v][c] = t
+        return t
+
+    def read(self, word: str) -> int:
+        """The state after reading ``word`` from the root (no rewriting)."""
+        s = 0
+        goto = self.goto
+        for c in word:
+            t = goto[s].get(c)
+            s = self.step(s, c) if t is None else t
+        return s
+
+    def suffix_states(self, s: int):
+        """The proper failure chain of state ``s``: its suffixes that are trie nodes."""
+        self.fresh(s)
+        fail = self.fail
+        s = fail[s]
+        while s:
+            yield s
+            s = fail[s]
+
+
 class _Completion:
     def __init__(self, alphabet: Alphabet, equations, max_rules: int, max_seconds: float):
         self.alphabet = alphabet
@@ -62,140 +225,272 @@ class _Completion:
         self.max_seconds = max_seconds
         self.store = _Store()
         self.alive: set[int] = set()
-        self.taken: set[int] = set()
         self.by_lhs: dict[str, int] = {}
-        # Every prefix (suffix) of an alive left side -> the rules having it: finds
-        # overlaps, and lets the reducer stop as soon as no left side can end here.
-        self.by_prefix: dict[str, set[int]] = {}
-        self.by_suffix: dict[str, set[int]] = {}
-        # letter -> alive rules mentioning it in either side: inter-reduction candidates.
-        self.by_letter: dict[str, set[int]] = {}
-        self.queue: list[tuple[int, int]] = []
+        self.lhs_len: list[int] = []
+        self.rhs_rev: list[str] = []
+        # factor (length <= _GRAM) -> alive rules whose left side contains it.
+        self.grams: dict[str, set[int]] = {}
+        # Critical pairs not yet processed, shortest overlap first:
+        # (overlap length, order, left side, left side, length of the shared part).
+        self.queue: list[tuple[int, int, str, str, int]] = []
+        self.seq = 0
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
             self.pending.append((u, v, ((-1 - j, 0, True),)))
+        # Words in completion only ever use the letters of the equations.
+        letters = "".join(sorted({c for u, v, _ in self.pending for c in u + v}))
+        self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
+        self.rtrie = _Trie("")        # alive left sides reversed: overlaps to the left
 
     # ------------------------------------------------------------- reduction
-    def reduce(self, word: str) -> tuple[str, list[Step]]:
-        """Leftmost-innermost normal form under the alive rules, with its steps."""
-        by_suffix, by_lhs, rhs = self.by_suffix, self.by_lhs, self.store.rhs
-        out = ""
-        todo = list(word)
-        todo.reverse()
-        steps: list[Step] = []
+    def reduce(self, word: str, states: list[int] | None = None) -> str:
+        """Leftmost-innermost normal form under the alive rules.
+
+        The stack holds the automaton state after each letter of the output so far
+        (every letter has its own depth-1 state, so a state knows its letter).
+        ``states``, if given, is the stack of an irreducible prefix already read
+        (current states, root first), and ``word`` follows it.
+        """
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
+        if states is None:
+            states = [0]
+        todo = list(word[::-1])
+        pop, push = todo.pop, states.append
+        s = states[-1]
         while todo:
-            out += todo.pop()
-            n = len(out)
-            k = 1
-            while k <= n:
-                tail = out[n - k:]
-                if tail not in by_suffix:
-                    break
-                r = by_lhs.get(tail)
-                if r is not None:
-                    steps.append((r, n - k, True))
-                    out = out[:n - k]
-                    todo.extend(reversed(rhs[r]))
-                    break
-                k += 1
-        return out, steps
+            c = pop()
+            t = goto[s].get(c)
+            if t is None:
+                t = step(s, c)
+            r = hit[t]
+            if r < 0:
+                push(t)
+                s = t
+                continue
+            k = lhs_len[r] - 1
+            if k:
+                del states[-k:]
+            s = states[-1]
+            todo.extend(rhs_rev[r])
+        last = trie.last
+        return "".join([last[t] for t in states])
+
+    def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
+        """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
+        states = [0]
+        todo = list(word[::-1])
+        steps: list[Step] = []
+        s = 0
+        while todo:
+            c = todo.pop()
+            t = goto[s].get(c)
+            if t is None:
+                t = step(s, c)
+            r = hit[t]
+            if r < 0:
+                states.append(t)
+                s = t
+                continue
+            k = lhs_len[r] - 1
+            steps.append((r, len(states) - 1 - k, True))
+            if k:
+                del states[-k:]
+            s = states[-1]
+            todo.extend(rhs_rev[r])
+        last = trie.last
+        return "".join([last[t] for t in states]), steps
 
     # ------------------------------------------------------------- rules
-    def add(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> None:
+    def _new(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> int:
         store = self.store
         r = len(store.lhs)
         store.lhs.append(lhs)
         store.rhs.append(rhs)
         store.derivation.append(derivation)
+        self.lhs_len.append(len(lhs))
+        self.rhs_rev.append(rhs[::-1])
+        return r
+
+    def add(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> None:
+        """A new rule; ``lhs`` is irreducible by the alive rules."""
+        r = self._new(lhs, rhs, derivation)
+        store, grams = self.store, self.grams
+        # Inter-reduce: alive left sides that contain the new one go back as equations.
+        g = min(len(lhs), _GRAM)
+        rarest = min((grams.get(lhs[i:i + g], ()) for i in range(len(lhs) - g + 1)), key=len)
+        for s in sorted(x for x in rarest if lhs in store.lhs[x]):
+            self.remove(s)
+            self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
         self.alive.add(r)
         self.by_lhs[lhs] = r
-        for k in range(1, len(lhs) + 1):
-            self.by_prefix.setdefault(lhs[:k], set()).add(r)
-            self.by_suffix.setdefault(lhs[-k:], set()).add(r)
-        for c in set(lhs + rhs):
-            self.by_letter.setdefault(c, set()).add(r)
-        heapq.heappush(self.queue, (len(lhs), r))
+        self.trie.add(lhs, r)
+        for k in range(1, min(len(lhs), _GRAM) + 1):
+            for i in range(len(lhs) - k + 1):
+                grams.setdefault(lhs[i:i + k], set()).add(r)
+        queue, seq = self.queue, self.seq
+        for wlen, d, a, b in self.overlaps(r):
+            seq += 1
+            heapq.heappush(queue, (wlen, seq, a, b, d))
+        self.seq = seq
+        self.rtrie.add(lhs[::-1], r)
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
-        # Inter-reduce: the new left side may occur in older rules.
-        rarest = min(set(lhs), key=lambda c: len(self.by_letter[c]))
-        for s in sorted(self.by_letter[rarest]):
-            if s != r and (lhs in store.lhs[s] or lhs in store.rhs[s]):
-                self.remove(s)
-                self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
 
     def remove(self, r: int) -> None:
-        lhs, rhs = self.store.lhs[r], self.store.rhs[r]
+        lhs = self.store.lhs[r]
         self.alive.discard(r)
-        self.taken.discard(r)
         del self.by_lhs[lhs]
-        for k in range(1, len(lhs) + 1):
-            for index, key in ((self.by_prefix, lhs[:k]), (self.by_suffix, lhs[-k:])):
-                ids = index[key]
-                ids.discard(r)
-                if not ids:
-                    del index[key]
-        for c in set(lhs + rhs):
-            self.by_letter[c].discard(r)
+        self.trie.remove(r, bump=False)  # the new rule's insertion follows: it bumps
+        self.rtrie.remove(r, bump=False)
+        grams = self.grams
+        for k in range(1, min(len(lhs), _GRAM) + 1):
+            for i in range(len(lhs) - k + 1):
+                ids = grams.get(lhs[i:i + k])
+                if ids is not None:
+                    ids.discard(r)
+                    if not ids:
+                        del grams[lhs[i:i + k]]
+
+    def join(self, u: str, v: str, chain: tuple[Step, ...],
+             prefix: list[int] | None = None, record: bool = False) -> None:
+        """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join.
+
+        ``prefix``: the states of an irreducible prefix of ``v``, already read;
+        ``record``: record the steps at once (an equation, likely to become a rule).
+        """
+        if u == v:
+            return
+        if not record:
+            u2 = self.reduce(u)
+            v2 = self.reduce(v) if prefix is None else self.reduce(v[len(prefix) - 1:], prefix)
+            if u2 == v2:
+                return
+        # A new rule (rare for a critical pair): reduce again, recording the steps.
+        u2, a = self.reduce_steps(u)
+        v2, b = self.reduce_steps(v)
+        if u2 == v2:
+            return
+        chain = reverse(a) + chain + tuple(b)  # now from u2 to v2
+        if (len(u2), u2) > (len(v2), v2):
+            self.add(u2, v2, chain)
+        else:
+            self.add(v2, u2, reverse(chain))
 
     def settle(self) -> None:
         """Turn every pending equation into a rule, unless its sides already join."""
         pending = self.pending
         while pending:
-            if time.perf_counter() > self.deadline:
-                raise _Stop(messages.completion_bound("max_seconds", self.max_seconds,
-                                                      len(self.alive)))
-            u, v, chain = pending.popleft()
-            u2, a = self.reduce(u)
-            v2, b = self.reduce(v)
-            if u2 == v2:
-                continue
-            chain = reverse(a) + chain + tuple(b)  # now from u2 to v2
-            if (len(u2), u2) > (len(v2), v2):
-                self.add(u2, v2, chain)
-            else:
-                self.add(v2, u2, reverse(chain))
+            self.check_time()
+            self.join(*pending.popleft(), record=True)
+
+    def check_time(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise _Stop(messages.completion_bound("max_seconds", self.max_seconds,
+                                                  len(self.alive)))
 
     # ------------------------------------------------------------- overlaps
-    def overlaps(self, r: int) -> None:
-        """Queue the critical pairs of rule ``r`` with every taken rule and itself."""
-        store, taken = self.store, self.taken
-        l1, r1 = store.lhs[r], store.rhs[r]
-        for i in range(1, len(l1)):
-            # A suffix of l1 is a prefix of l2:  l1[:i] . u . rest
-            u = l1[i:]
-            for s in sorted(self.by_prefix.get(u, ())):
-                if s != r and s not in taken:
-                    continue
+    def overlaps(self, r: int) -> list[tuple[int, int, str, str]]:
+        """Critical pairs of rule ``r`` with the alive rules and itself.
+
+        Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
+        ``l2``'s first ``d``.
+        """
+        store, trie, rtrie = self.store, self.trie, self.rtrie
+        l1 = store.lhs[r]
+        n = len(l1)
+        pairs: list[tuple[int, int, str, str]] = []
+        depth = trie.depth
+        # A proper suffix y of l1 begins l2:  l1 = x.y, l2 = y.z.
+        for u in trie.suffix_states(trie.node[r]):
+            d = depth[u]
+            for s in trie.below[u]:
                 l2 = store.lhs[s]
-                if len(l2) <= len(u):
-                    continue
-                rest = l2[len(u):]
-                self.pending.append((r1 + rest, l1[:i] + store.rhs[s],
-                                     ((r, 0, False), (s, i, True))))
-            # A prefix of l1 is a suffix of l2:  head . l1[:i] . l1[i:]
-            u = l1[:i]
-            for s in sorted(self.by_suffix.get(u, ())):
-                if s == r or s not in taken:
-                    continue  # the self-overlap is found by the first case
-                l2 = store.lhs[s]
-                if len(l2) <= i:
-                    continue
-                p = len(l2) - i
-                self.pending.append((store.rhs[s] + l1[i:], l2[:p] + r1,
-                                     ((s, 0, False), (r, p, True))))
+                pairs.append((n + len(l2) - d, d, l1, l2))
+        # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
+        # its self-overlaps are all found above).
+        if rtrie.node:
+            s0 = rtrie.read(l1[::-1])
+            depth = rtrie.depth
+            states = [s0] if depth[s0] < n else []
+            states += rtrie.suffix_states(s0)
+            for u in states:
+                d = depth[u]
+                for s in rtrie.below[u]:
+                    l2 = store.lhs[s]
+                    if len(l2) > d:
+                        pairs.append((n + len(l2) - d, d, l2, l1))
+        return pairs
+
+    def composite(self, r: int, s: int, d: int) -> bool:
+        """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
+        has another left side strictly inside it (neither at its start nor at its end).
+
+        Such a critical pair needs no reduction: it is connected below ``w`` through the
+        two smaller overlaps with that inner rule (Winkler–Buchberger), which are
+        processed in their turn; an inner rule that later dies leaves a smaller inner
+        left side in its place. Reading ``z`` from ``lhs[r]``'s state finds it.
+        """
+        trie = self.trie
+        t = trie.node[r]
+        trie.fresh(t)
+        goto, hit, step, lhs_len = trie.goto, trie.hit, trie.step, self.lhs_len
+        l2 = self.store.lhs[s]
+        e = len(self.store.lhs[r])
+        for c in l2[d:-1]:
+            u = goto[t].get(c)
+            t = step(t, c) if u is None else u
+            e += 1
+            h = hit[t]
+            if h >= 0 and e > lhs_len[h]:
+                return True
+        return False
 
     def run(self) -> None:
         self.settle()
-        while self.queue:
-            _, r = heapq.heappop(self.queue)
-            if r not in self.alive:
+        store, queue, by_lhs, pop = self.store, self.queue, self.by_lhs, heapq.heappop
+        trie_path = self.trie.path
+        i = 0
+        while queue:
+            _, _, l1, l2, d = pop(queue)
+            r, s = by_lhs.get(l1), by_lhs.get(l2)
+            if r is None or s is None:
+                continue  # a rule died: its equation came back, and its pairs with it
+            i += 1
+            if not i & 63:
+                self.check_time()
+            if self.composite(r, s, d):
                 continue
-            self.overlaps(r)
-            self.taken.add(r)
-            self.settle()
+            p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
+            # x is a proper prefix of a left side, so irreducible, and its states are
+            # that left side's first ones (current: composite() freshened them).
+            self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
+                      ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
+            if self.pending:  # rules that the new one made reducible
+                self.settle()
+        self.check_time()
+
+    def finish(self) -> None:
+        """Lazy inter-reduction's last step: every right side to its normal form."""
+        store = self.store
+        for r in sorted(self.alive):
+            rhs = store.rhs[r]
+            nf, steps = self.reduce_steps(rhs)
+            if steps:
+                lhs = store.lhs[r]
+                new = self._new(lhs, nf, ((r, 0, True), *steps))
+                self.alive.discard(r)
+                self.alive.add(new)
+                self.by_lhs[lhs] = new
+                self.trie.term[self.trie.node[r]] = new
+                self.trie.node[new] = self.trie.node.pop(r)
+                self.trie._bump()
 
 
 class _Stop(Exception):
@@ -222,6 +517,7 @@ def complete(schema, max_rules: int = DEFAULT_MAX_RULES,
         run.run()
     except _Stop as stop:
         reason = str(stop)
+    run.finish()
     alive = sorted(run.alive, key=lambda r: (len(run.store.lhs[r]), run.store.lhs[r]))
     return RewriteSystem(alphabet, [run.store.lhs[r] for r in alive],
                          [run.store.rhs[r] for r in alive], alive, run.store,

@@ -19,7 +19,7 @@ from . import messages
 from .completion import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS, cached_completion
 from .core import Path, as_path
 from .errors import SchemaError, Undecided
-from .proof import DEFAULT_MAX_STEPS, Proof, expand
+from .proof import DEFAULT_MAX_STEPS, Proof, from_rules
 
 
 def _word(schema, system, p) -> tuple[str, Path]:
@@ -95,4 +95,6 @@ def prove(schema, p, q, max_rules: int = DEFAULT_MAX_RULES,
     ids = system._ids
     chain = [(ids[r], pos, True) for r, pos in a]
     chain += [(ids[r], pos, False) for r, pos in reversed(b)]
-    return Proof(p, q, expand(system._derivations, chain, system.equations, max_steps))
+    alphabet = system.alphabet
+    return from_rules(system._derivations, (p, q, chain), system.equations,
+                      lambda w, lhs: alphabet.decode(w, alphabet.dom(lhs)), max_steps)

@@ -87,7 +87,9 @@ def _count_paths(succ, roots) -> tuple[list[int], bool]:
 def _graph(schema, bounds) -> _Graph:
     system = cached_completion(schema, **bounds)
     if not system.is_confluent:
-        raise Undecided(messages.not_decided_finite(schema.name, system.reason), system)
+        # The reason reads "completion stopped at …"; the message says "completion" itself.
+        reason = system.reason.removeprefix("completion ")
+        raise Undecided(messages.not_decided_finite(schema.name, reason), system)
     graph = system.memo.get("graph")
     if graph is None:
         graph = system.memo["graph"] = _Graph(system)

@@ -120,3 +120,29 @@ def presentation_and_paths(draw, max_length: int = 3):
             break
         word = draw(st.sampled_from(options))
     return S, p, Path(p.dom, p.cod, word)
+
+
+def monoid(letters: str, *relations: tuple[str, str], name: str = "M") -> Schema:
+    """A one-object monoid presentation from words like ("abbb", "aabba"); "" is id."""
+    S = Schema(name)
+    X = S.object("X")
+    gens = {c: S.arrow(c, X, X) for c in letters}
+
+    def path(word):
+        p = X.id
+        for c in word:
+            p = p >> gens[c]
+        return p
+
+    for u, v in relations:
+        S.equate(path(u), path(v))
+    return S
+
+
+# Issue 10's presentations: infinite two-generator monoids with finite complete systems,
+# and a trivial monoid whose proofs unfold into tens of millions of equation steps.
+TWO_GENERATOR = {
+    "abbb": (("abbb", "aabba"), ("baaa", "b")),            # 186 rules
+    "ababbab": (("ababbab", "aaaab"), ("baaaaaaa", "aabaa")),  # 118 rules
+}
+TRIVIAL = (("bbab", ""), ("c", "bacba"), ("aa", "bcbac"), ("bc", "ccbcc"))

@@ -5,7 +5,16 @@ from hypothesis import HealthCheck, given, settings
 
 from category import RewriteSystem, Rule, Schema, Undecided, check_proof
 
-from .presentations import BRAID, DIHEDRAL8, QUATERNION, coxeter, grid, presentations
+from .presentations import (
+    BRAID,
+    DIHEDRAL8,
+    QUATERNION,
+    TWO_GENERATOR,
+    coxeter,
+    grid,
+    monoid,
+    presentations,
+)
 
 
 def words(system: RewriteSystem):
@@ -154,3 +163,49 @@ def test_bad_bounds_are_schema_errors_and_value_errors(kw):
     assert isinstance(err.value, SchemaError) and isinstance(err.value, ValueError)
     with pytest.raises(BoundError, match="max_length must be an int >= 0"):
         list(Schema.parse(BRAID).paths(-1))
+
+
+@pytest.mark.parametrize("n", [200, 1600])
+def test_cyclic_monoid_completes_in_time_independent_of_rewrite_position(n):
+    # <a | a^n = 1>: one rule; its n - 1 self-overlaps are syntactically trivial pairs.
+    # The old reducer walked every suffix of its output (n^3); this takes milliseconds.
+    S = monoid("a", ("a" * n, ""))
+    R = S.completion(max_seconds=5)  # the old reducer was Undecided here from n = 400
+    assert S.size(max_seconds=5) == n
+    assert R.is_confluent and len(R) == 1
+
+
+@pytest.mark.parametrize("name, rules", [("abbb", 186), ("ababbab", 118)])
+def test_two_generator_presentations_complete(name, rules):
+    S = monoid("ab", *TWO_GENERATOR[name])
+    R = S.completion(max_seconds=20)
+    assert R.is_confluent and len(R) == rules
+    assert not S.is_finite(max_seconds=20)
+    ws = words(R)
+    for x, y in overlaps(ws):
+        assert R.reduce_word(x) == R.reduce_word(y)
+    for i, (l1, r1) in enumerate(ws):
+        assert R.reduce_word(r1) == r1
+        assert all(i == j or l2 not in l1 for j, (l2, _) in enumerate(ws))
+
+
+def test_a_partial_system_stays_sound_on_the_braid_monoid():
+    # The braid monoid has no finite complete system; whatever it reached, each rule is
+    # an equality of the monoid (checked by proofs) and the rules are inter-reduced.
+    S = Schema.parse(BRAID)
+    with pytest.raises(Undecided) as info:
+        S.completion(max_seconds=0.3)
+    R = info.value.system
+    assert len(R) > 20
+    ws = words(R)
+    for i, (l1, r1) in enumerate(ws):
+        assert all(i == j or l2 not in l1 for j, (l2, _) in enumerate(ws))
+        assert R.reduce_word(r1) == r1
+    for rule in R.rules[:: max(1, len(R) // 10)]:
+        assert check_proof(S, S.prove(rule.lhs, rule.rhs, max_seconds=0.3))
+
+
+def test_many_equations_settle_without_recursion():
+    # 841 squares: each equation becomes a rule in turn (no nested settling).
+    R = grid(30).completion()
+    assert R.is_confluent and len(R) == 841

@@ -102,6 +102,18 @@ def test_hom_needs_a_confluent_system():
         Schema.parse(BRAID).hom("X", "X", max_length=2, max_seconds=0.1)
 
 
+@pytest.mark.parametrize("ask", ["size", "is_finite", "hom"])
+def test_undecided_finiteness_names_the_bound_once(ask):
+    S = Schema.parse(BRAID)
+    call = {"size": lambda: S.size(max_seconds=0.1),
+            "is_finite": lambda: S.is_finite(max_seconds=0.1),
+            "hom": lambda: S.hom("X", "X", max_seconds=0.1)}[ask]
+    with pytest.raises(Undecided, match=r"; completion stopped at max_seconds=0.1 with \d+ rules"
+                       ) as info:
+        call()
+    assert "completion completion" not in str(info.value)
+
+
 def test_hom_bad_input():
     S = Schema.parse(FREE_LOOP)
     with pytest.raises(ValueError, match="max_length must be an int >= 0 or None"):

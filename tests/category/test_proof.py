@@ -1,8 +1,11 @@
+import time
+
 import pytest
 
-from category import Equation, Proof, ProofError, ProofStep, Schema, check_proof
+from category import Equation, Proof, ProofError, ProofStep, Schema, SchemaError, check_proof
+from category.proof import Lemma
 
-from .presentations import DIHEDRAL8, coxeter
+from .presentations import DIHEDRAL8, TRIVIAL, coxeter, monoid
 
 
 def cyclegan() -> Schema:
@@ -88,3 +91,67 @@ def test_the_checker_refuses_paths_of_another_schema():
     other = Schema.parse("object A\nq : A -> A")
     with pytest.raises(Exception, match="unknown arrow 'q'"):
         check_proof(S, Proof(other.path("q"), other.path("q"), []))
+
+
+def test_proofs_cite_lemmas_instead_of_unfolding_them():
+    # Issue 10: on this trivial monoid, c.b.b = b.a unfolds into tens of millions of
+    # equation steps; citing the derived rules as lemmas keeps the proof small.
+    S = monoid("abc", *TRIVIAL)
+    assert S.size() == 1
+    start = time.perf_counter()
+    proof = S.prove("c.b.b", "b.a")
+    assert check_proof(S, proof)
+    assert time.perf_counter() - start < 1.0
+    assert proof.lemmas and proof.size < 1_000
+    assert len(proof) > 1_000_000  # counted, not unfolded
+    assert "lemmas" in repr(proof) and str(proof).startswith("lemma 1: ")
+    with pytest.raises(SchemaError, match="max_steps=1000000"):
+        len(proof.steps)
+    with pytest.raises(SchemaError, match="max_steps=10"):
+        S.prove("c.b.b", "b.a", max_steps=10)
+
+
+def test_an_unfolded_proof_is_the_same_chain_of_equation_steps():
+    S = coxeter(5)
+    proof = S.prove("s4.s3.s2.s1.s4.s3.s2.s4.s3.s4", "s1.s2.s1.s3.s2.s1.s4.s3.s2.s1")
+    flat = proof.expanded()
+    assert not flat.lemmas and flat.steps == proof.steps and len(flat) == len(proof)
+    assert all(step.equation in S.equations for step in flat.steps)
+    assert check_proof(S, flat) and check_proof(S, proof)
+    assert flat.paths()[-1] == proof.paths()[-1] == proof.target
+
+
+def lemma_proof():
+    # a.a = id and b = a.a.b.a.a, proved through the lemma a.a.a.a = id(X) (used twice).
+    S = Schema.parse("object X\na, b : X -> X\na.a = id(X)\n")
+    (aa,) = S.equations
+    X = S["X"]
+    a4 = Equation(S.path("a.a.a.a"), X.id)
+    lemma = Lemma(a4, [ProofStep(aa, 0, True), ProofStep(aa, 0, True)])
+    chain = [ProofStep(a4, 0, True), ProofStep(a4, 0, False)]
+    return S, a4, lemma, Proof(S.path("a.a.a.a"), S.path("a.a.a.a"), chain, [lemma])
+
+
+def test_lemmas_are_checked_once_and_unfold_with_their_positions():
+    S, a4, lemma, proof = lemma_proof()
+    assert check_proof(S, proof)
+    assert len(proof) == 4 and proof.size == 4
+    assert [(s.position, s.forward) for s in proof.steps] == [
+        (0, True), (0, True), (0, False), (0, False)]
+    assert "lemma 1: a.a.a.a = id(X)" in str(proof)
+    assert "by lemma 1 (a.a.a.a = id(X)) at 0, right to left" in str(proof)
+
+
+def test_the_checker_rejects_a_bad_lemma():
+    S, a4, lemma, proof = lemma_proof()
+    (aa,) = S.equations
+    wrong = Lemma(a4, [ProofStep(aa, 0, True)])  # ends at a.a, not id(X)
+    with pytest.raises(ProofError, match=r"end \(in lemma 1, a.a.a.a = id\(X\)\) is a.a"):
+        check_proof(S, Proof(proof.source, proof.target, proof.chain, [wrong]))
+    # A lemma may not cite itself, nor a later one.
+    circular = Lemma(a4, [ProofStep(a4, 0, True)])
+    with pytest.raises(ProofError, match="is not an equation of schema"):
+        check_proof(S, Proof(proof.source, proof.target, proof.chain, [circular]))
+    # Without its lemma, the chain cites an equation the schema does not have.
+    with pytest.raises(ProofError, match="is not an equation of schema"):
+        check_proof(S, Proof(proof.source, proof.target, proof.chain))
