@@ -1,5 +1,4 @@
 import pickle
-import time
 
 import pytest
 import torch
@@ -7,7 +6,7 @@ import torch
 from category import Schema
 from runtime.errors import RunError, SourceError
 from runtime.loader import Batches
-from runtime.sources import Augment, GaussianPrior, TensorSource, glyphs
+from runtime.sources import Augment, GaussianPrior, TensorSource
 
 
 def ids(n):
@@ -118,17 +117,3 @@ def test_augment_applies_to_images_only():
     assert any(not torch.equal(torch.sort(y["I"].flatten())[0],
                                torch.sort(img.tensor.flatten())[0]) for y in x)
     assert all(sorted(y["V"].tolist()) == [0.0, 1.0, 2.0, 3.0] for y in x)
-
-
-def test_glyph_batches_are_fast():
-    g = glyphs(chars=glyphs().chars[:200])
-    assert len(g) == 200
-    b = Batches({"A": g}, 16)
-    for _ in range(50):
-        next(b)
-    n = 500
-    t = time.perf_counter()
-    for _ in range(n):
-        next(b)
-    per_batch = (time.perf_counter() - t) / n
-    assert per_batch < 1e-3, f"{per_batch * 1e6:.0f} µs per batch"
