@@ -458,16 +458,8 @@ class Program:
         (see ``check_finite``); the fake pool is then not updated either.
         """
         clip = self._max_norm(max_grad_norm)
-        self._check_views()
-        data = self.resolve(batch)
-        alphas = self._alphas(data)
-        pool = self._pool_inputs(data)
-        reals = self._reals(data)
-        for opt in self.optimizers:
-            opt.zero_grad(set_to_none=True)
-        gen, gen_total, cri, cri_total, new_pool = self._guarded(
-            data, self._step_fn, self._gen_inputs(data, from_modules=False),
-            self._stack_list(self.critic_banks, False), reals, alphas, pool)
+        data, inputs = self._update_inputs(batch)
+        gen, gen_total, cri, cri_total, new_pool = self._guarded(data, self._step_fn, *inputs)
         both = gen_total + cri_total
         if both.requires_grad:  # not when every parameter is frozen
             both.backward()
@@ -502,16 +494,8 @@ class Program:
         non-finite losses are refused as in :meth:`step`.
         """
         clip = self._max_norm(max_grad_norm)
-        self._check_views()
-        data = self.resolve(batch)
-        alphas = self._alphas(data)
-        pool = self._pool_inputs(data)
-        reals = self._reals(data)
-        for opt in self.optimizers:
-            opt.zero_grad(set_to_none=True)
-        cri, cri_total, new_pool = self._guarded(
-            data, self._critic_step_fn, self._gen_inputs(data, from_modules=False),
-            self._stack_list(self.critic_banks, False), reals, alphas, pool)
+        data, inputs = self._update_inputs(batch)
+        cri, cri_total, new_pool = self._guarded(data, self._critic_step_fn, *inputs)
         if cri_total.requires_grad:  # not when every critic parameter is frozen
             cri_total.backward()
         if self.check_finite and not torch.isfinite(cri_total).item():
@@ -529,6 +513,19 @@ class Program:
         if self._pool is not None:
             self._pool.commit(new_pool)
         return self._named(self._cri, cri.detach(), cri_total.detach())
+
+    def _update_inputs(self, batch: Batch) -> tuple[dict, tuple]:
+        """The checked batch and the inputs of an update's graph (``step``,
+        ``critic_step``), with the gradients cleared."""
+        self._check_views()
+        data = self.resolve(batch)
+        alphas = self._alphas(data)  # drawn before the pool's coins: the RNG order is fixed
+        pool = self._pool_inputs(data)
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        return data, (self._gen_inputs(data, from_modules=False),
+                      self._stack_list(self.critic_banks, False), self._reals(data), alphas,
+                      pool)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """What the program holds besides the modules' weights and the optimizers'
