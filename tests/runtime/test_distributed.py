@@ -1,0 +1,179 @@
+"""Data-parallel training on gloo: tiny programs, two processes, every wait bounded.
+
+Ranks are plain subprocesses given torchrun's environment (``tests/runtime/ddp_worker.py``
+or ``python -m runtime train``), one torch thread each; each spawn is killed after
+``SPAWN_TIMEOUT`` seconds and every collective has an explicit timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from runtime import Batches, Trainer
+from runtime.checkpoint import latest, load_checkpoint
+from runtime.errors import RunError
+from runtime.sources import TensorSource
+
+from .runtime_fixtures import parameters, tiny_data, tiny_program
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("ddp_worker.py")
+SPAWN_TIMEOUT = 90
+# 2 ranks × batch b against 1 process × batch 2b: the same arithmetic up to the order of
+# float sums (the mean of two half-batch means, the all-reduce's sum), amplified a little
+# by Adam over the steps: measured max abs difference ~1e-7 after 8 steps
+ATOL = 1e-5
+QUIET = {"progress": False, "tensorboard": False}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(rank: int, world: int, port: int) -> dict:
+    return {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
+
+
+def start(world: int, args: dict | list, cmd: list | None = None) -> list[subprocess.Popen]:
+    port = _port()
+    cmd = cmd or [sys.executable, str(WORKER), json.dumps(args)]
+    return [subprocess.Popen(cmd, env=_env(r, world, port), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for r in range(world)]
+
+
+def wait(procs, timeout: float = SPAWN_TIMEOUT) -> list[tuple[int, str]]:
+    deadline = time.monotonic() + timeout
+    out = []
+    try:
+        for p in procs:
+            _, err = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            out.append((p.returncode, err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+    return out
+
+
+def run(world: int, args: dict) -> None:
+    for rank, (rc, err) in enumerate(wait(start(world, args))):
+        assert rc == 0, f"rank {rank} exited {rc}:\n{err[-3000:]}"
+
+
+def straight(out: Path, steps: int, batch: int, until: int | None = None):
+    prog = tiny_program()
+    Trainer(prog, tiny_data(), out, steps=steps, batch_size=batch, checkpoint_every=2,
+            **QUIET).fit(until=until)
+    return prog
+
+
+def assert_close(a: dict, b: dict, atol: float = ATOL) -> None:
+    assert a.keys() == b.keys()
+    worst = max((a[k] - b[k]).abs().max().item() for k in a)
+    assert worst <= atol, f"max abs difference {worst:.3g} > {atol}"
+
+
+# ---------------------------------------------------------------------- the shards
+def test_shards_are_disjoint_slices_of_the_global_batch():
+    src = {"A": TensorSource(torch.arange(40.))}
+    one = Batches(src, 8, seed=3)
+    ranks = [Batches(src, 8, seed=3, shard=(r, 2)) for r in range(2)]
+    for _ in range(12):  # across epochs
+        x = next(one)["A"]
+        parts = [next(b)["A"] for b in ranks]
+        assert torch.equal(torch.cat(parts), x)
+    assert ranks[0].state_dict() == one.state_dict()  # the position is the global one
+
+
+def test_the_global_batch_must_divide():
+    with pytest.raises(RunError, match="global batch 10 does not divide among 3 processes"):
+        Batches({"A": TensorSource(torch.arange(40.))}, 10, shard=(0, 3))
+    with pytest.raises(RunError, match="rank, world"):
+        Batches({"A": TensorSource(torch.arange(40.))}, 10, shard=(2, 2))
+
+
+# ---------------------------------------------------------------------- 2 ranks == 1 process
+def test_two_ranks_equal_one_process_and_resume_on_one(tmp_path):
+    """2 ranks × batch 8 reach the parameters of 1 process × batch 16 after 8 steps; the
+    2-rank run's step-4 checkpoint, resumed by one process, reaches them too."""
+    want = parameters(straight(tmp_path / "one", 8, 16))
+    run(2, {"out": str(tmp_path / "two"), "steps": 8, "batch": 16,
+            "params": str(tmp_path / "two.pt")})
+    assert_close(torch.load(tmp_path / "two.pt"), want)
+    assert load_checkpoint(tmp_path / "two").step == 8
+    again = tiny_program(init_seed=7)
+    t = Trainer.resume(tmp_path / "two", program=again, data=tiny_data(),
+                       checkpoint="step-00000004", **QUIET)
+    assert t.step == 0 and t.batch_size == 16
+    t.fit()
+    assert_close(parameters(again), want)
+
+
+def test_one_process_run_resumes_on_two(tmp_path):
+    want = parameters(straight(tmp_path / "one", 8, 16))
+    straight(tmp_path / "run", 8, 16, until=4)
+    run(2, {"out": str(tmp_path / "run"), "resume": True, "params": str(tmp_path / "p.pt")})
+    assert load_checkpoint(tmp_path / "run").step == 8
+    assert_close(torch.load(tmp_path / "p.pt"), want)
+
+
+def test_resume_refuses_a_world_that_does_not_divide(tmp_path):
+    straight(tmp_path / "run", 8, 6, until=2)
+
+    class Three:  # what the Trainer asks of a DataParallel before any collective
+        shard, is_writer = (0, 4), True
+
+    with pytest.raises(RunError, match="global batch 6 does not divide among 4"):
+        Trainer.resume(tmp_path / "run", program=tiny_program(), data=tiny_data(),
+                       parallel=Three(), **QUIET)
+
+
+# ---------------------------------------------------------------------- faults
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["kill-9", "stopped"])
+def test_a_killed_rank_stops_the_other_with_a_resume_hint(tmp_path, how):
+    """kill -9 of rank 1: gloo sees the closed connection at once; SIGSTOP (a hung rank):
+    the explicit 5 s collective timeout ends the wait. Either way rank 0 exits 1 within
+    60 s naming the failure and how to resume, and the run resumes from its checkpoint."""
+    out = tmp_path / "run"
+    procs = start(2, {"out": str(out), "steps": 400, "batch": 8, "sleep": 0.05,
+                      "timeout_s": 5})
+    try:
+        deadline = time.monotonic() + SPAWN_TIMEOUT
+        while latest(out) is None and time.monotonic() < deadline:
+            assert procs[0].poll() is None, procs[0].communicate()[1][-3000:]
+            time.sleep(0.2)
+        assert latest(out) is not None, "no checkpoint within the spawn timeout"
+        os.kill(procs[1].pid, how)
+        t0 = time.monotonic()
+        _, err = procs[0].communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    assert procs[0].returncode != 0
+    assert took < 60
+    assert "rank 0 of 2" in err and "failed" in err, err[-3000:]
+    assert f"Resume with: cdl train --resume --out {out}" in err
+    step = load_checkpoint(out).step
+    assert 0 < step < 400
+    t = Trainer.resume(out, program=tiny_program(), data=tiny_data(), steps=step + 4, **QUIET)
+    t.fit()
+    assert load_checkpoint(out).step == step + 4
