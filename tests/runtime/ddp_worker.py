@@ -1,5 +1,6 @@
-"""One rank of the data-parallel tests: the tiny program of ``runtime_fixtures``, trained
-by a ``Trainer(parallel=DataParallel.from_env())``; rank 0 saves the final parameters.
+"""One rank of the data-parallel tests (or, without RANK/WORLD_SIZE, one process): the
+tiny program of ``runtime_fixtures``, trained by a ``Trainer(parallel=DataParallel.
+from_env())``; rank 0 saves the final parameters.
 
 Run by ``test_distributed.py`` with torchrun's environment (RANK, WORLD_SIZE,
 MASTER_ADDR, MASTER_PORT) set by hand; arguments are one JSON object.
@@ -34,6 +35,11 @@ def main() -> int:
         trainer = Trainer(tiny_program(), tiny_data(), a["out"], steps=a["steps"],
                           batch_size=a["batch"], checkpoint_every=a.get("checkpoint_every", 2),
                           **kw)
+    if parallel is None:  # a single process (the kill -9 test)
+        trainer.fit(until=a.get("until"))
+        if a.get("params"):
+            torch.save(parameters(trainer.program), a["params"])
+        return 0
     try:
         trainer.fit(until=a.get("until"))
         parallel.barrier("final barrier")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,11 +21,11 @@ import pytest
 import torch
 
 from runtime import Batches, Trainer
-from runtime.checkpoint import latest, load_checkpoint
+from runtime.checkpoint import latest, list_checkpoints, load_checkpoint
 from runtime.errors import RunError
 from runtime.sources import TensorSource
 
-from .runtime_fixtures import parameters, tiny_data, tiny_program
+from .runtime_fixtures import assert_bitwise_equal, parameters, tiny_data, tiny_program
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -177,3 +178,46 @@ def test_a_killed_rank_stops_the_other_with_a_resume_hint(tmp_path, how):
     t = Trainer.resume(out, program=tiny_program(), data=tiny_data(), steps=step + 4, **QUIET)
     t.fit()
     assert load_checkpoint(out).step == step + 4
+
+
+def test_kill_9_at_random_moments_loses_nothing_but_the_last_steps(tmp_path):
+    """A single-process run (a checkpoint every step) is killed with SIGKILL 3 times at
+    random moments, resumed each time: every checkpoint left loads (hash-checked), and
+    the run ends at its final step with the parameters of an uninterrupted run."""
+    steps, out = 40, tmp_path / "run"
+    want = parameters(straight(tmp_path / "straight", steps, 8))
+    args = {"out": str(out), "steps": steps, "batch": 8, "sleep": 0.03, "checkpoint_every": 1,
+            "params": str(tmp_path / "p.pt")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    rng, kills, resumed = random.Random(9), 0, []
+    for _ in range(8):  # 3 kills, then a resume that finishes (bounded attempts)
+        cmd = [sys.executable, str(WORKER), json.dumps({**args, "resume": latest(out)
+                                                        is not None})]
+        p = subprocess.Popen(cmd, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        resumed.append(0 if latest(out) is None else load_checkpoint(out).step)
+        if kills < 3:
+            start_step = resumed[-1]
+            deadline = time.monotonic() + SPAWN_TIMEOUT
+            while (latest(out) is None or load_checkpoint(out).step <= start_step) \
+                    and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)  # training has begun: a checkpoint newer than the start
+            time.sleep(rng.uniform(0.0, 0.4))
+            if p.poll() is None:
+                p.kill()
+                kills += 1
+        try:
+            _, err = p.communicate(timeout=SPAWN_TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        for ck in list_checkpoints(out):  # every complete checkpoint loads, none is torn
+            load_checkpoint(out, ck.name)
+        if p.returncode == 0:
+            break
+        assert p.returncode == -signal.SIGKILL, err[-3000:]
+    assert kills == 3, f"the run finished before 3 kills (resumed at {resumed})"
+    assert load_checkpoint(out).step == steps
+    assert_bitwise_equal(torch.load(tmp_path / "p.pt"), want)
