@@ -31,16 +31,13 @@ def _fresh_out(name: str) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     from .checkpoint import latest
     from .distributed import DataParallel, RankFailure, launch, resume_hint
-    from .errors import Interrupted, RunError, TrainingDiverged
-    from .evaluation import format_table
-    from .experiment import BUILTIN, DEFAULT, describe, prepare
-    from .trainer import Trainer
+    from .experiment import DEFAULT
 
     if args.nproc is not None and "RANK" not in os.environ and not args.list:
         # the launcher: torchrun starts the workers, which land in the branch below
         if args.out is None and not args.resume:
             args.out = str(_fresh_out(Path(args.experiment or DEFAULT).stem))
-        return launch(args.nproc, _worker_argv(sys.argv[1:], args.out), args.max_restarts)
+        return launch(args.nproc, _worker_argv(args), args.max_restarts)
     parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
     if parallel is not None:
         args.device = args.device or str(parallel.device)
@@ -50,6 +47,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         if parallel.restart_count and args.out and latest(Path(args.out)) is not None:
             args.resume = True  # torchrun --max-restarts: continue from the last checkpoint
     extra = {} if parallel is None else {"parallel": parallel}
+    try:
+        return _train(args, parallel, extra)
+    except RankFailure as e:
+        hint = resume_hint(Path(args.out), parallel.world, args.batch or 0) \
+            if args.out and latest(Path(args.out)) else "no checkpoint was written"
+        print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
+        return 1
+
+
+def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
+    from .distributed import RankFailure, resume_hint
+    from .errors import Interrupted, RunError, TrainingDiverged
+    from .evaluation import format_table
+    from .experiment import BUILTIN, DEFAULT, describe, prepare
+    from .trainer import Trainer
+
     if args.list:
         for name in BUILTIN:
             mark = " (default)" if name == DEFAULT else ""
@@ -88,7 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except RankFailure as e:
         hint = resume_hint(trainer.out, parallel.world, trainer.batch_size)
         print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
-        os._exit(1)  # the process group is broken: do not wait on its teardown
+        return 1
     except Interrupted as e:
         print(f"cdl train: {e}", file=sys.stderr)
         return 128 + e.signal
@@ -103,25 +116,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker_argv(argv: list[str], out: str | None) -> list[str]:
-    """The launcher's command line for the workers: without --nproc/--max-restarts, with
-    the run folder fixed (so that every restart of every worker finds the same one)."""
-    drop = {"--nproc", "--max-restarts"}
-    out_argv: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a in drop:
-            skip = True
-            continue
-        if a.split("=", 1)[0] in drop:
-            continue
-        out_argv.append(a)
-    if out is not None and not any(a == "--out" or a.startswith("--out=") for a in argv):
-        out_argv += ["--out", out]
-    return out_argv
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """The launcher's ``train`` command line for the workers: its options without
+    ``--nproc``/``--max-restarts``, the run folder fixed (every restart of every worker
+    finds the same one)."""
+    argv = ["train"] + ([args.experiment] if args.experiment else [])
+    for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--out", args.out),
+                        ("--device", args.device), ("--seed", args.seed),
+                        ("--backend", args.backend), ("--checkpoint", args.checkpoint),
+                        ("--dist-timeout", args.dist_timeout)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + (["--resume"] if args.resume else [])
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

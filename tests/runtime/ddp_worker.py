@@ -23,9 +23,22 @@ from tests.runtime.runtime_fixtures import parameters, tiny_data, tiny_program  
 
 
 def main() -> int:
+    """Arguments: one job (a dict) or a list of jobs run one after the other in the same
+    process group (each spawn costs seconds of imports on a shared machine)."""
     torch.set_num_threads(1)
-    a = json.loads(sys.argv[1])
-    parallel = DataParallel.from_env(timeout_s=a.get("timeout_s", 30))
+    jobs = json.loads(sys.argv[1])
+    jobs = jobs if isinstance(jobs, list) else [jobs]
+    parallel = DataParallel.from_env(timeout_s=jobs[0].get("timeout_s", 30))
+    for a in jobs:
+        code = job(a, parallel)
+        if code:
+            return code
+    if parallel is not None:
+        parallel.close()
+    return 0
+
+
+def job(a: dict, parallel: DataParallel | None) -> int:
     callbacks = [lambda t, step, losses: time.sleep(a["sleep"])] if a.get("sleep") else []
     kw = {"progress": False, "tensorboard": False, "parallel": parallel,
           "callbacks": callbacks}
@@ -35,21 +48,16 @@ def main() -> int:
         trainer = Trainer(tiny_program(), tiny_data(), a["out"], steps=a["steps"],
                           batch_size=a["batch"], checkpoint_every=a.get("checkpoint_every", 2),
                           **kw)
-    if parallel is None:  # a single process (the kill -9 test)
-        trainer.fit(until=a.get("until"))
-        if a.get("params"):
-            torch.save(parameters(trainer.program), a["params"])
-        return 0
     try:
         trainer.fit(until=a.get("until"))
-        parallel.barrier("final barrier")
+        if parallel is not None:
+            parallel.barrier("final barrier")
     except RankFailure as e:
         print(f"error: {e}\n{resume_hint(trainer.out, parallel.world, trainer.batch_size)}",
               file=sys.stderr, flush=True)
         return 1
-    if parallel.is_writer and a.get("params"):
+    if trainer.is_writer and a.get("params"):
         torch.save(parameters(trainer.program), a["params"])
-    parallel.close()
     return 0
 
 

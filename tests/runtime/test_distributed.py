@@ -110,28 +110,26 @@ def test_the_global_batch_must_divide():
 
 
 # ---------------------------------------------------------------------- 2 ranks == 1 process
-def test_two_ranks_equal_one_process_and_resume_on_one(tmp_path):
-    """2 ranks × batch 8 reach the parameters of 1 process × batch 16 after 8 steps; the
-    2-rank run's step-4 checkpoint, resumed by one process, reaches them too."""
+def test_two_ranks_equal_one_process_and_resume_across_world_sizes(tmp_path):
+    """2 ranks × batch 8 reach the parameters of 1 process × batch 16 after 8 steps;
+    so do a 1-process run resumed at step 4 on 2 ranks, and the 2-rank run's step-4
+    checkpoint resumed by 1 process (one spawn of 2 ranks runs both 2-rank jobs)."""
     want = parameters(straight(tmp_path / "one", 8, 16))
-    run(2, {"out": str(tmp_path / "two"), "steps": 8, "batch": 16,
-            "params": str(tmp_path / "two.pt")})
+    straight(tmp_path / "from-one", 8, 16, until=4)
+    run(2, [{"out": str(tmp_path / "two"), "steps": 8, "batch": 16,
+             "params": str(tmp_path / "two.pt")},
+            {"out": str(tmp_path / "from-one"), "resume": True,
+             "params": str(tmp_path / "from-one.pt")}])
     assert_close(torch.load(tmp_path / "two.pt"), want)
     assert load_checkpoint(tmp_path / "two").step == 8
+    assert load_checkpoint(tmp_path / "from-one").step == 8
+    assert_close(torch.load(tmp_path / "from-one.pt"), want)  # 1 -> 2 processes
     again = tiny_program(init_seed=7)
     t = Trainer.resume(tmp_path / "two", program=again, data=tiny_data(),
                        checkpoint="step-00000004", **QUIET)
     assert t.step == 0 and t.batch_size == 16
     t.fit()
-    assert_close(parameters(again), want)
-
-
-def test_one_process_run_resumes_on_two(tmp_path):
-    want = parameters(straight(tmp_path / "one", 8, 16))
-    straight(tmp_path / "run", 8, 16, until=4)
-    run(2, {"out": str(tmp_path / "run"), "resume": True, "params": str(tmp_path / "p.pt")})
-    assert load_checkpoint(tmp_path / "run").step == 8
-    assert_close(torch.load(tmp_path / "p.pt"), want)
+    assert_close(parameters(again), want)  # 2 -> 1 process
 
 
 def test_resume_refuses_a_world_that_does_not_divide(tmp_path):
@@ -221,3 +219,26 @@ def test_kill_9_at_random_moments_loses_nothing_but_the_last_steps(tmp_path):
     assert kills == 3, f"the run finished before 3 kills (resumed at {resumed})"
     assert load_checkpoint(out).step == steps
     assert_bitwise_equal(torch.load(tmp_path / "p.pt"), want)
+
+
+# ---------------------------------------------------------------------- the command line
+def test_cdl_train_nproc_2_then_resume_on_one(tmp_path, capsys):
+    """``cdl train --nproc 2`` launches torchrun (2 gloo workers); rank 0 alone writes; the
+    run then resumes in one process with the same global batch."""
+    from runtime.cli import main
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "runtime", "train", "gaussians", "--nproc", "2", "--steps",
+           "4", "--batch", "32", "--out", str(out), "--dist-timeout", "30"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
+    p = subprocess.run(cmd, env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=SPAWN_TIMEOUT)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "2 processes × batch 16" in p.stderr
+    assert p.stdout.count("run folder:") == 1  # printed by rank 0 only
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines if "loss/total" in x] == [4]  # one writer
+    assert load_checkpoint(out).step == 4
+    assert main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 0
+    assert load_checkpoint(out).step == 6
+    assert "batch 32" in capsys.readouterr().err
