@@ -9,6 +9,7 @@
 from . import sources
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .cli import main
+from .distributed import DataParallel, RankFailure
 from .errors import (
     CheckpointError,
     ExperimentError,
@@ -27,10 +28,12 @@ __all__ = [
     "Batches",
     "Checkpoint",
     "CheckpointError",
+    "DataParallel",
     "Experiment",
     "ExperimentError",
     "Interrupted",
     "Options",
+    "RankFailure",
     "RunError",
     "RunFolderError",
     "SourceError",
