@@ -46,6 +46,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 str(_fresh_out(Path(args.experiment or DEFAULT).stem)))
         if parallel.restart_count and args.out and latest(Path(args.out)) is not None:
             args.resume = True  # torchrun --max-restarts: continue from the last checkpoint
+            args.experiment = None  # the one recorded in run.json
     extra = {} if parallel is None else {"parallel": parallel}
     try:
         return _train(args, parallel, extra)

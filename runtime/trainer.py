@@ -228,8 +228,8 @@ class Trainer:
                 self.write_samples()
                 if self.evaluate is not None:
                     self.evaluation = self._evaluate(log)
-            if self._signal is not None or (self.parallel is not None
-                                            and self.parallel.stop_agreed):
+            if (self._signal is not None if self.parallel is None
+                    else self.parallel.stop_agreed):  # all ranks stop at the same step
                 raise self._interrupted()
             if self.step % self.checkpoint_every == 0 and self.step < stop:
                 self._save()

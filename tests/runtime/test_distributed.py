@@ -147,11 +147,11 @@ def test_resume_refuses_a_world_that_does_not_divide(tmp_path):
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["kill-9", "stopped"])
 def test_a_killed_rank_stops_the_other_with_a_resume_hint(tmp_path, how):
     """kill -9 of rank 1: gloo sees the closed connection at once; SIGSTOP (a hung rank):
-    the explicit 5 s collective timeout ends the wait. Either way rank 0 exits 1 within
+    the explicit 3 s collective timeout ends the wait. Either way rank 0 exits 1 within
     60 s naming the failure and how to resume, and the run resumes from its checkpoint."""
     out = tmp_path / "run"
     procs = start(2, {"out": str(out), "steps": 400, "batch": 8, "sleep": 0.05,
-                      "timeout_s": 5})
+                      "timeout_s": 3})
     try:
         deadline = time.monotonic() + SPAWN_TIMEOUT
         while latest(out) is None and time.monotonic() < deadline:
@@ -219,6 +219,30 @@ def test_kill_9_at_random_moments_loses_nothing_but_the_last_steps(tmp_path):
     assert kills == 3, f"the run finished before 3 kills (resumed at {resumed})"
     assert load_checkpoint(out).step == steps
     assert_bitwise_equal(torch.load(tmp_path / "p.pt"), want)
+
+
+def test_sigterm_to_one_rank_stops_both_at_the_same_step(tmp_path):
+    """The stop flag rides in the gradient all_reduce: SIGTERM to rank 1 alone stops both
+    ranks after the same step, and rank 0 saves that step's checkpoint."""
+    out = tmp_path / "run"
+    procs = start(2, {"out": str(out), "steps": 400, "batch": 8, "sleep": 0.05,
+                      "checkpoint_every": 100})
+    try:
+        deadline = time.monotonic() + SPAWN_TIMEOUT
+        while not (out / "metrics.jsonl").is_file() and time.monotonic() < deadline:
+            assert procs[0].poll() is None, procs[0].communicate()[1][-3000:]
+            time.sleep(0.2)
+        os.kill(procs[1].pid, signal.SIGTERM)
+        errs = [p.communicate(timeout=60)[1] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    assert "SIGTERM: stopped at step" in errs[0], errs[0][-3000:]
+    assert "failed" not in errs[0]  # no broken collective: both stopped together
+    step = load_checkpoint(out).step
+    assert f"stopped at step {step} of 400" in errs[0] and 0 < step < 100
 
 
 # ---------------------------------------------------------------------- the command line
