@@ -375,6 +375,10 @@ class Program:
         else:
             self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
         self.check_finite = check_finite
+        # called as grad_hook(parameters, total) between the backward pass and the update,
+        # returning the total to check for finiteness (data-parallel averaging: see
+        # runtime/distributed.py); None: no hook
+        self.grad_hook: Callable[[list[torch.Tensor], torch.Tensor], torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ public API
     @property
@@ -452,6 +456,11 @@ class Program:
         gradients to this total norm (``torch.nn.utils.clip_grad_norm_``) before the
         update, so that neither player's gradient scale caps the other's.
 
+        :attr:`grad_hook` (default ``None``), when set, is called as
+        ``grad_hook(self.parameters(), total)`` after the backward pass and before
+        clipping and the update (also by :meth:`critic_step`), and returns the total whose
+        finiteness is checked — data-parallel training averages the gradients there.
+
         Compiled programs are specialised to the batch size: a new size compiles the
         step once more (cached afterwards), so keep it fixed (``drop_last=True``).
         Raises :class:`NonFiniteLossError` instead of applying a NaN or inf update
@@ -463,6 +472,8 @@ class Program:
         both = gen_total + cri_total
         if both.requires_grad:  # not when every parameter is frozen
             both.backward()
+        if self.grad_hook is not None:
+            both = self.grad_hook(self.parameters(), both.detach())
         if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
         hold = self._views.hold_frozen()
@@ -498,7 +509,10 @@ class Program:
         cri, cri_total, new_pool = self._guarded(data, self._critic_step_fn, *inputs)
         if cri_total.requires_grad:  # not when every critic parameter is frozen
             cri_total.backward()
-        if self.check_finite and not torch.isfinite(cri_total).item():
+        checked = cri_total
+        if self.grad_hook is not None:
+            checked = self.grad_hook(self.parameters(), cri_total.detach())
+        if self.check_finite and not torch.isfinite(checked).item():
             raise NonFiniteLossError(self._non_finite(data, None, cri))
         hold = self._views.hold_frozen()
         hold.zero_grads()

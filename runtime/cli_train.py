@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,36 @@ def _fresh_out(name: str) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .checkpoint import latest
+    from .distributed import DataParallel, RankFailure, launch, resume_hint
+    from .experiment import DEFAULT
+
+    if args.nproc is not None and "RANK" not in os.environ and not args.list:
+        # the launcher: torchrun starts the workers, which land in the branch below
+        if args.out is None and not args.resume:
+            args.out = str(_fresh_out(Path(args.experiment or DEFAULT).stem))
+        return launch(args.nproc, _worker_argv(args), args.max_restarts)
+    parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
+    if parallel is not None:
+        args.device = args.device or str(parallel.device)
+        if not args.resume and args.out is None:  # one folder, chosen by rank 0
+            args.out = parallel.broadcast_object(
+                str(_fresh_out(Path(args.experiment or DEFAULT).stem)))
+        if parallel.restart_count and args.out and latest(Path(args.out)) is not None:
+            args.resume = True  # torchrun --max-restarts: continue from the last checkpoint
+            args.experiment = None  # the one recorded in run.json
+    extra = {} if parallel is None else {"parallel": parallel}
+    try:
+        return _train(args, parallel, extra)
+    except RankFailure as e:
+        hint = resume_hint(Path(args.out), parallel.world, args.batch or 0) \
+            if args.out and latest(Path(args.out)) else "no checkpoint was written"
+        print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
+        return 1
+
+
+def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
+    from .distributed import RankFailure, resume_hint
     from .errors import Interrupted, RunError, TrainingDiverged
     from .evaluation import format_table
     from .experiment import BUILTIN, DEFAULT, describe, prepare
@@ -47,7 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.experiment is not None:
             print(f"cdl train: note: --resume continues the experiment recorded in "
                   f"{args.out}/run.json; {args.experiment!r} is ignored", file=sys.stderr)
-        trainer = Trainer.resume(args.out, checkpoint=args.checkpoint, **overrides)
+        trainer = Trainer.resume(args.out, checkpoint=args.checkpoint, **overrides, **extra)
     else:
         ref = args.experiment or DEFAULT
         exp, program = prepare(ref, device=args.device, seed=args.seed, **compile_over)
@@ -57,21 +88,47 @@ def cmd_train(args: argparse.Namespace) -> int:
                             "compile": compile_over}}
         trainer = Trainer(program, exp.data, out, **{**exp.train, "seed": args.seed,
                                                      **overrides},
-                          **exp.trainer_extras(), run_info=info)
-    print(f"cdl train: {trainer.out} ({trainer.program.device}, {trainer.steps} steps, "
-          f"batch {trainer.batch_size})", file=sys.stderr)
+                          **exp.trainer_extras(), run_info=info, **extra)
+    ranks = "" if parallel is None else (f", {parallel.world} processes × batch "
+                                         f"{trainer.batches.local_batch_size}")
+    if trainer.is_writer:
+        print(f"cdl train: {trainer.out} ({trainer.program.device}, {trainer.steps} steps, "
+              f"batch {trainer.batch_size}{ranks})", file=sys.stderr)
     try:
         table = trainer.fit()
+        if parallel is not None:
+            parallel.barrier("final barrier")
+            parallel.close()
+    except RankFailure as e:
+        hint = resume_hint(trainer.out, parallel.world, trainer.batch_size)
+        print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
+        return 1
     except Interrupted as e:
         print(f"cdl train: {e}", file=sys.stderr)
         return 128 + e.signal
     except TrainingDiverged as e:
         print(f"cdl train: error: {e}", file=sys.stderr)
         return 1
+    if not trainer.is_writer:
+        return 0
     if table is not None:
         print(format_table(table))
     print(f"run folder: {trainer.out} (open {trainer.out / 'index.html'})")
     return 0
+
+
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """The launcher's ``train`` command line for the workers: its options without
+    ``--nproc``/``--max-restarts``, the run folder fixed (every restart of every worker
+    finds the same one)."""
+    argv = ["train"] + ([args.experiment] if args.experiment else [])
+    for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--out", args.out),
+                        ("--device", args.device), ("--seed", args.seed),
+                        ("--backend", args.backend), ("--checkpoint", args.checkpoint),
+                        ("--dist-timeout", args.dist_timeout)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + (["--resume"] if args.resume else [])
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -132,6 +189,15 @@ def add_commands(sub) -> None:
     p.add_argument("--checkpoint", metavar="NAME", help="with --resume: this checkpoint "
                                                         "(e.g. step-00000500), not the latest")
     p.add_argument("--list", action="store_true", help="list the built-in experiments")
+    p.add_argument("--nproc", type=positive_int, metavar="N",
+                   help="data-parallel on N processes of this machine (launches torchrun; "
+                        "--batch stays the global batch, N must divide it)")
+    p.add_argument("--max-restarts", type=int, default=0, metavar="K",
+                   help="with --nproc: torchrun restarts failed workers up to K times; they "
+                        "resume from the last checkpoint")
+    p.add_argument("--dist-timeout", type=float, default=300.0, metavar="S",
+                   help="data-parallel: seconds a collective may wait for the other ranks "
+                        "before the run stops with an error (default 300)")
     p.set_defaults(run=cmd_train)
 
     for name, fn, helptext in (("sample", cmd_sample, "render sample grids from a run's "

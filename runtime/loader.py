@@ -62,8 +62,11 @@ class _Stream:
             self._perm = torch.randperm(self.length, generator=g)
         return self._perm
 
-    def next(self, seed: int, n: int, drop_last: bool, augment: Augment | None):
+    def next(self, seed: int, n: int, drop_last: bool, augment: Augment | None,
+             shard: tuple[int, int] = (0, 1)):
         parts: list[torch.Tensor] = []
+        rank, world = shard
+        part = slice(rank * (n // world), (rank + 1) * (n // world))  # of the global batch
         if self.finite:
             end = self.position + n
             if end > self.length if drop_last else self.position >= self.length:
@@ -71,13 +74,16 @@ class _Stream:
             idx = self.permutation(seed)[self.position:self.position + n]
             self.position += len(idx)
             n = len(idx)
+            idx = idx[part] if world > 1 else idx
         for k, (s, unbounded) in enumerate(zip(self.factors, self.unbounded)):
             if unbounded:
-                parts.append(s.sample(n, _generator(seed, self.name, "draw", k, self.step)))
+                x = s.sample(n, _generator(seed, self.name, "draw", k, self.step))
+                parts.append(x[part] if world > 1 else x)
             else:
                 parts.append(_gather(s, idx))
         if augment is not None:
-            g = _generator(seed, self.name, "augment", self.step)
+            g = _generator(seed, self.name, "augment", self.step,
+                           *((rank, world) if world > 1 else ()))
             parts = [x if u else augment(x, g) for x, u in zip(parts, self.unbounded)]
         self.step += 1
         return tuple(parts) if isinstance(self.source, Product) else parts[0]
@@ -97,17 +103,27 @@ class Batches(Iterator[Batch]):
     (:class:`~runtime.sources.GaussianPrior`) draw each batch in one call. ``augment``
     (an :class:`~runtime.sources.Augment`, or a dict from key or name to one) is applied
     to image batches, seeded per batch. Batches are moved to ``device`` at the end.
+
+    ``shard=(rank, world)`` (data-parallel training): ``batch_size`` is the *global*
+    batch, which ``world`` must divide; this rank gets the ``rank``-th contiguous slice of
+    ``batch_size // world`` samples of each global batch, reading only those. The ranks'
+    slices are disjoint and together are exactly the batch one process draws, so the
+    position (:meth:`state_dict`) is the same for every world size and a run resumes
+    with another number of processes. Augmentation is then seeded per rank as well.
     """
 
     def __init__(self, sources: Mapping[object, object], batch_size: int, seed: int = 0,
                  device: torch.device | str | None = None, drop_last: bool = True,
-                 augment: Augment | Mapping[object, Augment] | None = None):
+                 augment: Augment | Mapping[object, Augment] | None = None,
+                 shard: tuple[int, int] | None = None):
         if not isinstance(sources, Mapping) or not sources:
             raise RunError(f"Batches needs a non-empty dict object name -> source, "
                            f"got {sources!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise RunError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size, self.seed, self.drop_last = batch_size, int(seed), drop_last
+        self.shard = _shard(shard, batch_size, drop_last)
+        self.local_batch_size = batch_size // self.shard[1]
         self.device = None if device is None else torch.device(device)
         self._streams: list[_Stream] = []
         for key, src in sources.items():
@@ -144,7 +160,8 @@ class Batches(Iterator[Batch]):
     def __next__(self) -> Batch:
         out: Batch = {}
         for s in self._streams:
-            x = s.next(self.seed, self.batch_size, self.drop_last, self._augment.get(s.name))
+            x = s.next(self.seed, self.batch_size, self.drop_last, self._augment.get(s.name),
+                       self.shard)
             if self.device is not None:
                 x = (tuple(t.to(self.device) for t in x) if isinstance(x, tuple)
                      else x.to(self.device))
@@ -183,3 +200,23 @@ class Batches(Iterator[Batch]):
             saved = objects[s.name]
             s.epoch, s.position, s.step = saved["epoch"], saved["position"], saved["step"]
             s._perm = None
+
+
+def _shard(shard: object, batch_size: int, drop_last: bool) -> tuple[int, int]:
+    """``(rank, world)`` checked: ``world`` divides the global batch, ``0 <= rank < world``."""
+    if shard is None:
+        return (0, 1)
+    ok = (isinstance(shard, tuple) and len(shard) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in shard))
+    if not ok or not 0 <= shard[0] < shard[1]:
+        raise RunError(f"shard must be (rank, world) with 0 <= rank < world, got {shard!r}")
+    rank, world = shard
+    if batch_size % world:
+        raise RunError(f"the global batch {batch_size} does not divide among {world} "
+                       f"processes: use a batch size that is a multiple of {world} (or "
+                       f"another number of processes); the per-process batch is "
+                       f"global / processes")
+    if world > 1 and not drop_last:
+        raise RunError("shard=(rank, world) needs drop_last=True: every rank must get an "
+                       "equal slice of every batch")
+    return rank, world

@@ -80,6 +80,11 @@ class Trainer:
     An existing non-empty ``out`` is refused unless ``resume=True``, which continues
     from its latest checkpoint (or ``checkpoint``) exactly: same parameters as an
     uninterrupted run.
+
+    ``parallel`` (a :class:`~runtime.distributed.DataParallel`): train data-parallel —
+    ``batch_size`` is then the global batch (each rank gets ``batch_size / world`` of
+    it, see ``Batches(shard=...)``), gradients are averaged across ranks in each step,
+    logged metrics are averaged, and only the writer (rank 0) writes the run folder.
     """
 
     def __init__(self, program: Program, data: Mapping[object, object], out: str | Path,
@@ -94,7 +99,8 @@ class Trainer:
                  augment: Augment | Mapping[object, Augment] | None = None,
                  precision: str = "fp32", progress: bool = True, tensorboard: bool = True,
                  callbacks: Sequence[Callback] = (), resume: bool = False,
-                 checkpoint: str | None = None, run_info: Mapping | None = None):
+                 checkpoint: str | None = None, run_info: Mapping | None = None,
+                 parallel=None):
         if not isinstance(program, Program):
             raise RunError(f"Trainer takes a compiled program (compiler.compile_functor), "
                            f"got {type(program).__name__}")
@@ -121,9 +127,13 @@ class Trainer:
         self.evaluate, self.samples, self.callbacks = evaluate, samples, list(callbacks)
         self.resuming, self.checkpoint = resume, checkpoint
         self.run_info = dict(run_info or {})
+        # data-parallel hooks (runtime/distributed.py): the rank's shard, one writer
+        self.parallel = parallel
+        self.is_writer = parallel is None or parallel.is_writer
         self.data = self._check_data(data)
         self.batches = Batches(self.data, self.batch_size, seed=self.seed,
-                               device=program.device, augment=augment)
+                               device=program.device, augment=augment,
+                               shard=None if parallel is None else parallel.shard)
         self.sample_inputs = self._sample_inputs(sample_inputs)
         self.sample_references = {getattr(k, "name", k): list(v)
                                   for k, v in (sample_references or {}).items()}
@@ -133,6 +143,8 @@ class Trainer:
         self.evaluation: dict[str, dict[str, float]] | None = None
         self._signal: int | None = None
         self._plotted = time.monotonic()
+        if parallel is not None:
+            parallel.attach(program)  # rank 0's weights everywhere; gradients averaged
 
     # ------------------------------------------------------------------ resuming
     @classmethod
@@ -191,6 +203,8 @@ class Trainer:
         t0 = time.perf_counter()
         bar.note("compiling" if self.step == 0 and prog.backend != "eager" else None)
         while self.step < stop:
+            if self.parallel is not None:  # every rank stops at the step one asked to
+                self.parallel.stop_requested = self._signal is not None
             batch = next(self.batches)
             try:
                 with autocast:
@@ -213,11 +227,13 @@ class Trainer:
             bar.update()
             if self.step == 1:
                 bar.note(None)
-            if self.step % self.sample_every == 0 or self.step == self.steps:
+            if self.is_writer and (self.step % self.sample_every == 0
+                                   or self.step == self.steps):
                 self.write_samples()
                 if self.evaluate is not None:
                     self.evaluation = self._evaluate(log)
-            if self._signal is not None:
+            if (self._signal is not None if self.parallel is None
+                    else self.parallel.stop_agreed):  # all ranks stop at the same step
                 raise self._interrupted()
             if self.step % self.checkpoint_every == 0 and self.step < stop:
                 self._save()
@@ -264,6 +280,8 @@ class Trainer:
 
     def _open_run(self) -> None:
         out = self.out
+        if not self.is_writer:
+            return
         if self.resuming:
             if not (out / "run.json").is_file():
                 raise RunFolderError(f"--resume: {out} is not a run folder (no run.json); "
@@ -326,7 +344,9 @@ class Trainer:
                 "program": self.program.state_dict(), "data": self.batches.state_dict(),
                 "rng": _get_rng()}
 
-    def _save(self) -> Path:
+    def _save(self) -> Path | None:
+        if not self.is_writer:
+            return None
         return save_checkpoint(self.out, self.step, weights(self.program), self._state(),
                                fingerprint(self.program), keep_last=self.keep_last)
 
@@ -353,6 +373,8 @@ class Trainer:
         costs about a second, which would be a visible share of a short run)."""
         from .report import plot_curves, write_index
 
+        if not self.is_writer:
+            return
         now = time.monotonic()
         due = final or now - self._plotted >= CURVES_EVERY_S
         if due and (self.out / "metrics.jsonl").is_file():
@@ -369,11 +391,13 @@ class Trainer:
 
     def _interrupted(self) -> Interrupted:
         path = self._save()
-        name = signal.Signals(self._signal).name
-        return Interrupted(f"{name}: stopped at step {self.step} of {self.steps}; checkpoint "
-                           f"{path} saved. Resume with: cdl train --resume --out {self.out} "
+        sig = self._signal or signal.SIGTERM  # another rank was signalled
+        name = signal.Signals(sig).name
+        saved = f"checkpoint {path} saved" if path else "rank 0 saved a checkpoint"
+        return Interrupted(f"{name}: stopped at step {self.step} of {self.steps}; {saved}. "
+                           f"Resume with: cdl train --resume --out {self.out} "
                            f"(or Trainer.resume({str(self.out)!r}).fit())",
-                           self._signal, self.step, str(self.out))
+                           sig, self.step, str(self.out))
 
 
 # ---------------------------------------------------------------------- the program's networks
@@ -566,7 +590,7 @@ class _Progress:
         self.trainer, self.stop, self.bar = trainer, stop, None
 
     def __enter__(self):
-        if self.trainer.progress:
+        if self.trainer.progress and self.trainer.is_writer:
             from tqdm import tqdm
 
             self.bar = tqdm(total=self.stop, initial=self.trainer.step, unit="step",
@@ -605,8 +629,10 @@ class _Logger:
         self.trainer, self.sums, self.n, self.tb = trainer, {}, 0, None
 
     def __enter__(self):
+        self.t_start, self.fh = time.time(), None
+        if not self.trainer.is_writer:
+            return self
         self.fh = open(self.trainer.out / "metrics.jsonl", "a")  # noqa: SIM115
-        self.t_start = time.time()
         if self.trainer.tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
@@ -626,7 +652,10 @@ class _Logger:
         if not self.n:
             return {}
         names = list(self.sums)
-        values = torch.stack([self.sums[k] for k in names]).float().cpu() / self.n
+        values = torch.stack([self.sums[k] for k in names]).float() / self.n
+        if self.trainer.parallel is not None:  # the mean over the ranks
+            values = self.trainer.parallel.average(values)
+        values = values.cpu()
         means = dict(zip(names, values.tolist(), strict=True))
         line = {"step": step, "time": round(time.time() - self.t_start, 3), "lr": lr,
                 "step_time": elapsed / self.n, "steps_per_s": self.n / max(elapsed, 1e-9)}
@@ -642,6 +671,8 @@ class _Logger:
         self._emit(line)
 
     def _emit(self, line: dict) -> None:
+        if self.fh is None:
+            return
         self.fh.write(json.dumps(line) + "\n")
         self.fh.flush()
         if self.tb is not None:
@@ -650,7 +681,8 @@ class _Logger:
                     self.tb.add_scalar(k, v, line["step"])
 
     def __exit__(self, *exc):
-        self.fh.close()
+        if self.fh is not None:
+            self.fh.close()
         if self.tb is not None:
             self.tb.close()
         return False
