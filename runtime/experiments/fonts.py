@@ -36,6 +36,9 @@ def build(options: Options) -> Experiment:
              for ob, font in zip((sans, bold), FONTS, strict=True)}
     test = {ob: glyphs(font, chars=chars, size=SIZE, split="test").tensor.to(options.device)
             for ob, font in zip((sans, bold), FONTS, strict=True)}
+    # eight held-out characters spread over the alphabets (Latin, Greek, Cyrillic, symbols)
+    n = len(test[sans])
+    shown = torch.linspace(0, n - 1, min(8, n)).round().long()
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={sans: space, bold: space},
                 ar={"f": IdentityStartGenerator(), "g": IdentityStartGenerator()})
@@ -60,7 +63,7 @@ def build(options: Options) -> Experiment:
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
                  "lr": 5e-4, "betas": (0.5, 0.999)},
         train={"steps": 1500, "batch_size": 16, "decay_from": 0.5},
-        samples={ob: t[:8] for ob, t in test.items()},
-        references={sans: [("truth: bold", test[bold][:8])],
-                    bold: [("truth: regular", test[sans][:8])]},
+        samples={ob: t[shown] for ob, t in test.items()},
+        references={sans: [("truth: bold", test[bold][shown])],
+                    bold: [("truth: regular", test[sans][shown])]},
         description=__doc__.splitlines()[0])
