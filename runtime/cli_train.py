@@ -134,13 +134,10 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .experiment import open_run
     from .report import save_grid
-    from .trainer import _first, _to, sample_rows
+    from .trainer import sample_inputs_for, sample_rows
 
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
-    inputs = exp.samples
-    if inputs is None:
-        inputs = {getattr(k, "name", k): _first(v, args.n) for k, v in exp.data.items()}
-    inputs = {getattr(k, "name", k): _to(v, program.device) for k, v in inputs.items()}
+    inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
     refs = {getattr(k, "name", k): v for k, v in (exp.references or {}).items()}
     per_object = sample_rows(program, inputs, refs)
     rows = [(f"{name}: {label}", t) for name, rs in per_object.items() for label, t in rs]
@@ -159,12 +156,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .errors import RunError
     from .evaluation import format_table
     from .experiment import open_run
-    from .trainer import _eval_mode
+    from .trainer import eval_mode
 
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
     if exp.evaluate is None:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
-    with _eval_mode(program):
+    with eval_mode(program):
         table = exp.evaluate(program)
     print(f"{args.run_dir} at step {ck.step}:")
     print(format_table(table))

@@ -133,25 +133,29 @@ def prepare(ref: str, device: str | torch.device | None = None, seed: int = 0,
     return exp, program
 
 
+def rebuild(info: Mapping, device: str | torch.device | None = None,
+            hint: str = "") -> tuple[Experiment, Program]:
+    """The experiment and compiled program a run folder's ``run.json`` records (``info``),
+    built again with the recorded seed, device (unless ``device``) and compile options."""
+    from .errors import RunFolderError
+
+    if not info.get("experiment"):
+        raise RunFolderError(f"this run was trained from a Program built in Python, not an "
+                             f"experiment{': ' + hint if hint else ''}")
+    options = info.get("options", {})
+    return prepare(info["experiment"], device=device or options.get("device"),
+                   seed=options.get("seed", 0), **options.get("compile", {}))
+
+
 def open_run(run: str | Path, checkpoint: str | None = None,
              device: str | torch.device | None = None):
     """Experiment, program and checkpoint of a finished or running run folder, with the
     checkpoint's weights loaded (for ``cdl sample`` and ``cdl eval``)."""
-    from .checkpoint import fingerprint_diff, load_checkpoint
-    from .errors import CheckpointError, RunFolderError
-    from .trainer import fingerprint, load_weights, read_run_info
+    from .checkpoint import load_checkpoint
+    from .trainer import read_run_info, restore_weights
 
-    info = read_run_info(run)
-    if not info.get("experiment"):
-        raise RunFolderError(f"{run} was trained from a Program built in Python, not an "
-                             f"experiment: load its checkpoint with runtime.load_checkpoint")
-    options = info.get("options", {})
-    exp, program = prepare(info["experiment"], device=device or options.get("device"),
-                           seed=options.get("seed", 0), **options.get("compile", {}))
+    exp, program = rebuild(read_run_info(run), device,
+                           hint=f"load {run}'s checkpoint with runtime.load_checkpoint")
     ck = load_checkpoint(run, checkpoint)
-    diff = fingerprint_diff(ck.fingerprint, fingerprint(program))
-    if diff:
-        raise CheckpointError(f"checkpoint {ck.path} no longer matches experiment "
-                              f"{info['experiment']}:\n  " + "\n  ".join(diff))
-    load_weights(program, ck.weights, ck.path)
+    restore_weights(program, ck)
     return exp, program, ck

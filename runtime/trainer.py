@@ -33,7 +33,13 @@ from torch import nn
 from category.drawing import draw
 from compiler import BatchError, NonFiniteLossError, Program
 
-from .checkpoint import fingerprint_diff, latest, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    Checkpoint,
+    fingerprint_diff,
+    latest,
+    load_checkpoint,
+    save_checkpoint,
+)
 from .errors import CheckpointError, Interrupted, RunError, RunFolderError, TrainingDiverged
 from .evaluation import Evaluate
 from .loader import Batches
@@ -134,7 +140,7 @@ class Trainer:
         self.batches = Batches(self.data, self.batch_size, seed=self.seed,
                                device=program.device, augment=augment,
                                shard=None if parallel is None else parallel.shard)
-        self.sample_inputs = self._sample_inputs(sample_inputs)
+        self.sample_inputs = sample_inputs_for(program, self.data, sample_inputs, samples)
         self.sample_references = {getattr(k, "name", k): list(v)
                                   for k, v in (sample_references or {}).items()}
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(
@@ -158,16 +164,10 @@ class Trainer:
         """
         info = read_run_info(run)
         if program is None:
-            from .experiment import prepare  # the experiment runner sits above the trainer
+            from .experiment import rebuild  # the experiment runner sits above the trainer
 
-            if not info.get("experiment"):
-                raise RunFolderError(f"{run} was trained from a Program built in Python, not "
-                                     f"an experiment: pass Trainer.resume(run, program=prog, "
-                                     f"data=data)")
-            options = info.get("options", {})
-            setup, program = prepare(info["experiment"], device=options.get("device"),
-                                     seed=options.get("seed", 0),
-                                     **options.get("compile", {}))
+            setup, program = rebuild(info, hint=f"pass Trainer.resume({str(run)!r}, "
+                                                f"program=prog, data=data)")
             data = setup.data if data is None else data
             overrides = {**setup.trainer_extras(), **overrides}
         elif data is None:
@@ -262,21 +262,14 @@ class Trainer:
             out[name] = src
         if not out:
             raise RunError("data is empty: give a dataset for each object with data")
-        probe = {k: _first(v, 2) for k, v in out.items()}
+        probe = {k: first_samples(v, 2) for k, v in out.items()}
         try:
-            self.program.resolve({k: _to(v, self.program.device) for k, v in probe.items()})
+            self.program.resolve({k: to_device(v, self.program.device) for k, v in probe.items()})
         except BatchError as e:
             raise RunError(f"the data does not feed the program: {e}\n(give "
                            f"Trainer(data={{object: dataset}}) for every object listed)"
                            ) from None
         return out
-
-    def _sample_inputs(self, given: Mapping[object, object] | None) -> dict[str, object]:
-        if given is not None:
-            return {getattr(k, "name", k): _to(v, self.program.device) for k, v in given.items()}
-        roots = {ob.name for ob in self.program.plan.roots}
-        return {name: _to(_first(src, self.samples), self.program.device)
-                for name, src in self.data.items() if name in roots}
 
     def _open_run(self) -> None:
         out = self.out
@@ -310,12 +303,7 @@ class Trainer:
 
     def _restore(self) -> None:
         ck = load_checkpoint(self.out, self.checkpoint)
-        diff = fingerprint_diff(ck.fingerprint, fingerprint(self.program))
-        if diff:
-            raise CheckpointError(f"checkpoint {ck.path} is of another schema, functor or "
-                                  f"network shape than this program:\n  "
-                                  + "\n  ".join(diff))
-        load_weights(self.program, ck.weights, ck.path)
+        restore_weights(self.program, ck)
         st = ck.state
         if len(st["optimizers"]) != len(self.program.optimizers):
             raise CheckpointError(f"checkpoint {ck.path} has {len(st['optimizers'])} "
@@ -363,7 +351,7 @@ class Trainer:
         return out
 
     def _evaluate(self, log) -> dict[str, dict[str, float]]:
-        with _eval_mode(self.program):
+        with eval_mode(self.program):
             table = self.evaluate(self.program)
         log.write_eval(self.step, table)
         return table
@@ -409,12 +397,22 @@ def named_modules(program: Program) -> dict[str, nn.Module]:
 
 
 def weights(program: Program) -> dict[str, torch.Tensor]:
-    """Every network's ``state_dict`` entries, keyed ``<prefix>/<entry>``, deduplicated."""
+    """Every network's ``state_dict`` entries, keyed ``<prefix>/<entry>``; copies, since a
+    stacked module's entries are views into one shared stack (safetensors refuses those)."""
     out: dict[str, torch.Tensor] = {}
     for prefix, m in named_modules(program).items():
         for k, v in m.state_dict().items():
             out[f"{prefix}/{k}"] = v.detach().clone()
     return out
+
+
+def restore_weights(program: Program, ck: Checkpoint) -> None:
+    """The checkpoint's weights in the program's modules, once its fingerprint matches."""
+    diff = fingerprint_diff(ck.fingerprint, fingerprint(program))
+    if diff:
+        raise CheckpointError(f"checkpoint {ck.path} is of another schema, functor or network "
+                              f"shape than this program:\n  " + "\n  ".join(diff))
+    load_weights(program, ck.weights, ck.path)
 
 
 def load_weights(program: Program, saved: Mapping[str, torch.Tensor], where: object) -> None:
@@ -447,7 +445,7 @@ def sample_rows(program: Program, inputs: Mapping[str, object],
     then the object's ``references`` rows (e.g. the ground truth)."""
     F, plan = program.functor, program.plan
     out: dict[str, list[tuple[str, torch.Tensor]]] = {}
-    with _eval_mode(program), torch.no_grad():
+    with eval_mode(program), torch.no_grad():
         for ob, root in plan.roots.items():
             if ob.name not in inputs:
                 continue
@@ -466,6 +464,17 @@ def sample_rows(program: Program, inputs: Mapping[str, object],
     return out
 
 
+def sample_inputs_for(program: Program, data: Mapping[object, object],
+                      given: Mapping[object, object] | None, n: int) -> dict[str, object]:
+    """The grids' inputs on the program's device: ``given``, or else the first ``n``
+    samples of each source the plan starts from."""
+    if given is None:
+        roots = {ob.name for ob in program.plan.roots}
+        given = {k: first_samples(src, n) for k, src in data.items()
+                 if getattr(k, "name", k) in roots}
+    return {getattr(k, "name", k): to_device(v, program.device) for k, v in given.items()}
+
+
 def application_label(path) -> str:
     """``f.g`` applied to x, in the notation ML users read: ``g(f(x))``."""
     label = "x"
@@ -480,7 +489,7 @@ def _rows(label: str, value) -> list[tuple[str, torch.Tensor]]:
     return [(label, value.float().cpu())]
 
 
-class _eval_mode:
+class eval_mode:
     """Networks in eval mode (BatchNorm, Dropout) for sampling and evaluation."""
 
     def __init__(self, program: Program):
@@ -515,7 +524,7 @@ def _count(what: str, v: object) -> int:
     return v
 
 
-def _first(src, n: int):
+def first_samples(src, n: int):
     """The first ``n`` samples of a source, stacked (a tuple for a product)."""
     n = min(n, len(src))
     items = [src[i] for i in range(n)]
@@ -524,7 +533,7 @@ def _first(src, n: int):
     return torch.stack(items)
 
 
-def _to(x, device: torch.device):
+def to_device(x, device: torch.device):
     if isinstance(x, (tuple, list)):
         return tuple(t.to(device) for t in x)
     return x.to(device)
