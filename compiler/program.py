@@ -469,11 +469,7 @@ class Program:
         clip = self._max_norm(max_grad_norm)
         data, inputs = self._update_inputs(batch)
         gen, gen_total, cri, cri_total, new_pool = self._guarded(data, self._step_fn, *inputs)
-        both = gen_total + cri_total
-        if both.requires_grad:  # not when every parameter is frozen
-            both.backward()
-        if self.grad_hook is not None:
-            both = self.grad_hook(self.parameters(), both.detach())
+        both = self._backward(gen_total + cri_total)
         if self.check_finite and not torch.isfinite(both).item():
             raise NonFiniteLossError(self._non_finite(data, gen, cri))
         hold = self._views.hold_frozen()
@@ -481,11 +477,7 @@ class Program:
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(self._trainable(self.arrow_banks), clip)
             torch.nn.utils.clip_grad_norm_(self._trainable(self.critic_banks), clip)
-        with hold:
-            for opt in self.optimizers:
-                opt.step()
-        if self._pool is not None:
-            self._pool.commit(new_pool)
+        self._apply(hold, new_pool)
         out = self._named(self._gen, gen.detach(), gen_total.detach())
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
@@ -507,11 +499,7 @@ class Program:
         clip = self._max_norm(max_grad_norm)
         data, inputs = self._update_inputs(batch)
         cri, cri_total, new_pool = self._guarded(data, self._critic_step_fn, *inputs)
-        if cri_total.requires_grad:  # not when every critic parameter is frozen
-            cri_total.backward()
-        checked = cri_total
-        if self.grad_hook is not None:
-            checked = self.grad_hook(self.parameters(), cri_total.detach())
+        checked = self._backward(cri_total)
         if self.check_finite and not torch.isfinite(checked).item():
             raise NonFiniteLossError(self._non_finite(data, None, cri))
         hold = self._views.hold_frozen()
@@ -521,12 +509,26 @@ class Program:
             torch.nn.utils.clip_grad_norm_(critic_params, clip)
         for p in self._trainable(self.arrow_banks):  # none computed; made sure of
             p.grad = None
+        self._apply(hold, new_pool)
+        return self._named(self._cri, cri.detach(), cri_total.detach())
+
+    def _backward(self, total: torch.Tensor) -> torch.Tensor:
+        """The backward pass of an update's total (none when every parameter it reaches is
+        frozen), then :attr:`grad_hook` (data-parallel averaging); returns the total that
+        the finite check reads (averaged across ranks by the hook)."""
+        if total.requires_grad:
+            total.backward()
+        if self.grad_hook is not None:
+            return self.grad_hook(self.parameters(), total.detach())
+        return total
+
+    def _apply(self, hold, new_pool) -> None:
+        """The optimizers' step (frozen stacked rows held in place), then the fake pool."""
         with hold:
             for opt in self.optimizers:
                 opt.step()
         if self._pool is not None:
             self._pool.commit(new_pool)
-        return self._named(self._cri, cri.detach(), cri_total.detach())
 
     def _update_inputs(self, batch: Batch) -> tuple[dict, tuple]:
         """The checked batch and the inputs of an update's graph (``step``,
