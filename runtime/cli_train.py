@@ -20,9 +20,11 @@ def positive_int(text: str) -> int:
 
 def _fresh_out(name: str) -> Path:
     """``runs/NAME``, or ``runs/NAME-2``, … : a new run never lands in an old one."""
+    from .trainer import occupied
+
     base = Path("runs") / name
     out, k = base, 1
-    while out.exists() and (not out.is_dir() or any(out.iterdir())):
+    while occupied(out):
         k += 1
         out = base.with_name(f"{base.name}-{k}")
     return out

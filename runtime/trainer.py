@@ -183,7 +183,8 @@ class Trainer:
         """Train up to step ``until`` (default: ``steps``); returns the evaluation.
 
         Stages: open the run folder, restore the checkpoint when resuming, train with
-        signal handlers installed, then the final checkpoint, evaluation and report.
+        signal handlers installed (grids and evaluation every ``sample_every`` steps and
+        at the last step), then the final checkpoint and the report.
         Raises :class:`Interrupted` after saving on SIGINT/SIGTERM, and
         :class:`TrainingDiverged` (the last good checkpoint untouched) on NaN/inf losses.
         """
@@ -280,7 +281,7 @@ class Trainer:
                 raise RunFolderError(f"--resume: {out} is not a run folder (no run.json); "
                                      f"start a new run without --resume")
             return
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if occupied(out):
             raise RunFolderError(f"{out} exists and is not empty: pass --resume to continue "
                                  f"that run, or choose another --out (cdl never overwrites "
                                  f"a run)")
@@ -507,6 +508,11 @@ class eval_mode:
 
 
 # ---------------------------------------------------------------------- helpers
+def occupied(path: Path) -> bool:
+    """Whether a new run may not use ``path``: it exists and is a file or a non-empty folder."""
+    return path.exists() and (not path.is_dir() or any(path.iterdir()))
+
+
 def read_run_info(run: str | Path) -> dict:
     path = Path(run) / "run.json"
     try:
