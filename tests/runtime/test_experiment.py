@@ -28,26 +28,18 @@ def test_unknown_experiment_lists_the_known_ones():
         load("fontz")
 
 
-def test_a_file_without_build(tmp_path):
-    f = tmp_path / "nobuild.py"
-    f.write_text("x = 1\n")
-    with pytest.raises(ExperimentError, match="has no build\\(options\\) function"):
-        load(str(f))
-
-
-def test_a_file_that_fails_to_import(tmp_path):
-    f = tmp_path / "broken.py"
-    f.write_text("import not_a_module_anywhere\n")
-    with pytest.raises(ExperimentError, match="importing experiment .* failed: "
-                                              "ModuleNotFoundError"):
-        load(str(f))
-
-
-def test_build_must_return_an_experiment(tmp_path):
-    f = tmp_path / "wrong.py"
-    f.write_text("def build(options):\n    return {'functor': None}\n")
-    with pytest.raises(ExperimentError, match="must return a runtime.Experiment, got dict"):
-        prepare(str(f))
+@pytest.mark.parametrize("text, step, message", [
+    ("x = 1\n", load, "has no build\\(options\\) function"),
+    ("import not_a_module_anywhere\n", load,
+     "importing experiment .* failed: ModuleNotFoundError"),
+    ("def build(options):\n    return {'functor': None}\n", prepare,
+     "must return a runtime.Experiment, got dict"),
+])
+def test_a_broken_experiment_file_is_named(tmp_path, text, step, message):
+    f = tmp_path / "mine.py"
+    f.write_text(text)
+    with pytest.raises(ExperimentError, match=message):
+        step(str(f))
 
 
 def test_missing_file(tmp_path):
