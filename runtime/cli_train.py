@@ -73,7 +73,9 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
         return 0
     overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch))
                  if v is not None}
-    compile_over = {"backend": args.backend} if args.backend else {}
+    compile_over = {k: v for k, v in (("backend", args.backend),
+                                      ("equation_weight", args.equation_weight))
+                    if v is not None}
     if args.resume:
         if args.out is None:
             raise RunError("--resume needs --out RUN: the run folder to continue")
@@ -126,7 +128,8 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
     argv = ["train"] + ([args.experiment] if args.experiment else [])
     for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--out", args.out),
                         ("--device", args.device), ("--seed", args.seed),
-                        ("--backend", args.backend), ("--checkpoint", args.checkpoint),
+                        ("--backend", args.backend), ("--equation-weight", args.equation_weight),
+                        ("--checkpoint", args.checkpoint),
                         ("--dist-timeout", args.dist_timeout)):
         if value is not None:
             argv += [flag, str(value)]
@@ -184,6 +187,9 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--backend", metavar="NAME", help="compile backend (inductor, eager, …) "
                                                      "instead of the experiment's")
+    p.add_argument("--equation-weight", type=float, metavar="W",
+                   help="the weight of every equation loss, overriding the experiment's "
+                        "(0: the ablation without equations; residuals are still logged)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--checkpoint", metavar="NAME", help="with --resume: this checkpoint "
                                                         "(e.g. step-00000500), not the latest")

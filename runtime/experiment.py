@@ -30,11 +30,14 @@ from compiler import Functor, Program, compile_functor
 from .errors import ExperimentError
 from .evaluation import Evaluate
 
+# name -> "module" (its build) or "module:function" (a variant built by another function)
 BUILTIN = {
-    "fonts": "runtime.experiments.fonts",
+    "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
+    "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
     "gaussians": "runtime.experiments.gaussians",
 }
-DEFAULT = "fonts"
+ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open
+DEFAULT = "cyclegan_fonts"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,18 @@ class Experiment:
                 "sample_references": self.references}
 
 
-def load(ref: str) -> tuple[ModuleType, str]:
-    """The experiment module for a built-in name or a ``.py`` path, and its canonical name."""
+@dataclass(frozen=True)
+class Entry:
+    """A built-in experiment that is one function of a module (``"module:function"``)."""
+
+    build: object
+    doc: str
+
+
+def load(ref: str) -> tuple[ModuleType | Entry, str]:
+    """The experiment (a module or an :class:`Entry`, either with ``build(options)``) for a
+    built-in name or a ``.py`` path, and its canonical name."""
+    ref = ALIASES.get(ref, ref)
     path = Path(ref)
     if ref.endswith(".py") or path.is_file():
         if not path.is_file():
@@ -97,7 +110,11 @@ def load(ref: str) -> tuple[ModuleType, str]:
                                   f"{type(e).__name__}: {e}") from e
         ref = str(path.resolve())
     elif ref in BUILTIN:
-        module = importlib.import_module(BUILTIN[ref])
+        name, _, function = BUILTIN[ref].partition(":")
+        module = importlib.import_module(name)
+        if function:
+            build = getattr(module, function)
+            module = Entry(build, build.__doc__ or "")
     else:
         raise ExperimentError(f"unknown experiment {ref!r}; built-in: {', '.join(BUILTIN)} "
                               f"(or give a path to a .py file with build(options))")
@@ -110,7 +127,8 @@ def load(ref: str) -> tuple[ModuleType, str]:
 def describe(ref: str) -> str:
     """The first line of an experiment's docstring."""
     module, _ = load(ref)
-    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+    doc = (module.doc if isinstance(module, Entry) else module.__doc__) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def default_device() -> torch.device:

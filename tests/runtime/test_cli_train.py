@@ -69,11 +69,11 @@ def test_user_experiment_file(tmp_path, capsys):
 
 def test_list_names_the_default(capsys):
     code, stdout, _ = run(["train", "--list"], capsys)
-    assert code == 0 and "fonts (default)" in stdout and "gaussians" in stdout
+    assert code == 0 and "cyclegan_fonts (default)" in stdout and "gaussians" in stdout
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "nope"], "unknown experiment 'nope'; built-in: fonts, gaussians"),
+    (["train", "nope"], "unknown experiment 'nope'; built-in: cyclegan_fonts, "),
     (["train", "--resume"], "--resume needs --out RUN"),
     (["eval", "/nonexistent/run"], "not a run folder"),
 ])

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from runtime.errors import ExperimentError
-from runtime.experiment import BUILTIN, Experiment, load, prepare
+from runtime.experiment import BUILTIN, Experiment, Options, describe, load, prepare
 
 
 def test_builtin_experiments_load_and_build():
@@ -23,8 +23,17 @@ def test_the_seed_fixes_the_initial_networks():
     assert torch.equal(first(a), first(b)) and not torch.equal(first(a), first(c))
 
 
+def test_an_old_name_and_a_variant_load():
+    module, ref = load("fonts")  # the default's earlier name: older run folders still open
+    assert ref == "cyclegan_fonts" and module.__name__.endswith("cyclegan_fonts")
+    variant, ref = load("cyclegan_fonts_serif")
+    assert ref == "cyclegan_fonts_serif" and "Serif" in describe(ref)
+    exp = variant.build(Options(torch.device("cpu")))
+    assert [o.name for o in exp.schema.objects()] == ["Sans", "Serif"]
+
+
 def test_unknown_experiment_lists_the_known_ones():
-    with pytest.raises(ExperimentError, match="unknown experiment 'fontz'; built-in: fonts"):
+    with pytest.raises(ExperimentError, match="unknown experiment 'fontz'; built-in: cyclegan"):
         load("fontz")
 
 

@@ -20,22 +20,38 @@ from runtime.sources import glyphs
 
 from .nets import IdentityStartGenerator, patch_critic
 
-FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+FONTS = (("Sans", "DejaVuSans.ttf"), ("Bold", "DejaVuSans-Bold.ttf"))
+SERIF = (("Sans", "DejaVuSans.ttf"), ("Serif", "DejaVuSerif.ttf"))  # serifs drawn or removed
 SIZE = 32
 
 
-def schema() -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath("fonts.schema").read_text())
+def schema(name: str = "cyclegan_fonts") -> Schema:
+    return Schema.parse(resources.files(__package__).joinpath(f"{name}.schema").read_text())
 
 
 def build(options: Options) -> Experiment:
-    S = schema()
-    sans, bold = S["Sans"], S["Bold"]
-    chars = "".join(c for c in glyphs(FONTS[0]).chars if c in set(glyphs(FONTS[1]).chars))
+    return build_pair(options, "cyclegan_fonts", FONTS, description=__doc__.splitlines()[0])
+
+
+def build_serif(options: Options) -> Experiment:
+    """DejaVu Sans ↔ DejaVu Serif glyphs: the harder CycleGAN pair (serifs drawn or removed)."""
+    return build_pair(options, "cyclegan_fonts_serif", SERIF, steps=2000,
+                      description=build_serif.__doc__.splitlines()[0])
+
+
+def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
+               description: str = "") -> Experiment:
+    """The CycleGAN between two fonts' glyphs ``pair = ((object, font file), (object, font
+    file))`` of schema file ``schema_name``, trained unpaired, judged on held-out characters."""
+    S = schema(schema_name)
+    (a_name, a_font), (b_name, b_font) = pair
+    sans, bold = S[a_name], S[b_name]
+    fonts = (a_font, b_font)
+    chars = "".join(c for c in glyphs(fonts[0]).chars if c in set(glyphs(fonts[1]).chars))
     train = {ob: glyphs(font, chars=chars, size=SIZE, split="train")
-             for ob, font in zip((sans, bold), FONTS, strict=True)}
+             for ob, font in zip((sans, bold), fonts, strict=True)}
     test = {ob: glyphs(font, chars=chars, size=SIZE, split="test").tensor.to(options.device)
-            for ob, font in zip((sans, bold), FONTS, strict=True)}
+            for ob, font in zip((sans, bold), fonts, strict=True)}
     # eight held-out characters spread over the alphabets (Latin, Greek, Cyrillic, symbols)
     n = len(test[sans])
     shown = torch.linspace(0, n - 1, min(8, n)).round().long()
@@ -62,8 +78,8 @@ def build(options: Options) -> Experiment:
         functor=F, critics=critics, data=train, evaluate=evaluate,
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
                  "lr": 5e-4, "betas": (0.5, 0.999)},
-        train={"steps": 1500, "batch_size": 16, "decay_from": 0.5},
+        train={"steps": steps, "batch_size": 16, "decay_from": 0.5},
         samples={ob: t[shown] for ob, t in test.items()},
-        references={sans: [("truth: bold", test[bold][shown])],
-                    bold: [("truth: regular", test[sans][shown])]},
-        description=__doc__.splitlines()[0])
+        references={sans: [(f"truth: {b_name}", test[bold][shown])],
+                    bold: [(f"truth: {a_name}", test[sans][shown])]},
+        description=description)
