@@ -34,6 +34,8 @@ from .evaluation import Evaluate
 BUILTIN = {
     "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
     "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
+    "triangle_fonts": "runtime.experiments.triangle_fonts",
+    "equalizer_circles": "runtime.experiments.equalizer_circles",
     "gaussians": "runtime.experiments.gaussians",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open

@@ -16,13 +16,12 @@ import torch
 from category import Schema
 from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
-from runtime.sources import glyphs
 
+from .font_pairs import SIZE, font_glyphs, translation_scores
 from .nets import IdentityStartGenerator, patch_critic
 
 FONTS = (("Sans", "DejaVuSans.ttf"), ("Bold", "DejaVuSans-Bold.ttf"))
 SERIF = (("Sans", "DejaVuSans.ttf"), ("Serif", "DejaVuSerif.ttf"))  # serifs drawn or removed
-SIZE = 32
 
 
 def schema(name: str = "cyclegan_fonts") -> Schema:
@@ -46,15 +45,8 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
     S = schema(schema_name)
     (a_name, a_font), (b_name, b_font) = pair
     sans, bold = S[a_name], S[b_name]
-    fonts = (a_font, b_font)
-    chars = "".join(c for c in glyphs(fonts[0]).chars if c in set(glyphs(fonts[1]).chars))
-    train = {ob: glyphs(font, chars=chars, size=SIZE, split="train")
-             for ob, font in zip((sans, bold), fonts, strict=True)}
-    test = {ob: glyphs(font, chars=chars, size=SIZE, split="test").tensor.to(options.device)
-            for ob, font in zip((sans, bold), fonts, strict=True)}
-    # eight held-out characters spread over the alphabets (Latin, Greek, Cyrillic, symbols)
-    n = len(test[sans])
-    shown = torch.linspace(0, n - 1, min(8, n)).round().long()
+    data = font_glyphs({sans: a_font, bold: b_font}, options.device)
+    test, shown = data.test, data.shown
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={sans: space, bold: space},
                 ar={"f": IdentityStartGenerator(), "g": IdentityStartGenerator()})
@@ -68,14 +60,12 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
             rows = {}
             for name, inp, out, truth, back in (("f", x, fx, y, g(fx)),
                                                 ("g", y, gy, x, f(gy))):
-                mae = (out - truth).abs().mean().item()
-                base = (inp - truth).abs().mean().item()
-                rows[name] = {"mae": mae, "identity_mae": base, "ratio": mae / base,
+                rows[name] = {**translation_scores(out, inp, truth),
                               "cycle": (back - inp).abs().mean().item()}
         return rows
 
     return Experiment(
-        functor=F, critics=critics, data=train, evaluate=evaluate,
+        functor=F, critics=critics, data=data.train, evaluate=evaluate,
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
                  "lr": 5e-4, "betas": (0.5, 0.999)},
         train={"steps": steps, "batch_size": 16, "decay_from": 0.5},

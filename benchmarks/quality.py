@@ -1,0 +1,283 @@
+"""Quality of the built-in experiments: ground truth, baselines, residuals and the ablation.
+
+``python3 benchmarks/quality.py [--write]`` trains every experiment of the seed's schemas
+for its default step budget on CPU with fixed seeds — three seeds for the headline rows
+(mean ± standard deviation over seeds) — and, for every schema with equations, the same
+runs again with the equation losses switched off (``--equation-weight 0``: the
+ablation; the residuals are still measured). Each run is one ``cdl train`` command in a
+fresh process, shown next to its row, so that every number is reproduced by the command
+beside it. ``--write`` puts the table into ``benchmarks/README.md`` (between the
+``quality`` markers) and a sample grid of each experiment into ``docs/quality/``.
+
+``--quick`` is the smoke version (a few steps, eager, one seed): it checks that every
+experiment trains, evaluates and lands in the table, and says nothing about quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "benchmarks" / "README.md"
+BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table cell: a label and the ``eval/<row>/<column>`` keys it shows."""
+
+    label: str
+    key: str
+    kind: str = "value"  # "value", "ratio" (shown as 0.45×) or "baseline"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One experiment of the benchmark: its seeds, whether it has an ablation, the
+    columns of its ground-truth metrics, baselines and residuals, and the object whose
+    sample grid goes in ``docs/``."""
+
+    name: str
+    seeds: tuple[int, ...]
+    truth: tuple[Column, ...]
+    baseline: tuple[Column, ...]
+    residuals: tuple[Column, ...]
+    grid: str
+    ablate: bool = True
+    extra: tuple[str, ...] = field(default_factory=tuple)  # more cdl train flags
+
+
+def fonts_spec(name: str, seeds: tuple[int, ...], objects: tuple[str, str]) -> Spec:
+    a, b = objects
+    return Spec(
+        name, seeds,
+        truth=(Column(f"f ({a}→{b}) MAE", "eval/f/mae"), Column("f ratio", "eval/f/ratio", "ratio"),
+               Column(f"g ({b}→{a}) MAE", "eval/g/mae"), Column("g ratio", "eval/g/ratio", "ratio"),
+               Column("f SSIM", "eval/f/ssim"), Column("f char accuracy", "eval/f/accuracy"),
+               Column("g char accuracy", "eval/g/accuracy")),
+        baseline=(Column("identity MAE (f)", "eval/f/identity_mae", "baseline"),
+                  Column("identity SSIM (f)", "eval/f/identity_ssim", "baseline"),
+                  Column("identity char accuracy (f)", "eval/f/identity_accuracy", "baseline")),
+        residuals=(Column("cycle f.g", "eval/f/cycle"), Column("cycle g.f", "eval/g/cycle")),
+        grid=a)
+
+
+SPECS = (
+    fonts_spec("cyclegan_fonts", (0, 1, 2), ("Sans", "Bold")),
+    fonts_spec("cyclegan_fonts_serif", (0,), ("Sans", "Serif")),
+    Spec("product_emoji", (0, 1, 2),
+         truth=(Column("removal MAE", "eval/removal/mae"),
+                Column("removal ratio", "eval/removal/ratio", "ratio"),
+                Column("tone spread across z", "eval/insertion/tone_spread"),
+                Column("spread, same z", "eval/insertion/same_z_spread")),
+         baseline=(Column("input-as-output MAE", "eval/removal/input_mae", "baseline"),),
+         residuals=(Column("g.f = id(BxC)", "eval/g.f/residual"),
+                    Column("f.g = id(A)", "eval/f.g/residual")),
+         grid="A"),
+    Spec("triangle_fonts", (0,),
+         truth=(Column("ab ratio", "eval/ab/ratio", "ratio"),
+                Column("bc ratio", "eval/bc/ratio", "ratio"),
+                Column("ac ratio", "eval/ac/ratio", "ratio"),
+                Column("ab.bc ratio", "eval/ab.bc/ratio", "ratio"),
+                Column("ac MAE", "eval/ac/mae")),
+         baseline=(Column("identity MAE (ac)", "eval/ac/identity_mae", "baseline"),),
+         residuals=(Column("ab.bc vs ac", "eval/triangle/residual"),),
+         grid="Sans"),
+    Spec("gan_glyphs", (0, 1, 2),
+         truth=(Column("KID", "eval/gen/kid"), Column("progress", "eval/gen/progress"),
+                Column("classifier confidence", "eval/gen/confidence")),
+         baseline=(Column("KID untrained (ceiling)", "eval/gen/kid_ceiling", "baseline"),
+                   Column("KID held-out real (floor)", "eval/gen/kid_floor", "baseline"),
+                   Column("confidence on real", "eval/gen/real_confidence", "baseline")),
+         residuals=(), grid="Latent", ablate=False),
+    Spec("equalizer_circles", (0,),
+         truth=(Column("f MAE to the equalizer's circle", "eval/f/mae"),
+                Column("f ratio", "eval/f/ratio", "ratio"),
+                Column("shape error", "eval/circle/shape_error"),
+                Column("background error", "eval/circle/background_error")),
+         baseline=(Column("identity MAE", "eval/f/identity_mae", "baseline"),
+                   Column("identity residual", "eval/equalizer/identity_residual", "baseline"),
+                   Column("Circle data's residual", "eval/equalizer/data_residual", "baseline")),
+         residuals=(Column("f.h = f.g", "eval/equalizer/residual"),
+                    Column("f.back = id(Plain)", "eval/f.back/residual")),
+         grid="Plain"),
+)
+
+
+@dataclass
+class Run:
+    spec: Spec
+    seed: int
+    equations: bool
+    out: Path
+    command: list[str]
+    wall_s: float = math.nan
+    steps: int = 0
+    values: dict = field(default_factory=dict)
+
+
+def command(spec: Spec, seed: int, equations: bool, out: Path, quick: bool) -> list[str]:
+    cmd = ["cdl", "train", spec.name, "--seed", str(seed), "--out", str(out)]
+    if not equations:
+        cmd += ["--equation-weight", "0"]
+    if quick:
+        cmd += ["--steps", "4", "--backend", "eager"]
+    return cmd + list(spec.extra)
+
+
+def final_evaluation(out: Path) -> tuple[int, dict]:
+    """The last evaluation a run logged (its step and ``eval/…`` values)."""
+    path = out / "metrics.jsonl"
+    if not path.is_file():
+        raise RuntimeError(f"{out} has no metrics.jsonl: the run did not train")
+    last = None
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if any(k.startswith("eval/") for k in record):
+            last = record
+    if last is None:
+        raise RuntimeError(f"{path} has no evaluation line")
+    return int(last["step"]), {k: v for k, v in last.items() if k.startswith("eval/")}
+
+
+def train(run: Run) -> None:
+    """One ``cdl train`` command in its own process (``python -m runtime`` is ``cdl``)."""
+    if run.out.exists():
+        shutil.rmtree(run.out)
+    argv = [sys.executable, "-m", "runtime", *run.command[1:]]
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    run.wall_s = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(run.command)} failed ({done.returncode}):\n"
+                           f"{done.stderr[-3000:]}")
+    run.steps, run.values = final_evaluation(run.out)
+
+
+def aggregate(runs: list[Run], key: str) -> tuple[float, float]:
+    """Mean and standard deviation over seeds (0 for one seed); NaN where absent."""
+    xs = [r.values[key] for r in runs if isinstance(r.values.get(key), (int, float))]
+    if not xs:
+        return math.nan, math.nan
+    return statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0
+
+
+def cell(runs: list[Run], col: Column) -> str | None:
+    mean, sd = aggregate(runs, col.key)
+    if math.isnan(mean):
+        return None
+    fmt = (lambda v: f"{v:.2f}×") if col.kind == "ratio" else (lambda v: f"{v:.4g}")
+    spread = f" ± {fmt(sd).rstrip('×')}" if len(runs) > 1 else ""
+    return f"{col.label} {fmt(mean)}{spread}"
+
+
+def table(runs: list[Run]) -> str:
+    lines = ["| experiment | equations | seeds | steps | wall / run | ground truth (held out) "
+             "| baseline | equation residuals | command |",
+             "|---|---|---:|---:|---:|---|---|---|---|"]
+    for spec in SPECS:
+        for equations in (True, False):
+            group = [r for r in runs if r.spec is spec and r.equations == equations]
+            if not group:
+                continue
+            cells = [[c for c in (cell(group, col) for col in cols) if c]
+                     for cols in (spec.truth, spec.baseline, spec.residuals)]
+            wall = statistics.fmean(r.wall_s for r in group)
+            seeds = ",".join(str(r.seed) for r in group)
+            cmd = " ".join(group[0].command).replace(f"--seed {group[0].seed}", "--seed S")
+            cmd = re.sub(r" --out \S+", "", cmd)
+            on = "on" if equations else ("off (ablation)" if spec.ablate else "—")
+            if not spec.ablate:
+                on = "none in schema"
+            lines.append(f"| `{spec.name}` | {on} | {seeds} | {group[0].steps} | {wall:.0f} s | "
+                         + " | ".join("; ".join(c) or "—" for c in cells) + f" | `{cmd}` |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in readme and END in readme:
+        readme = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, readme,
+                        flags=re.S)
+    else:
+        readme = readme.rstrip() + "\n\n## Quality of the built-in experiments " \
+                 "(`quality.py`)\n\n" + block + "\n"
+    README.write_text(readme)
+
+
+def copy_grids(runs: list[Run], docs: Path) -> list[Path]:
+    """The last sample grid of each experiment's first seed, equations on."""
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for spec in SPECS:
+        first = next((r for r in runs if r.spec is spec and r.equations), None)
+        if first is None:
+            continue
+        steps = sorted((first.out / "samples").glob("step-*"))
+        src = steps[-1] / f"{spec.grid}.png" if steps else None
+        if src is None or not src.is_file():
+            raise RuntimeError(f"{first.out} has no sample grid {spec.grid}.png")
+        dst = docs / f"{spec.name}.png"
+        shutil.copyfile(src, dst)
+        written.append(dst)
+    return written
+
+
+def plan(args: argparse.Namespace) -> list[Run]:
+    runs = []
+    for spec in SPECS:
+        if args.only and spec.name not in args.only:
+            continue
+        seeds = spec.seeds[:1] if args.quick or args.one_seed else spec.seeds
+        for equations in ((True, False) if spec.ablate else (True,)):
+            for seed in seeds:
+                out = args.out / f"{spec.name}-{'eq' if equations else 'noeq'}-s{seed}"
+                runs.append(Run(spec, seed, equations, out,
+                                command(spec, seed, equations, out, args.quick)))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="a few eager steps, one seed: smoke test")
+    p.add_argument("--one-seed", action="store_true", help="the first seed of each row only")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="these experiments only")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "quality")
+    p.add_argument("--write", action="store_true",
+                   help="put the table in benchmarks/README.md and grids in docs/quality/")
+    p.add_argument("--json", type=Path, help="also write every run's values here")
+    args = p.parse_args(argv)
+    runs = plan(args)
+    t0 = time.perf_counter()
+    for k, run in enumerate(runs, 1):
+        print(f"[{k}/{len(runs)}] {' '.join(run.command)}", file=sys.stderr, flush=True)
+        train(run)
+        print(f"        {run.wall_s:.0f} s", file=sys.stderr, flush=True)
+    total = time.perf_counter() - t0
+    text = table(runs) + f"\n\nTotal: {len(runs)} runs, {total / 60:.1f} min."
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps([{"experiment": r.spec.name, "seed": r.seed,
+                                          "equations": r.equations, "wall_s": r.wall_s,
+                                          "steps": r.steps, "command": r.command,
+                                          **r.values} for r in runs], indent=1))
+    if args.write:
+        write_readme(text)
+        for path in copy_grids(runs, ROOT / "docs" / "quality"):
+            print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What the font experiments share: paired glyphs of several fonts and the arrow scores.
+
+Every font experiment is trained unpaired (each object's glyphs are sampled on their
+own) and judged on held-out characters, where the same character in the target font
+is the ground truth of a translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from runtime.sources import glyphs
+
+SIZE = 32
+
+
+@dataclass(frozen=True)
+class FontGlyphs:
+    """Per object: its training source and its held-out glyphs (row ``i`` is the same
+    character in every font), plus the held-out rows shown in the sample grids."""
+
+    train: dict
+    test: dict
+    shown: torch.Tensor
+
+
+def font_glyphs(fonts: Mapping[object, str], device: torch.device,
+                size: int = SIZE) -> FontGlyphs:
+    """The characters every font of ``fonts`` (object → font file) has, split by character."""
+    common = None
+    for font in fonts.values():
+        have = glyphs(font).chars
+        common = have if common is None else "".join(c for c in common if c in set(have))
+    train = {ob: glyphs(font, chars=common, size=size, split="train")
+             for ob, font in fonts.items()}
+    test = {ob: glyphs(font, chars=common, size=size, split="test").tensor.to(device)
+            for ob, font in fonts.items()}
+    n = len(next(iter(test.values())))
+    # eight held-out characters spread over the alphabets (Latin, Greek, Cyrillic, symbols)
+    shown = torch.linspace(0, n - 1, min(8, n)).round().long()
+    return FontGlyphs(train, test, shown)
+
+
+def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor
+                       ) -> dict[str, float]:
+    """A translation ``out`` of ``inp`` against the ground truth: its mean absolute error,
+    the identity map's (``inp`` as the answer) and their ratio (< 1: better than no change)."""
+    mae = (out - truth).abs().mean().item()
+    base = (inp - truth).abs().mean().item()
+    return {"mae": mae, "identity_mae": base, "ratio": mae / base}

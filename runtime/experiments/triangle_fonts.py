@@ -1,0 +1,64 @@
+"""Three fonts and a commuting triangle: ab.bc = ac ties the direct translator to the two-step one.
+
+DejaVu Sans (A), Sans Bold (B) and Sans Bold Oblique (C), with ``ab : A -> B``,
+``bc : B -> C``, ``ac : A -> C`` and the one equation ``ab.bc = ac``: emboldening then
+slanting is the same as doing both at once. There are no inverses, so nothing but the
+networks' identity start keeps a glyph's character; the equation ties the two routes
+from A to C together. Trained unpaired; on held-out characters each arrow is scored
+against the ground truth (the same character in its target font) and the triangle's
+residual ``|ab.bc(x) - ac(x)|`` measures how far the two routes disagree.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import torch
+
+from category import Schema
+from compiler import Euclid, Functor
+from runtime.experiment import Experiment, Options
+
+from .font_pairs import SIZE, font_glyphs, translation_scores
+from .nets import IdentityStartGenerator, patch_critic
+
+FONTS = {"Sans": "DejaVuSans.ttf", "Bold": "DejaVuSans-Bold.ttf",
+         "BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+
+
+def schema() -> Schema:
+    return Schema.parse(resources.files(__package__).joinpath("triangle_fonts.schema")
+                        .read_text())
+
+
+def build(options: Options) -> Experiment:
+    S = schema()
+    A, B, C = (S[name] for name in FONTS)
+    data = font_glyphs({S[name]: font for name, font in FONTS.items()}, options.device)
+    test, shown = data.test, data.shown
+    space = Euclid(1, SIZE, SIZE)
+    F = Functor(S, ob={A: space, B: space, C: space},
+                ar={name: IdentityStartGenerator() for name in ("ab", "bc", "ac")})
+    critics = {ob: patch_critic() for ob in (B, C)}  # A is no arrow's target
+
+    def evaluate(program) -> dict[str, dict[str, float]]:
+        ab, bc, ac = (F.modules[S[name]] for name in ("ab", "bc", "ac"))
+        x, y, z = test[A], test[B], test[C]
+        with torch.no_grad():
+            two_step, direct = bc(ab(x)), ac(x)
+            rows = {"ab": translation_scores(ab(x), x, y),
+                    "bc": translation_scores(bc(y), y, z),
+                    "ac": translation_scores(direct, x, z),
+                    "ab.bc": translation_scores(two_step, x, z)}
+            rows["triangle"] = {"residual": (two_step - direct).abs().mean().item()}
+        return rows
+
+    return Experiment(
+        functor=F, critics=critics, data=data.train, evaluate=evaluate,
+        compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
+                 "lr": 5e-4, "betas": (0.5, 0.999)},
+        train={"steps": 1500, "batch_size": 16, "decay_from": 0.5},
+        samples={ob: t[shown] for ob, t in test.items()},
+        references={A: [("truth: Bold", test[B][shown]), ("truth: BoldOblique", test[C][shown])],
+                    B: [("truth: BoldOblique", test[C][shown])]},
+        description=__doc__.splitlines()[0])

@@ -1,0 +1,61 @@
+"""The seed's schemas as built-in experiments: each builds, its evaluation is right at the
+start (identity-started networks score exactly as the identity), and it trains."""
+
+import pytest
+import torch
+
+from runtime import Trainer
+from runtime.experiment import prepare
+from runtime.experiments import equalizer_circles as eq
+
+
+@pytest.fixture(scope="module")
+def triangle():
+    return prepare("triangle_fonts", device="cpu", backend="eager")
+
+
+def test_triangle_at_the_start_every_arrow_is_the_identity(triangle):
+    exp, program = triangle
+    table = exp.evaluate(program)
+    assert set(table) == {"ab", "bc", "ac", "ab.bc", "triangle"}
+    for row in ("ab", "bc", "ac", "ab.bc"):
+        assert table[row]["ratio"] == pytest.approx(1.0)
+    assert table["triangle"]["residual"] == 0.0  # both routes are the identity
+    assert table["ab"]["identity_mae"] > 0.03  # the fonts do differ on held-out glyphs
+    assert [str(e) for e in exp.schema.equations] == ["ab.bc = ac"]
+
+
+def test_triangle_without_its_equation_keeps_the_residual_logged(tmp_path):
+    exp, program = prepare("triangle_fonts", device="cpu", backend="eager", equation_weight=0)
+    trainer = Trainer(program, exp.data, tmp_path / "run", steps=2, batch_size=4,
+                      **exp.trainer_extras(), progress=False, tensorboard=False)
+    table = trainer.fit()
+    assert table["triangle"]["residual"] >= 0
+    losses = program.generator_losses(next(trainer.batches))
+    assert losses["eq:ab.bc = ac"] > 0 and losses["total"] > 0  # measured, weighted 0
+
+
+def test_the_given_maps_read_the_colours_they_claim():
+    fg, bg = torch.tensor([[0.5, -0.25, 1.0]]), torch.tensor([[-1.0, 0.0, 0.75]])
+    img = eq.circle_images(bg, fg)
+    h, g, back = eq.FillWith(eq.disc(True), 1.0), eq.FillWith(eq.disc(False), -1.0), \
+        eq.FillWith(eq.disc(False), 1.0)
+    assert torch.allclose(h(img)[0, :, 5, 7], fg[0], atol=1e-5)
+    assert torch.allclose(g(img)[0, :, 0, 0], -bg[0], atol=1e-5)
+    assert torch.allclose(back(img)[0, :, 31, 31], bg[0], atol=1e-5)
+    truth = eq.circle_images(bg, -bg)  # the equalizer's circle: h and g agree on it
+    assert torch.allclose(h(truth), g(truth), atol=1e-5)
+
+
+def test_equalizer_scores_the_identity_and_trains(tmp_path):
+    exp, program = prepare("equalizer_circles", device="cpu", backend="eager")
+    table = exp.evaluate(program)
+    assert table["f"]["ratio"] == pytest.approx(1.0)
+    # a plain image: back(f(a)) = a holds, f.h = f.g does not (its circle is X, not -X)
+    assert table["f.back"]["residual"] < 1e-5
+    assert table["equalizer"]["residual"] == pytest.approx(table["equalizer"]["identity_residual"])
+    assert table["equalizer"]["identity_residual"] > 0.5
+    trainer = Trainer(program, exp.data, tmp_path / "run", steps=2, batch_size=4,
+                      **exp.trainer_extras(), progress=False, tensorboard=False)
+    assert set(trainer.fit()) == {"f", "equalizer", "f.back", "circle"}
+    assert (tmp_path / "run" / "samples" / "step-00000002" / "Plain.png").is_file()
