@@ -1,6 +1,6 @@
 """Data-parallel throughput: 1 process against 2 (gloo), the same global batch.
 
-Every configuration runs the experiment's compiled program (default ``fonts``, inductor)
+Every configuration runs the experiment's compiled program (default ``cyclegan_fonts``, inductor)
 in its own processes, started with torchrun's environment: ``prepare`` the experiment,
 ``Batches(shard=(rank, world))`` of the *global* batch, and for 2 processes
 ``DataParallel.attach`` (weights broadcast from rank 0; ``grad_hook``: the gradients of
@@ -14,7 +14,7 @@ rank). Two gradient-averaging mechanisms alternate in rounds within the 2-proces
   ``all_reduce`` per bucket, the step's loss and stop flag in the last one;
 - ``per-tensor``: one synchronous ``all_reduce`` per gradient tensor (the naive loop).
 
-    python3 benchmarks/bench_ddp.py [--experiment fonts] [--steps 20] [--rounds 3]
+    python3 benchmarks/bench_ddp.py [--experiment cyclegan_fonts] [--steps 20] [--rounds 3]
 
 Prints a markdown table and the bytes per bucket; ``benchmarks/README.md`` holds the
 results and the scaling statement.
@@ -131,7 +131,7 @@ def launch(world: int, threads: int, args) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--experiment", default="fonts")
+    ap.add_argument("--experiment", default="cyclegan_fonts")
     ap.add_argument("--steps", type=int, default=20, help="timed steps per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=5)

@@ -1,6 +1,6 @@
 """The trainer's overhead: ``Trainer.fit`` against a bare loop of ``prog.step``.
 
-Both run the default experiment (``fonts``: the CycleGAN between DejaVu Sans and Bold
+Both run the default experiment (``cyclegan_fonts``: the CycleGAN between DejaVu Sans and Bold
 glyphs, compiled with inductor) on one compiled program, in alternating rounds of the
 same number of steps, in one process. The bare loop is ``batch = next(batches);
 prog.step(batch)`` on the same data stream (``runtime.Batches``) — what a user would
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(torch.get_num_threads())
-    exp, program = prepare("fonts", device="cpu")
+    exp, program = prepare("cyclegan_fonts", device="cpu")
     batches = Batches(exp.data, exp.train["batch_size"], seed=0)
     t0 = time.perf_counter()
     bare(program, batches, 20)  # compile and warm up

@@ -2,22 +2,24 @@
 
 Objects: ``Plain`` — 32×32 images of one colour X; ``Circle`` — a background of colour X
 with a circle of fixed size and position of colour Y (X and Y independent, uniform in
-[-1, 1]³); ``Colour`` — images of one colour. The arrows ``h, g : Circle -> Colour``
-are *given*, not learned (the seed: "given two networks h, g : B → C, find the subset
-B' of B on which they agree"): ``h`` fills the image with the circle's colour, ``g``
-with the complement of the background's (−X). Their equalizer is the set E of circle
-images whose circle is the complement of their background. The one learned arrow
-``f : Plain -> Circle`` must land on Circle's data (its adversarial loss) and, by the
-equation ``f.h = f.g``, in E.
+[-1, 1]³); ``Disc`` — a disc of one colour where the circle is, 0 elsewhere. The arrows
+``h, g : Circle -> Disc`` are *given*, not learned (the seed: "given two networks
+h, g : B → C, find the subset B' of B on which they agree"): ``h`` keeps the pixels
+inside the circle, ``g`` paints that disc with the complement of the background colour
+(−X). Their equalizer is the set E of circle images whose circle is, pixel by pixel, the
+complement of their background. The one learned arrow ``f : Plain -> Circle`` must land
+on Circle's data (its adversarial loss) and, by the equation ``f.h = f.g``, in E.
 
 The seed's schema alone does not say which map into E: any one will do, and training
 finds a constant one (measured: every input drawn as the same cyan image with a red
 circle — equalizer residual 0.006, but 5× the identity's error). So the schema has one
-more given arrow, ``back : Circle -> Plain`` (the image filled with its background
-colour), and the equation ``f.back = id(Plain)``: f keeps its input as background.
-Together the two equations pin f down exactly: X ↦ the circle of colour −X on X. On
-held-out plain images the evaluation measures f's distance to that map, each equation's
-residual and how far f's images are from clean circle images.
+more given arrow, ``back : Circle -> Plain`` (the background's pixels, the circle filled
+with the background's mean colour), and the equation ``f.back = id(Plain)``: f keeps
+its input as background. The two equations pin f down except on the circle's one-pixel
+rim, which the adversarial loss draws: X ↦ the circle of colour −X on X. On held-out
+plain images the evaluation measures f's distance to that map, each equation's residual
+(mean absolute difference over the pixels the equation constrains) and how far f's
+images are from clean circle images.
 """
 
 from __future__ import annotations
@@ -51,18 +53,48 @@ def disc(inner: bool, margin: float = 2.0) -> torch.Tensor:
     return mask.float()[None, None]
 
 
-class FillWith(nn.Module):
-    """A given map (no parameters): the image filled with ``sign`` × the mean colour
-    of the pixels under ``mask``."""
+def region_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``[n, c, 1, 1]``: the mean colour of the pixels under ``mask``."""
+    return (x * mask).sum((2, 3), keepdim=True) / mask.sum()
 
-    def __init__(self, mask: torch.Tensor, sign: float):
+
+class Inside(nn.Module):
+    """Given ``h``: the pixels well inside the circle, 0 elsewhere."""
+
+    def __init__(self):
         super().__init__()
-        self.register_buffer("mask", mask / mask.sum())
-        self.sign = sign
+        self.register_buffer("inner", disc(True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        colour = (x * self.mask).sum((2, 3), keepdim=True)
-        return (self.sign * colour).expand_as(x)
+        return x * self.inner
+
+
+class ComplementInside(nn.Module):
+    """Given ``g``: the circle's disc painted with the complement of the background colour."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("inner", disc(True))
+        self.register_buffer("outer", disc(False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -region_mean(x, self.outer) * self.inner
+
+
+class Background(nn.Module):
+    """Given ``back``: the pixels well outside the circle, the rest filled with their mean."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("outer", disc(False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.outer + region_mean(x, self.outer) * (1 - self.outer)
+
+
+def region_error(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean absolute difference over the pixels under ``mask`` (every channel)."""
+    return ((a - b).abs() * mask).sum().item() / (mask.sum().item() * a.shape[0] * a.shape[1])
 
 
 def circle_images(background: torch.Tensor, foreground: torch.Tensor) -> torch.Tensor:
@@ -77,19 +109,19 @@ def plain(colour: torch.Tensor) -> torch.Tensor:
 
 def build(options: Options) -> Experiment:
     S = schema()
-    P, B, C = S["Plain"], S["Circle"], S["Colour"]
+    P, B, C = S["Plain"], S["Circle"], S["Disc"]
     gen = torch.Generator().manual_seed(1000 + options.seed)
     colours = lambda n: torch.rand(n, 3, generator=gen) * 2 - 1  # noqa: E731
     n, n_test = 4096, 256
     data = {P: TensorSource(plain(colours(n)).to(options.device)),
             B: TensorSource(circle_images(colours(n), colours(n)).to(options.device)),
-            C: TensorSource(plain(colours(n)).to(options.device))}
+            C: TensorSource((plain(colours(n)) * disc(True)).to(options.device))}
     held_colour = colours(n_test)
     held = plain(held_colour).to(options.device)
     truth = circle_images(held_colour, -held_colour).to(options.device)
     space = Euclid(3, SIZE, SIZE)
-    inner, outer = disc(True), disc(False)
-    h, g, back = FillWith(inner, 1.0), FillWith(outer, -1.0), FillWith(outer, 1.0)
+    inner, outer = (disc(k).to(options.device) for k in (True, False))
+    h, g, back = Inside(), ComplementInside(), Background()
     F = Functor(S, ob={P: space, B: space, C: space},
                 ar={"f": IdentityStartGenerator(channels=3, coords=True),
                     "h": h, "g": g, "back": back})
@@ -99,18 +131,17 @@ def build(options: Options) -> Experiment:
         f = F.modules[S["f"]]
         with torch.no_grad():
             out = f(held)
-            fg, bg = h(out)[:, :, 0, 0], back(out)[:, :, 0, 0]
-            redrawn = circle_images(bg, fg)
+            fg, bg = region_mean(out, inner)[:, :, 0, 0], region_mean(out, outer)[:, :, 0, 0]
             real = data[B].tensor[:n_test]
             mae = (out - truth).abs().mean().item()
             base = (held - truth).abs().mean().item()
             return {
                 "f": {"mae": mae, "identity_mae": base, "ratio": mae / base},
-                "equalizer": {"residual": (h(out) - g(out)).abs().mean().item(),
-                              "identity_residual": (h(held) - g(held)).abs().mean().item(),
-                              "data_residual": (h(real) - g(real)).abs().mean().item()},
-                "f.back": {"residual": (back(out) - held).abs().mean().item()},
-                "circle": {"shape_error": (out - redrawn).abs().mean().item(),
+                "equalizer": {"residual": region_error(h(out), g(out), inner),
+                              "identity_residual": region_error(h(held), g(held), inner),
+                              "data_residual": region_error(h(real), g(real), inner)},
+                "f.back": {"residual": region_error(back(out), held, outer)},
+                "circle": {"shape_error": (out - circle_images(bg, fg)).abs().mean().item(),
                            "background_error": (bg - held_colour.to(bg)).abs().mean().item()},
             }
 

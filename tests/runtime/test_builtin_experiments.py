@@ -38,13 +38,15 @@ def test_triangle_without_its_equation_keeps_the_residual_logged(tmp_path):
 def test_the_given_maps_read_the_colours_they_claim():
     fg, bg = torch.tensor([[0.5, -0.25, 1.0]]), torch.tensor([[-1.0, 0.0, 0.75]])
     img = eq.circle_images(bg, fg)
-    h, g, back = eq.FillWith(eq.disc(True), 1.0), eq.FillWith(eq.disc(False), -1.0), \
-        eq.FillWith(eq.disc(False), 1.0)
-    assert torch.allclose(h(img)[0, :, 5, 7], fg[0], atol=1e-5)
-    assert torch.allclose(g(img)[0, :, 0, 0], -bg[0], atol=1e-5)
-    assert torch.allclose(back(img)[0, :, 31, 31], bg[0], atol=1e-5)
+    h, g, back = eq.Inside(), eq.ComplementInside(), eq.Background()
+    centre, corner = (slice(None), 16, 16), (slice(None), 0, 0)
+    assert torch.allclose(h(img)[0][centre], fg[0]) and h(img)[0][corner].eq(0).all()
+    assert torch.allclose(g(img)[0][centre], -bg[0], atol=1e-6)
+    assert torch.allclose(back(img)[0][centre], bg[0], atol=1e-6)
+    assert torch.allclose(back(img), eq.plain(bg), atol=1e-6)  # the circle is gone
     truth = eq.circle_images(bg, -bg)  # the equalizer's circle: h and g agree on it
     assert torch.allclose(h(truth), g(truth), atol=1e-5)
+    assert not torch.allclose(h(img), g(img), atol=0.1)
 
 
 def test_equalizer_scores_the_identity_and_trains(tmp_path):
