@@ -150,6 +150,19 @@ def final_evaluation(out: Path) -> tuple[int, dict]:
     return int(last["step"]), {k: v for k, v in last.items() if k.startswith("eval/")}
 
 
+def reuse(run: Run) -> bool:
+    """Whether ``run.out`` holds a finished run of the same command (``--reuse``)."""
+    record = run.out / "quality.json"
+    if not record.is_file():
+        return False
+    done = json.loads(record.read_text())
+    if done.get("command") != run.command:
+        return False
+    run.wall_s = done["wall_s"]
+    run.steps, run.values = final_evaluation(run.out)
+    return True
+
+
 def train(run: Run) -> None:
     """One ``cdl train`` command in its own process (``python -m runtime`` is ``cdl``)."""
     if run.out.exists():
@@ -162,6 +175,8 @@ def train(run: Run) -> None:
         raise RuntimeError(f"{' '.join(run.command)} failed ({done.returncode}):\n"
                            f"{done.stderr[-3000:]}")
     run.steps, run.values = final_evaluation(run.out)
+    (run.out / "quality.json").write_text(json.dumps({"command": run.command,
+                                                      "wall_s": run.wall_s}))
 
 
 def aggregate(runs: list[Run], key: str) -> tuple[float, float]:
@@ -257,15 +272,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", action="store_true",
                    help="put the table in benchmarks/README.md and grids in docs/quality/")
     p.add_argument("--json", type=Path, help="also write every run's values here")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the runs already finished in --out (same command) and run the rest")
     args = p.parse_args(argv)
     runs = plan(args)
-    t0 = time.perf_counter()
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {' '.join(run.command)}", file=sys.stderr, flush=True)
+        if args.reuse and reuse(run):
+            print(f"        {run.wall_s:.0f} s (finished before: reused)", file=sys.stderr)
+            continue
         train(run)
         print(f"        {run.wall_s:.0f} s", file=sys.stderr, flush=True)
-    total = time.perf_counter() - t0
-    text = table(runs) + f"\n\nTotal: {len(runs)} runs, {total / 60:.1f} min."
+    total = sum(r.wall_s for r in runs)
+    text = table(runs) + (f"\n\n{len(runs)} runs, {total / 60:.1f} min in all (the sum of "
+                          f"the runs' wall times, each a fresh process, one after another).")
     print(text)
     if args.json:
         args.json.write_text(json.dumps([{"experiment": r.spec.name, "seed": r.seed,
