@@ -34,6 +34,7 @@ from .evaluation import Evaluate
 BUILTIN = {
     "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
     "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
+    "gan_glyphs": "runtime.experiments.gan_glyphs",
     "gaussians": "runtime.experiments.gaussians",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open
