@@ -14,6 +14,22 @@ generator (same architecture and seed) against them. ``progress`` = (ceiling −
 (ceiling − floor): 0 is no better than untrained, 1 is as close as real data of other
 characters. ``confidence`` is the classifier's mean top probability on generated glyphs
 (``real_confidence`` on the held-out real ones): whether they read as characters at all.
+
+What mattered (1500 steps, batch 64, Adam 2e-4, β (0.5, 0.999), seed 0, eager, one CPU
+thread; ``progress`` at the end of the run, one run each, so differences under ~0.2 are
+noise: it moves by that much between evaluations):
+
+- the critic's minibatch-spread channel (:class:`MinibatchStd`): without it the
+  generator collapses to one glyph (an ``I``) early and stays there, progress 0.35;
+  with it 0.96;
+- the adversarial loss, with it: ``lsgan`` 0.96, ``hinge`` 0.62, ``nsgan`` 0.32;
+- the width: 16 → 0.66 (80 s), 32 → 0.96 (160 s), 48 → 0.77 (320 s);
+- nearest-neighbour upsampling and 3×3 convolutions instead of the transposed ones:
+  stuck at a constant image (progress −0.07), and twice as slow.
+
+KID on the classifier's features is lenient about the speckle a GAN leaves on a glyph;
+``confidence`` (about 0.33 against 0.94 for real glyphs) says how far from legible the
+samples still are.
 """
 
 from __future__ import annotations
@@ -65,13 +81,28 @@ class Generator(nn.Module):
         return self.body(self.stem(z).view(-1, 4 * self.width, 4, 4))
 
 
+class MinibatchStd(nn.Module):
+    """One more channel: the batch's standard deviation, averaged over features (ProGAN).
+
+    With it the critic sees how varied a batch is, so a generator that draws the same
+    glyph for every latent is told apart from the data: without it, on 167 glyphs, the
+    generator collapses to a single character (an ``I``) within a few hundred steps.
+    The program scores real and fake batches in separate calls, so they do not mix.
+    """
+
+    def forward(self, x):
+        std = (x.var(0, unbiased=False) + 1e-8).sqrt().mean()
+        return torch.cat([x, std.expand(x.shape[0], 1, *x.shape[2:])], 1)
+
+
 def critic(width: int = 32) -> nn.Module:
-    """32×32 glyph ↦ one score: three stride-2 convs (no normalisation) and a linear map."""
+    """32×32 glyph ↦ one score: three stride-2 convs (no normalisation), the batch's
+    spread as a channel, and a linear map."""
     return nn.Sequential(
         nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
         nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(16 * 4 * width, 1))
+        MinibatchStd(), nn.Flatten(), nn.Linear(16 * (4 * width + 1), 1))
 
 
 def schema() -> Schema:

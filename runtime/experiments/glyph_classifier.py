@@ -30,6 +30,7 @@ import functools
 import hashlib
 import io
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +214,8 @@ def _weights(fonts: tuple[str, ...], size: int, epochs: int, width: int, seed: i
              cache: str | None) -> tuple[dict[str, torch.Tensor], tuple[str, ...]]:
     """The trained weights and classes for these settings: from disk, or trained (on the CPU,
     whatever the default device) and then written to disk atomically."""
-    classes = lookalike_groups(size=size)
+    with torch.device("cpu"):
+        classes = lookalike_groups(size=size)
     settings = {"version": VERSION, "fonts": fonts, "size": size, "epochs": epochs,
                 "width": width, "seed": seed, "classes": classes}
     key = hashlib.blake2b(json.dumps(settings).encode(), digest_size=8).hexdigest()
@@ -228,7 +230,11 @@ def _weights(fonts: tuple[str, ...], size: int, epochs: int, width: int, seed: i
     if path is not None:
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        write_atomic(path, buffer.getvalue())
+        try:
+            write_atomic(path, buffer.getvalue())
+        except OSError as e:  # a read-only home: train again next time, but do not fail
+            warnings.warn(f"glyph classifier: cannot cache its weights in {cache}: {e}",
+                          stacklevel=2)
     return state, classes
 
 
@@ -248,8 +254,10 @@ def classifier(size: int = 32, fonts: tuple[str, ...] | None = None, epochs: int
     fonts = training_fonts() if fonts is None else tuple(fonts)
     state, classes = _weights(fonts, size, epochs, width, seed,
                               None if cache is None else str(cache))
-    net = network(len(classes), width).to(device)
+    with torch.device("cpu"), torch.random.fork_rng(devices=[]):  # the caller's RNG stays
+        net = network(len(classes), width)
     net.load_state_dict(state)
+    net.to(device)
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
