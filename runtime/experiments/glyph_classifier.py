@@ -10,18 +10,25 @@ sure it is (``confidence``), and where it lies in the classifier's feature space
 out, as are the Computer Modern fonts, whose code points follow TeX's encoding rather
 than Unicode), with small random shifts and scales as augmentation.
 
-Held-out accuracy (trained with the defaults, measured on :data:`HELD_OUT`, a font it
-never saw, all 209 characters): **0.94**; training takes about 25 s on one CPU thread
-and runs once: the weights are cached in the process and on disk.
+Held-out accuracy (trained with the defaults, measured on :data:`HELD_OUT`, STIX General
+Bold, a font it never saw, all 209 characters): **0.967** (mean top probability 0.86).
+On the fonts of the experiments (DejaVu Sans, Sans Bold, Serif) it reads 0.96–0.98 of
+the glyphs; what it misses are pairs that one font draws almost alike but the others
+do not (``l``/``I``, ``Φ``/``Ф``, ``0``/``O`` in DejaVu Sans). Training takes about
+40 s on one CPU thread and runs once per settings: the weights are cached in the
+process and on disk (``~/.cache/cdl/glyph_classifier-<hash of the settings>.pt``).
 
 Look-alike characters. Latin O, Greek Ο and Cyrillic О are one drawing in most fonts,
 so no classifier can (or should) tell them apart. Characters are *grouped* into one
-class where their glyphs are near-identical in every reference font
-(:data:`GROUP_FONTS`): mean absolute pixel difference below :data:`GROUP_THRESHOLD`
-(in units of the [-1, 1] range) in each, closed transitively. This merges the
-Latin/Greek/Cyrillic homoglyphs (A Α А, B Β В, o ο о, p р, …) and, because glyphs are
-centred on their ink, the tiny marks ``' , . ``` that differ only by where they sit on
-the line. ``classes`` lists the groups; ``label`` maps characters to their group.
+class where their glyphs are near-identical in most reference fonts
+(:data:`GROUP_FONTS`, DejaVu Sans, Serif and Sans Mono): mean absolute pixel difference
+below :data:`GROUP_THRESHOLD` (in units of the [-1, 1] range) in at least two of the
+three, closed transitively. This merges the Latin/Greek/Cyrillic homoglyphs (A Α А,
+B Β В, o ο о, p ρ р, Γ Г, κ к, …: 26 groups, 170 classes for 209 characters) and, because
+glyphs are centred on their ink, the tiny marks ``' , . ``` that differ only by where
+they sit on the line. "Most" rather than "all" because some pairs are one drawing in
+two faces and differ only in the third (Γ and Г have a serif only in DejaVu Serif).
+``classes`` lists the groups; ``label`` maps characters to their group.
 """
 
 from __future__ import annotations
