@@ -27,6 +27,10 @@ noise: it moves by that much between evaluations):
 - nearest-neighbour upsampling and 3×3 convolutions instead of the transposed ones:
   stuck at a constant image (progress −0.07), and twice as slow.
 
+The default (lsgan, width 32, 1500 steps, inductor): kid 0.72, floor 0.076, ceiling 5.57,
+progress 0.88, confidence 0.36 (real 0.94), in 2 minutes on one CPU thread, compilation
+and evaluations included (``OMP_NUM_THREADS=1 cdl train gan_glyphs``).
+
 KID on the classifier's features is lenient about the speckle a GAN leaves on a glyph;
 ``confidence`` (about 0.33 against 0.94 for real glyphs) says how far from legible the
 samples still are.

@@ -29,6 +29,14 @@ glyphs are centred on their ink, the tiny marks ``' , . ``` that differ only by 
 they sit on the line. "Most" rather than "all" because some pairs are one drawing in
 two faces and differ only in the third (Γ and Г have a serif only in DejaVu Serif).
 ``classes`` lists the groups; ``label`` maps characters to their group.
+
+Use (e.g. judging a translation ``f`` on held-out glyphs ``x`` whose characters are
+``chars``, with paired ground truth ``y``)::
+
+    clf = classifier(device=x.device)
+    clf.accuracy(f(x), chars)           # read as the intended character (or a look-alike)
+    clf.confidence(f(x))                # how legible, against clf.confidence(y)
+    runtime.measures.ssim(f(x), y)      # per glyph, against the ground truth
 """
 
 from __future__ import annotations
