@@ -34,8 +34,9 @@ from .evaluation import Evaluate
 BUILTIN = {
     "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
     "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
-    "triangle_fonts": "runtime.experiments.triangle_fonts",
+    "gan_glyphs": "runtime.experiments.gan_glyphs",
     "equalizer_circles": "runtime.experiments.equalizer_circles",
+    "triangle_fonts": "runtime.experiments.triangle_fonts",
     "gaussians": "runtime.experiments.gaussians",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open

@@ -1,0 +1,89 @@
+import math
+
+import pytest
+import torch
+
+import runtime
+from runtime.experiment import prepare
+from runtime.experiments import gan_glyphs
+from runtime.experiments import glyph_classifier as gc
+from runtime.sources import glyphs
+
+# a smaller classifier than the experiments' (fewer fonts and epochs): seconds, not a minute
+SMALL = {"fonts": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf"), "epochs": 16,
+         "width": 16}
+
+
+@pytest.fixture(scope="module")
+def small():
+    return gc.classifier(**SMALL, cache=None)
+
+
+def test_the_classifier_reads_a_font_it_never_saw(small):
+    held = glyphs("DejaVuSans-Oblique.ttf")
+    assert held.font.name not in SMALL["fonts"]
+    assert small.accuracy(held.tensor, held.chars) > 0.6  # chance is below 0.01
+    assert small.confidence(held.tensor) > 0.5
+    blank = -torch.ones(8, 1, 32, 32)
+    assert small.accuracy(blank, "ABCDEFGH") < 0.5
+
+
+def test_look_alike_characters_are_one_class(small):
+    groups = gc.lookalike_groups()
+    for same in ("OΟО", "AΑА", "pр", "ΓГ"):
+        assert any(set(same) <= set(g) for g in groups), same
+    for different in ("Il", "0O", "oO", "ΦФ"):
+        assert not any(set(different) <= set(g) for g in groups), different
+    assert len(small.classes) == len(groups) < len(gc.DEFAULT_CHARS)
+    ids = small.label("OΟО")
+    assert ids[0] == ids[1] == ids[2] != small.label("l")[0]
+    greek = glyphs("DejaVuSans.ttf", chars="Ο").tensor  # Greek omicron, read as Latin O
+    assert small.accuracy(greek, "O") == small.accuracy(greek, "Ο") == 1.0
+
+
+def test_the_classifier_checks_its_inputs(small):
+    with pytest.raises(ValueError, match=r"expects glyphs \[N, 1, 32, 32\], got shape \[2, 32"):
+        small.predict(torch.zeros(2, 32, 32))
+    with pytest.raises(ValueError, match="characters '☃' are not among its classes"):
+        small.label("A☃")
+    with pytest.raises(ValueError, match="2 glyphs but 3 characters"):
+        small.accuracy(torch.zeros(2, 1, 32, 32), "abc")
+
+
+def test_training_is_seeded_cached_on_disk_and_leaves_the_global_rng(tmp_path):
+    tiny = {"fonts": ("DejaVuSans.ttf",), "epochs": 1, "width": 8}
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    a = gc.classifier(**tiny, cache=tmp_path)
+    assert torch.rand(1) == before  # training used its own seeded generator
+    (path,) = tmp_path.glob("glyph_classifier-*.pt")
+    gc._weights.cache_clear()  # a new process: the weights come from the file
+    b = gc.classifier(**tiny, cache=tmp_path)
+    x = glyphs(chars="Aa").tensor
+    assert torch.equal(a.features(x), b.features(x))
+    c = gc.classifier(**tiny, seed=1, cache=tmp_path)
+    assert not torch.equal(a.features(x), c.features(x))
+    assert len(list(tmp_path.glob("glyph_classifier-*.pt"))) == 2
+
+
+def test_features_have_the_norm_the_kid_kernel_expects(small):
+    f = small.features(glyphs(chars="AbΩ7").tensor)
+    assert f.shape == (4, 256)
+    assert torch.allclose(f.norm(dim=1), torch.full((4,), 16.0))
+
+
+def test_the_gan_trains_a_few_steps_and_evaluates(tmp_path, monkeypatch, small):
+    monkeypatch.setattr(gan_glyphs, "classifier", lambda size, device: small)
+    exp, program = prepare("gan_glyphs", device="cpu", backend="eager")
+    assert [a.name for a in exp.schema.arrows] == ["gen"] and not exp.schema.equations
+    trainer = runtime.Trainer(program, exp.data, tmp_path / "run", steps=3, batch_size=8,
+                              progress=False, tensorboard=False, **exp.trainer_extras())
+    trainer.fit()
+    row = trainer.evaluation["gen"]
+    assert set(row) == {"kid", "kid_floor", "kid_ceiling", "progress", "confidence",
+                        "real_confidence"}
+    assert all(math.isfinite(v) for v in row.values())
+    assert row["kid_floor"] < row["kid_ceiling"]
+    assert 0 < row["real_confidence"] <= 1 and 0 < row["confidence"] <= 1
+    assert list((tmp_path / "run" / "samples").glob("*/Latent.png"))  # a grid of glyphs
