@@ -68,7 +68,8 @@ def fonts_spec(name: str, seeds: tuple[int, ...], objects: tuple[str, str]) -> S
                Column("g char accuracy", "eval/g/accuracy")),
         baseline=(Column("identity MAE (f)", "eval/f/identity_mae", "baseline"),
                   Column("identity SSIM (f)", "eval/f/identity_ssim", "baseline"),
-                  Column("identity char accuracy (f)", "eval/f/identity_accuracy", "baseline")),
+                  Column("char accuracy of the true glyphs (f)", "eval/f/truth_accuracy",
+                         "baseline")),
         residuals=(Column("cycle f.g", "eval/f/cycle"), Column("cycle g.f", "eval/g/cycle")),
         grid=a)
 
@@ -90,7 +91,8 @@ SPECS = (
                 Column("bc ratio", "eval/bc/ratio", "ratio"),
                 Column("ac ratio", "eval/ac/ratio", "ratio"),
                 Column("ab.bc ratio", "eval/ab.bc/ratio", "ratio"),
-                Column("ac MAE", "eval/ac/mae")),
+                Column("ac MAE", "eval/ac/mae"), Column("ac SSIM", "eval/ac/ssim"),
+                Column("ac char accuracy", "eval/ac/accuracy")),
          baseline=(Column("identity MAE (ac)", "eval/ac/identity_mae", "baseline"),),
          residuals=(Column("ab.bc vs ac", "eval/triangle/residual"),),
          grid="Sans"),

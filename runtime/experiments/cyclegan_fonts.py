@@ -18,6 +18,7 @@ from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 
 from .font_pairs import SIZE, font_glyphs, translation_scores
+from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
 
 FONTS = (("Sans", "DejaVuSans.ttf"), ("Bold", "DejaVuSans-Bold.ttf"))
@@ -47,6 +48,7 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
     sans, bold = S[a_name], S[b_name]
     data = font_glyphs({sans: a_font, bold: b_font}, options.device)
     test, shown = data.test, data.shown
+    judge = classifier(SIZE, device=options.device)
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={sans: space, bold: space},
                 ar={"f": IdentityStartGenerator(), "g": IdentityStartGenerator()})
@@ -60,7 +62,7 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
             rows = {}
             for name, inp, out, truth, back in (("f", x, fx, y, g(fx)),
                                                 ("g", y, gy, x, f(gy))):
-                rows[name] = {**translation_scores(out, inp, truth),
+                rows[name] = {**translation_scores(out, inp, truth, data.test_chars, judge),
                               "cycle": (back - inp).abs().mean().item()}
         return rows
 

@@ -2,7 +2,11 @@
 
 Every font experiment is trained unpaired (each object's glyphs are sampled on their
 own) and judged on held-out characters, where the same character in the target font
-is the ground truth of a translation.
+is the ground truth of a translation: its mean absolute error and SSIM against that
+glyph, against the identity map's (the baseline that changes nothing), and whether the
+glyph classifier (:mod:`~runtime.experiments.glyph_classifier`, trained on real glyphs
+of many fonts: the measuring instrument, not part of what is learned) still reads the
+right character — beside its accuracy on the real target glyphs.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from runtime.measures import ssim
 from runtime.sources import glyphs
 
 SIZE = 32
@@ -25,6 +30,7 @@ class FontGlyphs:
     train: dict
     test: dict
     shown: torch.Tensor
+    test_chars: str
 
 
 def font_glyphs(fonts: Mapping[object, str], device: torch.device,
@@ -36,18 +42,29 @@ def font_glyphs(fonts: Mapping[object, str], device: torch.device,
         common = have if common is None else "".join(c for c in common if c in set(have))
     train = {ob: glyphs(font, chars=common, size=size, split="train")
              for ob, font in fonts.items()}
-    test = {ob: glyphs(font, chars=common, size=size, split="test").tensor.to(device)
+    held = {ob: glyphs(font, chars=common, size=size, split="test")
             for ob, font in fonts.items()}
-    n = len(next(iter(test.values())))
+    test = {ob: g.tensor.to(device) for ob, g in held.items()}
+    chars = next(iter(held.values())).chars
+    n = len(chars)
     # eight held-out characters spread over the alphabets (Latin, Greek, Cyrillic, symbols)
     shown = torch.linspace(0, n - 1, min(8, n)).round().long()
-    return FontGlyphs(train, test, shown)
+    return FontGlyphs(train, test, shown, chars)
 
 
-def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor
-                       ) -> dict[str, float]:
-    """A translation ``out`` of ``inp`` against the ground truth: its mean absolute error,
-    the identity map's (``inp`` as the answer) and their ratio (< 1: better than no change)."""
+def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor,
+                       chars: str | None = None, judge=None) -> dict[str, float]:
+    """A translation ``out`` of ``inp`` against the ground truth ``truth``: its mean
+    absolute error, the identity map's (``inp`` as the answer) and their ratio (< 1:
+    better than no change), the same for SSIM; with ``chars`` (the characters of the
+    rows) and ``judge`` (a :class:`~runtime.experiments.glyph_classifier.GlyphClassifier`)
+    the fraction of ``out`` read as the right character, and of ``truth``."""
     mae = (out - truth).abs().mean().item()
     base = (inp - truth).abs().mean().item()
-    return {"mae": mae, "identity_mae": base, "ratio": mae / base}
+    scores = {"mae": mae, "identity_mae": base, "ratio": mae / base,
+              "ssim": ssim(out, truth).mean().item(),
+              "identity_ssim": ssim(inp, truth).mean().item()}
+    if judge is not None:
+        scores["accuracy"] = judge.accuracy(out, chars)
+        scores["truth_accuracy"] = judge.accuracy(truth, chars)
+    return scores

@@ -20,6 +20,7 @@ from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 
 from .font_pairs import SIZE, font_glyphs, translation_scores
+from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
 
 FONTS = {"Sans": "DejaVuSans.ttf", "Bold": "DejaVuSans-Bold.ttf",
@@ -36,6 +37,7 @@ def build(options: Options) -> Experiment:
     A, B, C = (S[name] for name in FONTS)
     data = font_glyphs({S[name]: font for name, font in FONTS.items()}, options.device)
     test, shown = data.test, data.shown
+    judge = classifier(SIZE, device=options.device)
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={A: space, B: space, C: space},
                 ar={name: IdentityStartGenerator() for name in ("ab", "bc", "ac")})
@@ -46,10 +48,11 @@ def build(options: Options) -> Experiment:
         x, y, z = test[A], test[B], test[C]
         with torch.no_grad():
             two_step, direct = bc(ab(x)), ac(x)
-            rows = {"ab": translation_scores(ab(x), x, y),
-                    "bc": translation_scores(bc(y), y, z),
-                    "ac": translation_scores(direct, x, z),
-                    "ab.bc": translation_scores(two_step, x, z)}
+            chars = data.test_chars
+            rows = {"ab": translation_scores(ab(x), x, y, chars, judge),
+                    "bc": translation_scores(bc(y), y, z, chars, judge),
+                    "ac": translation_scores(direct, x, z, chars, judge),
+                    "ab.bc": translation_scores(two_step, x, z, chars, judge)}
             rows["triangle"] = {"residual": (two_step - direct).abs().mean().item()}
         return rows
 
