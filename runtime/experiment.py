@@ -35,6 +35,7 @@ BUILTIN = {
     "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
     "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
     "gaussians": "runtime.experiments.gaussians",
+    "product_emoji": "runtime.experiments.product_emoji",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open
 DEFAULT = "cyclegan_fonts"

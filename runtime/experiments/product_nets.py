@@ -1,0 +1,66 @@
+"""Networks for attribute removal and insertion (``f: A -> B × C``, ``g: B × C -> A``).
+
+Removing a skin tone from an emoji is a recolouring of flat colours: each pixel's new
+colour depends mostly on its old colour. So both image maps are *mostly per pixel*
+(1×1 convolutions, one small spatial layer for context such as hair next to skin) and
+start at the identity (``clamp(x + body(x))``, last layer zero), so that they edit
+only where the adversarial loss demands it. ``g`` sees the code ``z`` broadcast to
+every pixel (8 extra channels): one colour map per code. ``f``'s code is global (a
+small convolutional encoder, global average pooling, a linear map to ``R^code``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def pixel_body(c_in: int, c_out: int, width: int, kernel: int) -> nn.Sequential:
+    """1×1, then one ``kernel``×``kernel`` layer, then 1×1 (zero-initialised) convolutions."""
+    body = nn.Sequential(
+        nn.Conv2d(c_in, width, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, width, kernel, padding=kernel // 2), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, width, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, c_out, 1))
+    nn.init.zeros_(body[-1].weight)
+    nn.init.zeros_(body[-1].bias)
+    return body
+
+
+def encoder(channels: int, code: int, width: int) -> nn.Sequential:
+    """Image → ``R^code``: two stride-2 convolutions, global average pooling, a linear map."""
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 3, 1, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, code))
+
+
+class Remover(nn.Module):
+    """``x ↦ (clamp(x + body(x)), encoder(x))``: the attribute removed, and its code."""
+
+    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3):
+        super().__init__()
+        self.body = pixel_body(channels, channels, width, kernel)
+        self.encoder = encoder(channels, code, width // 2)
+
+    def forward(self, x):
+        return (x + self.body(x)).clamp(-1, 1), self.encoder(x)
+
+
+class Inserter(nn.Module):
+    """``(b, z) ↦ clamp(b + body(b ‖ z))``, ``z`` broadcast to every pixel."""
+
+    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3):
+        super().__init__()
+        self.body = pixel_body(channels + code, channels, width, kernel)
+
+    def forward(self, b, z):
+        zz = z[:, :, None, None].expand(-1, -1, *b.shape[2:])
+        return (b + self.body(torch.cat([b, zz], dim=1))).clamp(-1, 1)
+
+
+def code_critic(code: int = 8, width: int = 64) -> nn.Module:
+    """An MLP critic on the code space."""
+    return nn.Sequential(nn.Linear(code, width), nn.LeakyReLU(0.2),
+                         nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
