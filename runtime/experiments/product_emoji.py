@@ -31,6 +31,14 @@ def schema() -> Schema:
 
 
 def build(options: Options) -> Experiment:
+    return build_emoji(options)
+
+
+def build_emoji(options: Options, kernel: int = 3, width: int = 32, steps: int = 1500,
+                **compile_options) -> Experiment:
+    """The experiment with the networks' spatial ``kernel`` (1: purely per pixel) and
+    ``width``, the default ``steps`` and compile options overridden (for ablations:
+    ``benchmarks/bench_product_emoji.py``)."""
     S = schema()
     A, B, C, BxC = S["A"], S["B"], S["C"], S["BxC"]
     train = skin_tones(SIZE, split="train", seed=options.seed)
@@ -39,7 +47,8 @@ def build(options: Options) -> Experiment:
     base_index = test.base_index.to(options.device)
     image = Euclid(3, SIZE, SIZE)
     F = Functor(S, ob={A: image, B: image, C: Euclid(CODE)},
-                ar={"f": Remover(code=CODE), "g": Inserter(code=CODE)})
+                ar={"f": Remover(code=CODE, width=width, kernel=kernel),
+                    "g": Inserter(code=CODE, width=width, kernel=kernel)})
     critics = {A: patch_critic(3), B: patch_critic(3), C: code_critic(CODE)}
 
     def evaluate(program) -> dict[str, dict[str, float]]:
@@ -55,8 +64,9 @@ def build(options: Options) -> Experiment:
                                           B: TensorSource(train.bases)},
         evaluate=evaluate,
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 1.0,
-                 "priors": {"C": "normal"}, "lr": 5e-4, "betas": (0.5, 0.999)},
-        train={"steps": 1500, "batch_size": 16, "decay_from": 0.5},
+                 "priors": {"C": "normal"}, "lr": 5e-4, "betas": (0.5, 0.999),
+                 **compile_options},
+        train={"steps": steps, "batch_size": 16, "decay_from": 0.5},
         samples={A: toned[shown], BxC: (bases[shown_bases], z)},
         references={A: [("truth: base", bases[base_index[shown]])],
                     BxC: [("a true tone", toned[shown])]},
