@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=sorted(VARIANTS))
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--every", type=int, default=500)
-    ap.add_argument("--backend", default="inductor", choices=("inductor", "eager"))
+    ap.add_argument("--backend", default="eager", choices=("inductor", "eager"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

@@ -138,7 +138,8 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from .experiment import open_run
-    from .report import by_kind, save_grid
+    from .report import save_grid
+    from .report.grid import by_kind
     from .trainer import sample_inputs_for, sample_rows
 
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)

@@ -341,7 +341,8 @@ class Trainer:
 
     def write_samples(self) -> list[Path]:
         """A grid per source object: its fixed inputs and every path the plan evaluates."""
-        from .report import by_kind, save_grid
+        from .report import save_grid
+        from .report.grid import by_kind
 
         out = []
         folder = self.out / "samples" / f"step-{self.step:08d}"

@@ -6,7 +6,7 @@ relative links, so the folder can be copied). Every file is written atomically.
 """
 
 from .curves import plot_curves
-from .grid import by_kind, save_grid
+from .grid import save_grid
 from .page import write_index
 
-__all__ = ["by_kind", "plot_curves", "save_grid", "write_index"]
+__all__ = ["plot_curves", "save_grid", "write_index"]
