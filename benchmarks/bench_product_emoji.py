@@ -33,6 +33,7 @@ from runtime.experiments.product_emoji import build_emoji  # noqa: E402
 
 VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords)
     "default": ({}, {}),
+    "unconditioned": ({"conditioned": False}, {}),  # f's image map does not see its code
     "kernel1": ({"kernel": 1}, {}),  # purely per-pixel image maps
     "weight10": ({"equation_weight": 10.0}, {}),
     "gf5": ({"equation_weight": {"g.f = id(BxC)": 5.0, "f.g = id(A)": 1.0}}, {}),
@@ -42,7 +43,7 @@ VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords)
 }
 
 
-def run(name: str, steps: int, every: int, backend: str, seed: int) -> dict:
+def run(name: str, steps: int, every: int, backend: str, seed: int, keep: str | None) -> dict:
     build_kw, train_kw = VARIANTS[name]
     torch.manual_seed(seed)
     exp = build_emoji(Options(torch.device("cpu"), seed), steps=steps, **build_kw)
@@ -55,7 +56,8 @@ def run(name: str, steps: int, every: int, backend: str, seed: int) -> dict:
               flush=True)
         return table
 
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(keep) / name if keep else tmp
         trainer = Trainer(program, data=exp.data, out=out,
                           **{**exp.train, "steps": steps, **train_kw},
                           evaluate=evaluate, sample_inputs=exp.samples,
@@ -79,9 +81,10 @@ def main() -> None:
     ap.add_argument("--backend", default="eager", choices=("inductor", "eager"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", help="keep each variant's run folder under OUT/VARIANT")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    rows = [run(v, args.steps, args.every, args.backend, args.seed)
+    rows = [run(v, args.steps, args.every, args.backend, args.seed, args.out)
             for v in args.variant or ["default"]]
     print(f"\n{args.backend}, {args.threads} thread(s), seed {args.seed}\n")
     print("| variant | steps | removal ratio | g.f residual (image, code) | f.g residual "

@@ -34,10 +34,11 @@ def build(options: Options) -> Experiment:
     return build_emoji(options)
 
 
-def build_emoji(options: Options, kernel: int = 3, width: int = 32, steps: int = 1500,
-                **compile_options) -> Experiment:
-    """The experiment with the networks' spatial ``kernel`` (1: purely per pixel) and
-    ``width``, the default ``steps`` and compile options overridden (for ablations:
+def build_emoji(options: Options, kernel: int = 3, width: int = 32, conditioned: bool = True,
+                steps: int = 1500, **compile_options) -> Experiment:
+    """The experiment with the networks' spatial ``kernel`` (1: purely per pixel),
+    ``width``, whether ``f``'s image map sees its code (``conditioned``), the default
+    ``steps`` and compile options overridden (for the ablations of
     ``benchmarks/bench_product_emoji.py``)."""
     S = schema()
     A, B, C, BxC = S["A"], S["B"], S["C"], S["BxC"]
@@ -47,7 +48,7 @@ def build_emoji(options: Options, kernel: int = 3, width: int = 32, steps: int =
     base_index = test.base_index.to(options.device)
     image = Euclid(3, SIZE, SIZE)
     F = Functor(S, ob={A: image, B: image, C: Euclid(CODE)},
-                ar={"f": Remover(code=CODE, width=width, kernel=kernel),
+                ar={"f": Remover(code=CODE, width=width, kernel=kernel, conditioned=conditioned),
                     "g": Inserter(code=CODE, width=width, kernel=kernel)})
     critics = {A: patch_critic(3), B: patch_critic(3), C: code_critic(CODE)}
 

@@ -37,15 +37,23 @@ def encoder(channels: int, code: int, width: int) -> nn.Sequential:
 
 
 class Remover(nn.Module):
-    """``x ↦ (clamp(x + body(x)), encoder(x))``: the attribute removed, and its code."""
+    """``x ↦ (clamp(x + body(x ‖ c)), c)`` with ``c = encoder(x)``: the attribute's code,
+    and the image with it removed. With ``conditioned`` the per-pixel body sees the code
+    (broadcast), so the colour map it applies can depend on the tone it found (black
+    hair of one tone, black clothes of another), and it can undo a colour map of ``g``
+    that depended on ``z``; without, the body sees the pixel only."""
 
-    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3):
+    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3,
+                 conditioned: bool = True):
         super().__init__()
-        self.body = pixel_body(channels, channels, width, kernel)
+        self.conditioned = conditioned
+        self.body = pixel_body(channels + code * conditioned, channels, width, kernel)
         self.encoder = encoder(channels, code, width // 2)
 
     def forward(self, x):
-        return (x + self.body(x)).clamp(-1, 1), self.encoder(x)
+        c = self.encoder(x)
+        inp = torch.cat([x, broadcast(c, x)], dim=1) if self.conditioned else x
+        return (x + self.body(inp)).clamp(-1, 1), c
 
 
 class Inserter(nn.Module):
@@ -56,8 +64,12 @@ class Inserter(nn.Module):
         self.body = pixel_body(channels + code, channels, width, kernel)
 
     def forward(self, b, z):
-        zz = z[:, :, None, None].expand(-1, -1, *b.shape[2:])
-        return (b + self.body(torch.cat([b, zz], dim=1))).clamp(-1, 1)
+        return (b + self.body(torch.cat([b, broadcast(z, b)], dim=1))).clamp(-1, 1)
+
+
+def broadcast(code: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``[n, d]`` → ``[n, d, h, w]``: the code at every pixel of ``like``."""
+    return code[:, :, None, None].expand(-1, -1, *like.shape[2:])
 
 
 def code_critic(code: int = 8, width: int = 64) -> nn.Module:
