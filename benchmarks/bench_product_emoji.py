@@ -7,8 +7,8 @@ the evaluation table every ``--every`` steps, then one markdown line per variant
 removal ratio (input-as-output baseline: 1), the two equations' residuals, the tone
 spread across codes against the same-code spread, wall time.
 
-    python3 benchmarks/bench_product_emoji.py --variant default [--steps 1500]
-    python3 benchmarks/bench_product_emoji.py --variant kernel1 --variant weight10
+    python3 benchmarks/bench_product_emoji.py --variant default [--steps 3000]
+    python3 benchmarks/bench_product_emoji.py --steps 1500 --variant default --variant ungated
 
 Results (table in ``benchmarks/README.md``).
 """
@@ -31,13 +31,14 @@ from runtime.evaluation import format_table  # noqa: E402
 from runtime.experiment import Options  # noqa: E402
 from runtime.experiments.product_emoji import build_emoji  # noqa: E402
 
-VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords)
-    "default": ({}, {}),
-    "unconditioned": ({"conditioned": False}, {}),  # f's image map does not see its code
+VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords), each a change of the default
+    "default": ({}, {}),  # lr 1e-3, equation weight 3, gated g, 3x3 middle layer
+    "ungated": ({"gated": False}, {}),
+    "conditioned": ({"conditioned": True}, {}),  # f's image map also sees its code
     "kernel1": ({"kernel": 1}, {}),  # purely per-pixel image maps
+    "weight1": ({"equation_weight": 1.0}, {}),
     "weight10": ({"equation_weight": 10.0}, {}),
-    "gf5": ({"equation_weight": {"g.f = id(BxC)": 5.0, "f.g = id(A)": 1.0}}, {}),
-    "lr2e-4": ({"lr": 2e-4}, {}),
+    "lr5e-4": ({"lr": 5e-4}, {}),
     "pool50": ({"fake_pool": 50}, {}),
     "ncritic2": ({}, {"n_critic": 2}),
 }
@@ -76,7 +77,7 @@ def run(name: str, steps: int, every: int, backend: str, seed: int, keep: str | 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", action="append", choices=sorted(VARIANTS))
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--backend", default="eager", choices=("inductor", "eager"))
     ap.add_argument("--threads", type=int, default=1)

@@ -44,7 +44,7 @@ class Remover(nn.Module):
     that depended on ``z``; without, the body sees the pixel only."""
 
     def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3,
-                 conditioned: bool = True):
+                 conditioned: bool = False):
         super().__init__()
         self.conditioned = conditioned
         self.body = pixel_body(channels + code * conditioned, channels, width, kernel)
@@ -57,14 +57,31 @@ class Remover(nn.Module):
 
 
 class Inserter(nn.Module):
-    """``(b, z) ↦ clamp(b + body(b ‖ z))``, ``z`` broadcast to every pixel."""
+    """``(b, z) ↦ clamp(b + body(b ‖ z))``, ``z`` broadcast to every pixel.
 
-    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3):
+    With ``gated`` the change is ``sigmoid(gate(b)) · body(b ‖ z)``: *where* ``g`` edits
+    depends on the base alone, the same for every code, so a code cannot recolour a
+    background that real tones leave alone (the ``f.g`` equation keeps it unchanged for
+    the codes of real emoji, and the gate carries that to every ``z``).
+    """
+
+    def __init__(self, channels: int = 3, code: int = 8, width: int = 32, kernel: int = 3,
+                 gated: bool = False):
         super().__init__()
         self.body = pixel_body(channels + code, channels, width, kernel)
+        self.gate = gate_body(channels, width) if gated else None
 
     def forward(self, b, z):
-        return (b + self.body(torch.cat([b, broadcast(z, b)], dim=1))).clamp(-1, 1)
+        delta = self.body(torch.cat([b, broadcast(z, b)], dim=1))
+        if self.gate is not None:
+            delta = torch.sigmoid(self.gate(b)) * delta
+        return (b + delta).clamp(-1, 1)
+
+
+def gate_body(channels: int, width: int) -> nn.Sequential:
+    """Per pixel (1×1): a base's colour → the logit of how much ``g`` may change it."""
+    return nn.Sequential(nn.Conv2d(channels, width, 1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(width, 1, 1))
 
 
 def broadcast(code: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
