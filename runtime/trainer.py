@@ -445,8 +445,8 @@ def sample_rows(program: Program, inputs: Mapping[str, object],
                 references: Mapping[str, list] | None = None
                 ) -> dict[str, list[tuple[str, torch.Tensor]]]:
     """Per source object, the labelled rows of a sample grid: ``x``, ``f(x)``, ``g(f(x))``…
-    then the object's ``references`` rows (e.g. the ground truth). Where some rows are
-    images, vector rows (a GAN's latent ``x``) are left out: one grid cannot draw both."""
+    then the object's ``references`` rows (e.g. the ground truth). Rows may mix images and
+    vectors (a GAN's latent ``x``, a product's code): the writers split them by kind."""
     F, plan = program.functor, program.plan
     out: dict[str, list[tuple[str, torch.Tensor]]] = {}
     with eval_mode(program), torch.no_grad():
@@ -464,8 +464,6 @@ def sample_rows(program: Program, inputs: Mapping[str, object],
                 rows += _rows(application_label(node.path), values[node.id])
             for label, t in (references or {}).get(ob.name, []):
                 rows += _rows(label, t)
-            if any(t.dim() == 4 for _, t in rows):
-                rows = [(label, t) for label, t in rows if t.dim() != 2]
             out[ob.name] = rows
     return out
 
