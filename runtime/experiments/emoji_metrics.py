@@ -7,7 +7,7 @@ number says how much of the way the networks went:
   own distance to its base (``input_mae``), their ``ratio``.
 - ``f.g`` and ``g.f``: the two equations' residuals on held-out data, ``g.f`` with codes
   ``z ~ N(0, 1)``. ``g.f``'s ``residual`` is the mean over all entries of the pair
-  (3072 pixel values, 8 code entries), so it is nearly the image part; read it with
+  (3072 pixel values and the code's entries), so it is nearly the image part; read it with
   ``image`` and ``code`` (each factor's mean) and ``factor_mean`` (their mean, each
   factor weighed equally as in the equation's loss). The code part is the hard one:
   ``g`` must write ``z`` into the image in a way ``f`` can read back; a code that

@@ -1,7 +1,7 @@
 """Twemoji skin tones: remove a tone (f: A -> B × C) and put one back (g), trained unpaired.
 
 The product schema ``f: A -> BxC, g: BxC -> A, f.g = id(A), g.f = id(BxC)`` with A the
-skin-toned emoji, B their yellow bases and C an 8-dimensional code with a normal prior.
+skin-toned emoji, B their yellow bases and C a one-dimensional code with a normal prior.
 The networks never see a (toned, base) pair: A's and B's training images are sampled
 independently. A fifth of the bases (with all their tones) are held out; on them the
 ground truth measures removal, the two equations and whether ``g`` uses its code
@@ -13,6 +13,14 @@ image maps started at the identity (:mod:`.product_nets`), ``g``'s change gated 
 base alone so that no code recolours a background — a learning rate of 1e-3 and an
 equation weight of 3. With weight 10 the equations hold at the identity and training
 stays there; with weight 1 they are loose (``g.f`` residual above 0.05).
+
+The code is one number because what is removed is: one of five tones, light to dark.
+With an 8-dimensional code (as the seed's R^100 for faces) ``g`` cannot write eight
+numbers into an emoji that must look like one of five real tones, so ``f`` never reads
+``z`` back: the code part of ``g.f = id(BxC)`` stayed at 0.79, what a code ``f``
+ignores scores (E|z| = 0.80). With one dimension (seed 0, 3,000 steps, held out) it is
+0.16, the image part 0.042, the tone spread across codes 0.31 (the five true tones
+spread 0.36); removal 0.32× the input-as-output baseline, against 0.24× with 8.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from .emoji_metrics import codes, evaluate_emoji
 from .nets import patch_critic
 from .product_nets import Inserter, Remover, code_critic
 
-SIZE, CODE = 32, 8
+SIZE, CODE = 32, 1  # the tone: see the module docstring
 
 
 def schema() -> Schema:
