@@ -37,8 +37,8 @@ BUILTIN = {
     "gan_glyphs": "runtime.experiments.gan_glyphs",
     "equalizer_circles": "runtime.experiments.equalizer_circles",
     "triangle_fonts": "runtime.experiments.triangle_fonts",
-    "gaussians": "runtime.experiments.gaussians",
     "product_emoji": "runtime.experiments.product_emoji",
+    "gaussians": "runtime.experiments.gaussians",
 }
 ALIASES = {"fonts": "cyclegan_fonts"}  # earlier names, so that older run folders still open
 DEFAULT = "cyclegan_fonts"

@@ -1,4 +1,4 @@
-"""A GAN of DejaVu Sans glyphs: ``gen: Latent -> Glyph``, judged by KID on a glyph classifier.
+"""A GAN of DejaVu Sans glyphs: gen: Latent -> Glyph, judged by KID on a glyph classifier.
 
 The schema has one arrow and no equations, so the program is the adversarial loss of
 ``gen`` alone, with the latent drawn from a standard normal prior. The generator and
