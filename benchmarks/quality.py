@@ -196,12 +196,14 @@ def aggregate(runs: list[Run], key: str) -> tuple[float, float]:
 
 
 def cell(runs: list[Run], col: Column) -> str | None:
+    """``label mean ± sd`` (no ± for one seed or for a value every seed shares)."""
     mean, sd = aggregate(runs, col.key)
     if math.isnan(mean):
         return None
-    fmt = (lambda v: f"{v:.2f}×") if col.kind == "ratio" else (lambda v: f"{v:.4g}")
-    spread = f" ± {fmt(sd).rstrip('×')}" if len(runs) > 1 else ""
-    return f"{col.label} {fmt(mean)}{spread}"
+    if col.kind == "ratio":
+        return f"{col.label} {mean:.2f}×" + (f" ± {sd:.2f}" if sd >= 0.005 else "")
+    spread = f" ± {sd:.2g}" if sd > 1e-9 * max(1.0, abs(mean)) else ""
+    return f"{col.label} {mean:.3g}{spread}"
 
 
 def table(runs: list[Run]) -> str:
