@@ -18,7 +18,7 @@ def test_quick_run_fills_every_row(tmp_path, capsys, monkeypatch):
         assert len(mine) == (2 if spec.ablate else 1), spec.name
         assert f"`{spec.name}`" in text
         for r in mine:
-            assert r["steps"] == 4 and "--steps 4" in r["command"]
+            assert r["steps"] == 4 and "--steps 4" in " ".join(r["command"])
             shown = [c.key for c in (*spec.truth, *spec.baseline, *spec.residuals)]
             missing = [k for k in shown if k not in r]
             assert not missing, f"{spec.name} does not evaluate {missing}"

@@ -113,7 +113,10 @@ def test_ctrl_c_is_one_line_and_exit_130():
     proc = subprocess.Popen([sys.executable, "-m", "runtime", "paths",
                              "examples/cyclegan.schema", "--max-length", "1000000000",
                              "--limit", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a shell's background job inherits SIGINT ignored, and Python
+                            # then keeps ignoring it: give the child Ctrl-C as a terminal would
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         proc.stdout.readline()  # running: past the imports, inside the command
         proc.send_signal(signal.SIGINT)
