@@ -38,7 +38,7 @@ class Column:
 
     label: str
     key: str
-    kind: str = "value"  # "value", "ratio" (shown as 0.45×) or "baseline"
+    kind: str = "value"  # or "ratio" (shown as 0.45×)
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,9 @@ def fonts_spec(name: str, seeds: tuple[int, ...], objects: tuple[str, str]) -> S
                Column(f"g ({b}→{a}) MAE", "eval/g/mae"), Column("g ratio", "eval/g/ratio", "ratio"),
                Column("f SSIM", "eval/f/ssim"), Column("f char accuracy", "eval/f/accuracy"),
                Column("g char accuracy", "eval/g/accuracy")),
-        baseline=(Column("identity MAE (f)", "eval/f/identity_mae", "baseline"),
-                  Column("identity SSIM (f)", "eval/f/identity_ssim", "baseline"),
-                  Column("char accuracy of the true glyphs (f)", "eval/f/truth_accuracy",
-                         "baseline")),
+        baseline=(Column("identity MAE (f)", "eval/f/identity_mae"),
+                  Column("identity SSIM (f)", "eval/f/identity_ssim"),
+                  Column("char accuracy of the true glyphs (f)", "eval/f/truth_accuracy")),
         residuals=(Column("cycle f.g", "eval/f/cycle"), Column("cycle g.f", "eval/g/cycle")),
         grid=a)
 
@@ -83,9 +82,8 @@ SPECS = (
                 Column("tone spread across z", "eval/insertion/tone_spread"),
                 Column("spread, same z", "eval/insertion/same_z_spread"),
                 Column("tone transfer ratio", "eval/transfer/ratio", "ratio")),
-         baseline=(Column("input-as-output MAE", "eval/removal/input_mae", "baseline"),
-                   Column("spread of the 5 true tones", "eval/insertion/true_spread",
-                          "baseline")),
+         baseline=(Column("input-as-output MAE", "eval/removal/input_mae"),
+                   Column("spread of the 5 true tones", "eval/insertion/true_spread")),
          residuals=(Column("g.f = id(BxC)", "eval/g.f/residual"),
                     Column("its image part", "eval/g.f/image"),
                     Column("its code part", "eval/g.f/code"),
@@ -98,24 +96,24 @@ SPECS = (
                 Column("ab.bc ratio", "eval/ab.bc/ratio", "ratio"),
                 Column("ac MAE", "eval/ac/mae"), Column("ac SSIM", "eval/ac/ssim"),
                 Column("ac char accuracy", "eval/ac/accuracy")),
-         baseline=(Column("identity MAE (ac)", "eval/ac/identity_mae", "baseline"),),
+         baseline=(Column("identity MAE (ac)", "eval/ac/identity_mae"),),
          residuals=(Column("ab.bc vs ac", "eval/triangle/residual"),),
          grid="Sans"),
     Spec("gan_glyphs", (0, 1, 2),
          truth=(Column("KID", "eval/gen/kid"), Column("progress", "eval/gen/progress"),
                 Column("classifier confidence", "eval/gen/confidence")),
-         baseline=(Column("KID untrained (ceiling)", "eval/gen/kid_ceiling", "baseline"),
-                   Column("KID held-out real (floor)", "eval/gen/kid_floor", "baseline"),
-                   Column("confidence on real", "eval/gen/real_confidence", "baseline")),
+         baseline=(Column("KID untrained (ceiling)", "eval/gen/kid_ceiling"),
+                   Column("KID held-out real (floor)", "eval/gen/kid_floor"),
+                   Column("confidence on real", "eval/gen/real_confidence")),
          residuals=(), grid="Latent", ablate=False),
     Spec("equalizer_circles", (0,),
          truth=(Column("f MAE to the equalizer's circle", "eval/f/mae"),
                 Column("f ratio", "eval/f/ratio", "ratio"),
                 Column("shape error", "eval/circle/shape_error"),
                 Column("background error", "eval/circle/background_error")),
-         baseline=(Column("identity MAE", "eval/f/identity_mae", "baseline"),
-                   Column("identity residual", "eval/equalizer/identity_residual", "baseline"),
-                   Column("Circle data's residual", "eval/equalizer/data_residual", "baseline")),
+         baseline=(Column("identity MAE", "eval/f/identity_mae"),
+                   Column("identity residual", "eval/equalizer/identity_residual"),
+                   Column("Circle data's residual", "eval/equalizer/data_residual")),
          residuals=(Column("f.h = f.g", "eval/equalizer/residual"),
                     Column("f.back = id(Plain)", "eval/f.back/residual")),
          grid="Plain"),
@@ -221,9 +219,7 @@ def table(runs: list[Run]) -> str:
             seeds = ",".join(str(r.seed) for r in group)
             cmd = " ".join(group[0].command).replace(f"--seed {group[0].seed}", "--seed S")
             cmd = re.sub(r" --out \S+", "", cmd)
-            on = "on" if equations else ("off (ablation)" if spec.ablate else "—")
-            if not spec.ablate:
-                on = "none in schema"
+            on = ("on" if equations else "off (ablation)") if spec.ablate else "none in schema"
             lines.append(f"| `{spec.name}` | {on} | {seeds} | {group[0].steps} | {wall:.0f} s | "
                          + " | ".join("; ".join(c) or "—" for c in cells) + f" | `{cmd}` |")
     return "\n".join(lines)

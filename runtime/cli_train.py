@@ -139,7 +139,7 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .experiment import open_run
     from .report import save_grid
-    from .report.grid import by_kind
+    from .report.grid import save_grids
     from .trainer import sample_inputs_for, sample_rows
 
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
@@ -151,8 +151,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if len({tuple(t.shape[1:]) for _, t in rows}) == 1:
         written = [save_grid(rows, out)]
     else:  # objects of different shapes: a grid each
-        written = [save_grid(part, out.with_name(f"{out.stem}-{name}{suffix}{out.suffix}"))
-                   for name, rs in per_object.items() for suffix, part in by_kind(rs)]
+        written = [w for name, rs in per_object.items()
+                   for w in save_grids(rs, out.with_name(f"{out.stem}-{name}{out.suffix}"))]
     for w in written:
         print(f"wrote {w} (step {ck.step})")
     return 0

@@ -341,16 +341,14 @@ class Trainer:
 
     def write_samples(self) -> list[Path]:
         """A grid per source object: its fixed inputs and every path the plan evaluates."""
-        from .report import save_grid
-        from .report.grid import by_kind
+        from .report.grid import save_grids
 
         out = []
         folder = self.out / "samples" / f"step-{self.step:08d}"
         for name, rows in sample_rows(self.program, self.sample_inputs,
                                       self.sample_references).items():
             folder.mkdir(parents=True, exist_ok=True)
-            for suffix, rs in by_kind(rows):  # a product's codes get a grid of their own
-                out.append(save_grid(rs, folder / f"{name}{suffix}.png"))
+            out += save_grids(rows, folder / f"{name}.png")  # codes get a grid of their own
         return out
 
     def _evaluate(self, log) -> dict[str, dict[str, float]]:

@@ -9,14 +9,13 @@ mean absolute error against the identity map's (the baseline that changes nothin
 
 from __future__ import annotations
 
-from importlib import resources
-
 import torch
 
 from category import Schema
 from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 
+from . import schema_file
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
@@ -26,7 +25,7 @@ SERIF = (("Sans", "DejaVuSans.ttf"), ("Serif", "DejaVuSerif.ttf"))  # serifs dra
 
 
 def schema(name: str = "cyclegan_fonts") -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath(f"{name}.schema").read_text())
+    return schema_file(name)
 
 
 def build(options: Options) -> Experiment:

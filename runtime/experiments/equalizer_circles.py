@@ -24,8 +24,6 @@ images are from clean circle images.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import torch
 from torch import nn
 
@@ -34,6 +32,7 @@ from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 from runtime.sources import TensorSource, draw_circles
 
+from . import schema_file
 from .nets import PlaceEdit, patch_critic
 
 SIZE, RADIUS = 32, 8.0
@@ -41,8 +40,7 @@ CENTER = (SIZE / 2, SIZE / 2)
 
 
 def schema() -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath("equalizer_circles.schema")
-                        .read_text())
+    return schema_file("equalizer_circles")
 
 
 def disc(inner: bool, margin: float = 1.0) -> torch.Tensor:

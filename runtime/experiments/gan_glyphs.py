@@ -38,8 +38,6 @@ samples still are.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import torch
 from torch import nn
 
@@ -49,6 +47,7 @@ from runtime.experiment import Experiment, Options
 from runtime.measures import kid
 from runtime.sources import glyphs
 
+from . import schema_file
 from .glyph_classifier import classifier
 
 FONT = "DejaVuSans.ttf"
@@ -110,7 +109,7 @@ def critic(width: int = 32) -> nn.Module:
 
 
 def schema() -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath("gan_glyphs.schema").read_text())
+    return schema_file("gan_glyphs")
 
 
 def build(options: Options, width: int = 32, adversarial: str = "lsgan",

@@ -25,8 +25,6 @@ spread 0.36); removal 0.32× the input-as-output baseline, against 0.24× with 8
 
 from __future__ import annotations
 
-from importlib import resources
-
 import torch
 
 from category import Schema
@@ -34,6 +32,7 @@ from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 from runtime.sources import TensorSource, skin_tones
 
+from . import schema_file
 from .emoji_metrics import codes, evaluate_emoji
 from .nets import patch_critic
 from .product_nets import Inserter, Remover, code_critic
@@ -42,7 +41,7 @@ SIZE, CODE = 32, 1  # the tone: see the module docstring
 
 
 def schema() -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath("product_emoji.schema").read_text())
+    return schema_file("product_emoji")
 
 
 def build(options: Options) -> Experiment:

@@ -11,14 +11,13 @@ residual ``|ab.bc(x) - ac(x)|`` measures how far the two routes disagree.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import torch
 
 from category import Schema
 from compiler import Euclid, Functor
 from runtime.experiment import Experiment, Options
 
+from . import schema_file
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
@@ -28,8 +27,7 @@ FONTS = {"Sans": "DejaVuSans.ttf", "Bold": "DejaVuSans-Bold.ttf",
 
 
 def schema() -> Schema:
-    return Schema.parse(resources.files(__package__).joinpath("triangle_fonts.schema")
-                        .read_text())
+    return schema_file("triangle_fonts")
 
 
 def build(options: Options) -> Experiment:

@@ -211,6 +211,14 @@ def by_kind(rows: Rows) -> list[tuple[str, list]]:
     return [("", images), ("-vectors", vectors)]
 
 
+def save_grids(rows: Rows, path: str | os.PathLike[str]) -> list[Path]:
+    """``rows`` at ``path``, or — where they mix images and vectors (a product's image and
+    code, a GAN's latent and image) — images at ``path`` and vectors at ``…-vectors.png``."""
+    path = Path(path)
+    return [save_grid(part, path.with_name(f"{path.stem}{suffix}{path.suffix}"))
+            for suffix, part in by_kind(rows)]
+
+
 def save_grid(rows: Rows, path: str | os.PathLike[str], nrow: int | None = None,
               labels: bool = True, scale: int | None = None) -> Path:
     """Save a labelled grid of samples as a PNG at ``path`` and return the path.
