@@ -41,22 +41,118 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.out = str(_fresh_out(Path(args.experiment or DEFAULT).stem))
         return launch(args.nproc, _worker_argv(args), args.max_restarts)
     parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
+    args.launch = None
     if parallel is not None:
         args.device = args.device or str(parallel.device)
-        if not args.resume and args.out is None:  # one folder, chosen by rank 0
+        args.launch = {"id": launch_id(), "attempt": parallel.restart_count}
+        if parallel.restart_count:  # torchrun --max-restarts: rank 0 decides, all follow
+            plan = _restart_plan(args, parallel) if parallel.is_writer else None
+            args.out, resume = parallel.broadcast_object(plan)
+            if resume:
+                args.resume, args.experiment = True, None  # the one recorded in run.json
+        elif not args.resume and args.out is None:  # one folder, chosen by rank 0
             args.out = parallel.broadcast_object(
                 str(_fresh_out(Path(args.experiment or DEFAULT).stem)))
-        if parallel.restart_count and args.out and latest(Path(args.out)) is not None:
-            args.resume = True  # torchrun --max-restarts: continue from the last checkpoint
-            args.experiment = None  # the one recorded in run.json
     extra = {} if parallel is None else {"parallel": parallel}
     try:
         return _train(args, parallel, extra)
     except RankFailure as e:
         hint = resume_hint(Path(args.out), parallel.world, args.batch or 0) \
             if args.out and latest(Path(args.out)) else "no checkpoint was written"
-        print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
+        print(f"cdl train: error: {e}\n{hint}{_restart_note(parallel)}", file=sys.stderr,
+              flush=True)
         return 1
+
+
+def launch_id() -> str:
+    """This torchrun launch, as the workers of every attempt see it: torchrun's run id
+    (a fresh uuid per ``--standalone`` launch), the host and the agent's pid (the workers'
+    parent). Recorded in ``run.json``, it tells a restarted worker that the run folder
+    it finds was begun by this launch, not by an earlier one."""
+    import socket
+
+    return (f"{os.environ.get('TORCHELASTIC_RUN_ID', 'none')}@{socket.gethostname()}:"
+            f"{os.getppid()}")
+
+
+def _restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
+    """Rank 0 of a restarted attempt: the run folder and whether to resume it.
+
+    A folder begun by this launch (``run.json``'s ``launch`` id) with a checkpoint is
+    resumed from it; one without a checkpoint (the workers died before the first) is set
+    aside as ``OUT.attempt-K`` (nothing is deleted) and the run starts over in ``OUT``.
+    Any other folder is left to the usual rules (``--resume``, or refused when occupied).
+    """
+    from .checkpoint import latest
+    from .experiment import DEFAULT
+    from .trainer import occupied
+
+    k, most = parallel.restart_count, os.environ.get("TORCHELASTIC_MAX_RESTARTS", "?")
+    name = Path(args.experiment or DEFAULT).stem
+    out = Path(args.out) if args.out else _launch_folder(name, args.launch["id"])
+    if out is None:  # the dead attempt chose no folder yet
+        out = _fresh_out(name)
+    ours = _launched_by(out, args.launch["id"])
+    ck = latest(out)
+    if ck is not None and (ours or args.resume):
+        print(f"cdl train: torchrun restart {k} of {most}: resuming {out} from its "
+              f"checkpoint {ck.name}", file=sys.stderr, flush=True)
+        return str(out), True
+    if ours and ck is None and occupied(out):
+        aside = _aside(out, _launched_attempt(out))
+        out.rename(aside)
+        print(f"cdl train: torchrun restart {k} of {most}: {out} has no checkpoint (the "
+              f"workers died before the first); its files are set aside as {aside}, and the "
+              f"run starts over in {out}", file=sys.stderr, flush=True)
+    return str(out), args.resume
+
+
+def _launched_by(out: Path, launch: str) -> bool:
+    from .trainer import read_run_info
+
+    try:
+        info = read_run_info(out)
+    except Exception:  # no run.json, or not readable: not begun by this launch
+        return False
+    return isinstance(info.get("launch"), dict) and info["launch"].get("id") == launch
+
+
+def _launched_attempt(out: Path) -> int:
+    from .trainer import read_run_info
+
+    return int(read_run_info(out)["launch"].get("attempt", 0))
+
+
+def _launch_folder(name: str, launch: str) -> Path | None:
+    """The ``runs/NAME[-k]`` folder this launch began (torchrun without ``--out``)."""
+    base = Path("runs") / name
+    if not base.parent.is_dir():
+        return None
+    for p in sorted(base.parent.glob(f"{name}*")):
+        if (p == base or p.name[len(name):].startswith("-")) and _launched_by(p, launch):
+            return p
+    return None
+
+
+def _aside(out: Path, attempt: int) -> Path:
+    """``OUT.attempt-K`` (``-2``, ``-3``… if taken)."""
+    aside, k = out.with_name(f"{out.name}.attempt-{attempt}"), 1
+    while aside.exists():
+        k += 1
+        aside = out.with_name(f"{out.name}.attempt-{attempt}-{k}")
+    return aside
+
+
+def _restart_note(parallel) -> str:
+    """After a failure under ``torchrun --max-restarts``: what torchrun does next."""
+    if parallel is None:
+        return ""
+    most = int(os.environ.get("TORCHELASTIC_MAX_RESTARTS", "0"))
+    if parallel.restart_count >= most:
+        return ""
+    return (f"\n(torchrun restarts the workers: restart {parallel.restart_count + 1} of "
+            f"{most}; they resume from the latest checkpoint by themselves, or start over if "
+            f"there is none)")
 
 
 def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
@@ -90,6 +186,8 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
         info = {"experiment": ref if not ref.endswith(".py") else str(Path(ref).resolve()),
                 "options": {"device": str(program.device), "seed": args.seed,
                             "compile": compile_over}}
+        if getattr(args, "launch", None):
+            info["launch"] = args.launch  # torchrun: which launch and attempt began it
         trainer = Trainer(program, exp.data, out, **{**exp.train, "seed": args.seed,
                                                      **overrides},
                           **exp.trainer_extras(), run_info=info, **extra)
@@ -105,7 +203,8 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
             parallel.close()
     except RankFailure as e:
         hint = resume_hint(trainer.out, parallel.world, trainer.batch_size)
-        print(f"cdl train: error: {e}\n{hint}", file=sys.stderr, flush=True)
+        print(f"cdl train: error: {e}\n{hint}{_restart_note(parallel)}", file=sys.stderr,
+              flush=True)
         return 1
     except Interrupted as e:
         print(f"cdl train: {e}", file=sys.stderr)

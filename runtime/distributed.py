@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.distributed as dist
@@ -86,8 +86,9 @@ class DataParallel:
         if backend == "nccl":
             torch.cuda.set_device(local)
         if not dist.is_initialized():
-            dist.init_process_group(backend, rank=rank, world_size=world,
-                                    timeout=datetime.timedelta(seconds=timeout_s))
+            timeout = datetime.timedelta(seconds=timeout_s)
+            dist.init_process_group(backend, rank=rank, world_size=world, timeout=timeout,
+                                    store=attempt_store(env, world, timeout))
         return cls(rank, world, local, timeout_s, bucket_mb,
                    int(env.get("TORCHELASTIC_RESTART_COUNT", "0")))
 
@@ -199,6 +200,28 @@ class DataParallel:
             raise RankFailure(f"rank {self.rank} of {self.world}: the {what} failed "
                               f"(another rank died, hung longer than the {self.timeout_s:g} s "
                               f"timeout, or the network failed): {first}") from e
+
+
+def attempt_store(env: Mapping[str, str], world: int,
+                  timeout: datetime.timedelta) -> dist.Store | None:
+    """The rendezvous store of this attempt of a torchrun launch, or ``None`` (then
+    ``init_process_group`` reads ``MASTER_ADDR``/``MASTER_PORT`` itself).
+
+    torchrun's agent hosts one TCPStore for the whole launch (``TORCHELASTIC_USE_AGENT_STORE
+    =True``: the default of the c10d and static rendezvous since torch 2.4) and keeps it
+    across ``--max-restarts``; ``init_process_group``'s ``env://`` joins it without a
+    per-attempt prefix. The restarted workers then read the gloo addresses (or NCCL ids)
+    that the dead attempt left under the same keys, and ``connectFullMesh`` fails with
+    "Connection refused" (pytorch/pytorch#135712). Joining through a ``PrefixStore`` named
+    by ``TORCHELASTIC_RESTART_COUNT`` gives every attempt its own keys; the count comes from
+    the one agent of a node, so it agrees among the workers of a single-node launch.
+    """
+    if env.get("TORCHELASTIC_USE_AGENT_STORE") != "True" or "MASTER_PORT" not in env:
+        return None
+    attempt = int(env.get("TORCHELASTIC_RESTART_COUNT", "0"))
+    tcp = dist.TCPStore(env.get("MASTER_ADDR", "127.0.0.1"), int(env["MASTER_PORT"]), world,
+                        is_master=False, timeout=timeout)
+    return dist.PrefixStore(f"cdl/attempt-{attempt}", tcp)
 
 
 def _is_view_of(t: torch.Tensor, bases: Sequence[torch.Tensor]) -> bool:

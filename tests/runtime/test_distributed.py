@@ -266,3 +266,148 @@ def test_cdl_train_nproc_2_then_resume_on_one(tmp_path, capsys):
     assert main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 0
     assert load_checkpoint(out).step == 6
     assert "batch 32" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- torchrun restarts
+RESTART_STEPS = 1200  # gaussians at ~100 steps/s: a checkpoint every 300 steps
+
+
+def _workers(root: int, rank: int, attempt: int) -> list[int]:
+    """The pids of torchrun's worker ``rank`` of ``attempt`` below process ``root``."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        todo += [int(k) for k in kids]
+        if f"RANK={rank}".encode() in env and \
+                f"TORCHELASTIC_RESTART_COUNT={attempt}".encode() in env:
+            found.append(pid)
+    return found
+
+
+def _restarted_run(tmp_path, rank: int, ready) -> tuple[Path, str]:
+    """``cdl train gaussians --nproc 2 --max-restarts 1``; once ``ready(out)``, kill -9
+    of worker ``rank`` of the first attempt; returns the run folder and the launcher's
+    stderr after the run ended by itself (exit status 0 asserted)."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "runtime", "train", "gaussians", "--nproc", "2",
+           "--max-restarts", "1", "--steps", str(RESTART_STEPS), "--batch", "32", "--out",
+           str(out), "--dist-timeout", "30"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
+    p = subprocess.Popen(cmd, env={**env, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+                         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        deadline = time.monotonic() + SPAWN_TIMEOUT
+        while not ready(out) and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert p.poll() is None and ready(out), "the run never got to the moment of the kill"
+        victims = _workers(p.pid, rank, attempt=0)
+        assert len(victims) == 1, victims
+        os.kill(victims[0], signal.SIGKILL)
+        _, err = p.communicate(timeout=SPAWN_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            for pid in _workers(p.pid, 0, 1) + _workers(p.pid, 1, 1):
+                os.kill(pid, signal.SIGKILL)
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err[-4000:]
+    return out, err
+
+
+def _logged_steps(out: Path) -> list[int]:
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    return [x["step"] for x in lines if "loss/total" in x]
+
+
+def test_each_torchrun_attempt_joins_the_agent_store_under_its_own_prefix():
+    """torchrun's agent keeps one TCPStore across restarts: what attempt 0 wrote there
+    (gloo's addresses) must not be seen by attempt 1, else its mesh dials dead ports."""
+    import datetime
+
+    from runtime.distributed import attempt_store
+
+    t = datetime.timedelta(seconds=10)
+    agent = torch.distributed.TCPStore("127.0.0.1", 0, 1, is_master=True, timeout=t)
+    env = {"TORCHELASTIC_USE_AGENT_STORE": "True", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": str(agent.port), "TORCHELASTIC_RESTART_COUNT": "0"}
+    first = attempt_store(env, 2, t)
+    first.set("rank_0", "127.0.0.1:4242 (dead)")
+    again = attempt_store({**env, "TORCHELASTIC_RESTART_COUNT": "1"}, 2, t)
+    assert not again.check(["rank_0"]) and first.check(["rank_0"])
+    again.set("rank_0", "new")
+    assert first.get("rank_0") == b"127.0.0.1:4242 (dead)"
+    # no agent store (TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1, or our tests' hand-made env):
+    # init_process_group's env:// makes a fresh store per attempt itself
+    assert attempt_store({**env, "TORCHELASTIC_USE_AGENT_STORE": "False"}, 2, t) is None
+
+
+def test_torchrun_restarts_the_workers_which_resume_from_the_checkpoint(tmp_path):
+    """kill -9 of rank 1 after the first checkpoint: rank 0 stops with the failure,
+    torchrun restarts both workers (a fresh gloo mesh under this attempt's store prefix),
+    which resume from the latest checkpoint by themselves and finish the run."""
+    out, err = _restarted_run(tmp_path, 1, lambda out: latest(out) is not None)
+    assert "rank 0 of 2: the gradient all_reduce failed" in err, err[-4000:]
+    assert "torchrun restarts the workers: restart 1 of 1" in err
+    assert "connectFullMesh" not in err
+    resumed = [int(line.rsplit("step-", 1)[1]) for line in err.splitlines()
+               if "torchrun restart 1 of 1: resuming" in line]
+    assert len(resumed) == 1, err[-4000:]
+    assert resumed[0] > 0 and resumed[0] % (RESTART_STEPS // 4) == 0
+    ck = load_checkpoint(out)  # the final checkpoint loads (hashes checked)
+    assert ck.step == RESTART_STEPS
+    steps = _logged_steps(out)
+    assert steps[-1] == RESTART_STEPS
+    # the first attempt logged 10, 20, … X (X ≥ the checkpoint's step); the restart logs
+    # from the checkpoint on, not from step 0
+    assert steps.count(10) == 1
+    cut = len(steps) - 1 - steps[::-1].index(resumed[0] + 10)
+    assert steps[:cut] == list(range(10, steps[cut - 1] + 1, 10))
+    assert steps[cut - 1] >= resumed[0]
+    assert steps[cut:] == list(range(resumed[0] + 10, RESTART_STEPS + 1, 10))
+    assert not list(tmp_path.glob("run.attempt-*"))
+
+
+def test_a_restart_before_the_first_checkpoint_starts_over(tmp_path):
+    """kill -9 of rank 0 (the writer) once training has begun, before any checkpoint:
+    the restarted workers set the dead attempt's files aside as run.attempt-0 (logged,
+    not deleted) and train from step 0 to the end in the same folder."""
+    out, err = _restarted_run(tmp_path, 0, lambda out: (out / "metrics.jsonl").is_file()
+                              and latest(out) is None)
+    aside = tmp_path / "run.attempt-0"
+    assert f"its files are set aside as {aside}" in err, err[-4000:]
+    assert (aside / "run.json").is_file() and latest(aside) is None
+    assert json.loads((out / "run.json").read_text())["launch"]["attempt"] == 1
+    assert load_checkpoint(out).step == RESTART_STEPS
+    assert _logged_steps(out) == list(range(10, RESTART_STEPS + 1, 10))
+
+
+def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path):
+    """The restart rules only touch a folder begun by this launch: another run's folder
+    (with or without a checkpoint) is neither resumed nor set aside."""
+    from argparse import Namespace
+
+    from runtime.cli_train import _restart_plan
+
+    other = tmp_path / "other"
+    straight(other, 4, 8, until=2)
+    info = json.loads((other / "run.json").read_text())
+    (other / "run.json").write_text(json.dumps({**info, "launch": {"id": "x@h:1",
+                                                                   "attempt": 0}}))
+
+    class Rank0:
+        restart_count, is_writer = 1, True
+
+    args = Namespace(out=str(other), experiment="gaussians", resume=False,
+                     launch={"id": "y@h:2", "attempt": 1})
+    assert _restart_plan(args, Rank0()) == (str(other), False)  # left to the usual refusal
+    args.launch["id"] = "x@h:1"
+    assert _restart_plan(args, Rank0()) == (str(other), True)  # ours: resumed
+    (other / "checkpoints").rename(tmp_path / "moved")
+    assert _restart_plan(args, Rank0()) == (str(other), False)  # ours, no checkpoint
+    assert (tmp_path / "other.attempt-0" / "run.json").is_file() and not other.exists()
