@@ -33,6 +33,20 @@ import torch
 from .errors import CompilerError
 
 
+def shard_rand(n: int, rank: int = 0, world: int = 1, **kw) -> torch.Tensor:
+    """``torch.rand(n)`` for samples ``rank*n … (rank+1)*n`` of a batch of ``world*n``:
+    the numbers one process would draw for this rank's slice of the global batch (and as
+    much of the generator's stream). ``world=1``: plainly ``torch.rand(n)``.
+
+    >>> _ = torch.manual_seed(0); whole = torch.rand(4)
+    >>> _ = torch.manual_seed(0); torch.equal(shard_rand(2, 1, 2), whole[2:])
+    True
+    """
+    if world == 1:
+        return torch.rand(n, **kw)
+    return torch.rand(n * world, **kw)[rank * n:(rank + 1) * n].clone()
+
+
 def query(pool: torch.Tensor, count: torch.Tensor, fake: torch.Tensor, coin: torch.Tensor,
           slot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """What the critic sees for ``fake`` ``[B, …]``, and the new ``pool`` ``[N, …]``.
@@ -89,19 +103,24 @@ class FakePool:
                              for s in shapes)
         self.count = torch.zeros((), dtype=torch.int64, device=device)
 
-    def draws(self, batch_size: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def draws(self, batch_size: int, shard: tuple[int, int] = (0, 1)
+              ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """The random numbers of one query, from torch's global generator: per fake a
-        coin per sample and distinct slots."""
+        coin per sample and distinct slots. ``shard=(rank, world)``: the coins of this
+        rank's slice of a global batch of ``world * batch_size`` (data-parallel: the ranks
+        do not all toss the same coins)."""
         coins, slots = [], []
+        rank, world = shard
         for _ in self.buffers:
-            coins.append(torch.rand(batch_size, device=self.device, dtype=self.dtype))
+            coins.append(shard_rand(batch_size, rank, world, device=self.device,
+                                    dtype=self.dtype))
             slots.append(torch.randperm(max(self.size, batch_size),
                                         device=self.device)[:batch_size])
         return coins, slots
 
-    def inputs(self, batch_size: int) -> tuple:
+    def inputs(self, batch_size: int, shard: tuple[int, int] = (0, 1)) -> tuple:
         """``(pools, count, coins, slots)`` for :func:`query_all` (draws the coins)."""
-        coins, slots = self.draws(batch_size)
+        coins, slots = self.draws(batch_size, shard)
         return self.buffers, self.count, tuple(coins), tuple(slots)
 
     def commit(self, new: tuple) -> None:

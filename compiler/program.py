@@ -58,7 +58,7 @@ from .fusion import Banks, fusion_pass, make_banks, shared_parameters
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
-from .pool import FakePool, query_all
+from .pool import FakePool, query_all, shard_rand
 from .stacked import stackable
 from .views import ModuleViews
 
@@ -379,6 +379,10 @@ class Program:
         # returning the total to check for finiteness (data-parallel averaging: see
         # runtime/distributed.py); None: no hook
         self.grad_hook: Callable[[list[torch.Tensor], torch.Tensor], torch.Tensor] | None = None
+        # (rank, world) of a data-parallel run: the per-sample random numbers (wgan-gp's
+        # interpolation weights, the fake pool's coins) are drawn for the global batch
+        # and this rank takes its slice, so the ranks draw what one process would
+        self.draw_shard: tuple[int, int] = (0, 1)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -676,7 +680,7 @@ class Program:
         """The pool's state and fresh random draws for one query (None: no pool)."""
         if self._pool is None:
             return None
-        return self._pool.inputs(self._batch_size(data))
+        return self._pool.inputs(self._batch_size(data), self.draw_shard)
 
     def _batch_size(self, data: dict) -> int:
         return data[self.plan.critics[0].ob][0].shape[0]
@@ -735,9 +739,12 @@ class Program:
         if not self.plan.penalty:
             return []
         out = []
+        rank, world = self.draw_shard
         for c in self.plan.critics:
             x = data[c.ob][0]
-            out += [torch.rand(x.shape[0], device=x.device, dtype=x.dtype) for _ in c.fakes]
+            n = x.shape[0]
+            out += [shard_rand(n, rank, world, device=x.device, dtype=x.dtype)
+                    for _ in c.fakes]
         return out
 
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:

@@ -127,6 +127,7 @@ class DataParallel:
                           lambda f=flat: dist.broadcast(f, src=0))
                 _unflatten_into(flat, [t.data for t in bucket])
         program.grad_hook = self
+        program.draw_shard = self.shard  # per-sample random numbers: this rank's slice
 
     # ------------------------------------------------------------------ per step
     def __call__(self, params: Sequence[torch.Tensor], total: torch.Tensor) -> torch.Tensor:

@@ -43,11 +43,12 @@ def job(a: dict, parallel: DataParallel | None) -> int:
     kw = {"progress": False, "tensorboard": False, "parallel": parallel,
           "callbacks": callbacks}
     if a.get("resume"):
-        trainer = Trainer.resume(a["out"], program=tiny_program(), data=tiny_data(), **kw)
+        trainer = Trainer.resume(a["out"], program=tiny_program(**a.get("options", {})),
+                                 data=tiny_data(), **kw)
     else:
-        trainer = Trainer(tiny_program(), tiny_data(), a["out"], steps=a["steps"],
-                          batch_size=a["batch"], checkpoint_every=a.get("checkpoint_every", 2),
-                          **kw)
+        trainer = Trainer(tiny_program(**a.get("options", {})), tiny_data(), a["out"],
+                          steps=a["steps"], batch_size=a["batch"],
+                          checkpoint_every=a.get("checkpoint_every", 2), **kw)
     try:
         trainer.fit(until=a.get("until"))
         if parallel is not None:
