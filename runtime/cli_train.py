@@ -8,13 +8,31 @@ import sys
 from pathlib import Path
 
 
-def positive_int(text: str) -> int:
+def _whole(text: str, least: int, what: str) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    if v < least:
+        raise argparse.ArgumentTypeError(f"expected a {what} number, got {v}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    return _whole(text, 1, "positive")
+
+
+def non_negative_int(text: str) -> int:
+    return _whole(text, 0, "non-negative")
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {v}")
     return v
 
 
@@ -35,6 +53,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .distributed import DataParallel, RankFailure, launch, resume_hint
     from .experiment import DEFAULT
 
+    if args.max_restarts and args.nproc is None and "RANK" not in os.environ:
+        from .errors import RunError
+
+        raise RunError(f"--max-restarts {args.max_restarts} needs --nproc N: torchrun "
+                       f"restarts the workers of a data-parallel run")
     if args.nproc is not None and "RANK" not in os.environ and not args.list:
         # the launcher: torchrun starts the workers, which land in the branch below
         if args.out is None and not args.resume:
@@ -297,10 +320,10 @@ def add_commands(sub) -> None:
     p.add_argument("--nproc", type=positive_int, metavar="N",
                    help="data-parallel on N processes of this machine (launches torchrun; "
                         "--batch stays the global batch, N must divide it)")
-    p.add_argument("--max-restarts", type=int, default=0, metavar="K",
+    p.add_argument("--max-restarts", type=non_negative_int, default=0, metavar="K",
                    help="with --nproc: torchrun restarts failed workers up to K times; they "
                         "resume from the last checkpoint")
-    p.add_argument("--dist-timeout", type=float, default=300.0, metavar="S",
+    p.add_argument("--dist-timeout", type=positive_seconds, default=300.0, metavar="S",
                    help="data-parallel: seconds a collective may wait for the other ranks "
                         "before the run stops with an error (default 300)")
     p.set_defaults(run=cmd_train)

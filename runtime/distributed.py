@@ -25,6 +25,12 @@ same (average) loss for finiteness and all ranks stop at the same step on SIGINT
 A collective that fails (a rank died, the network broke, a peer is stuck past the
 timeout) raises :class:`RankFailure`, a :class:`~runtime.errors.RunError` naming the
 failure; ``cdl train`` adds how to resume and exits non-zero.
+
+Restarts (``torchrun --max-restarts K``, ``cdl train --nproc N --max-restarts K``): each
+attempt joins torchrun's store under its own prefix (:func:`attempt_store`), so the
+restarted workers build a fresh gloo mesh; ``cdl train`` then resumes the run folder this
+launch began from its latest checkpoint, or starts it over when the workers died before
+the first one (the dead attempt's files set aside as ``OUT.attempt-K``).
 """
 
 from __future__ import annotations
@@ -251,7 +257,8 @@ def resume_hint(out: object, world: int, batch_size: int) -> str:
 
 def launch(nproc: int, argv: Sequence[str], max_restarts: int = 0) -> int:
     """Run ``python -m runtime ARGV`` on ``nproc`` local processes through torchrun
-    (``--standalone`` rendezvous); returns torchrun's exit status."""
+    (``--standalone`` rendezvous: a fresh run id per launch), restarting them up to
+    ``max_restarts`` times; returns torchrun's exit status."""
     import subprocess
     import sys
 

@@ -76,6 +76,7 @@ def test_list_names_the_default(capsys):
     (["train", "nope"], "unknown experiment 'nope'; built-in: cyclegan_fonts, "),
     (["train", "--resume"], "--resume needs --out RUN"),
     (["eval", "/nonexistent/run"], "not a run folder"),
+    (["train", "gaussians", "--max-restarts", "1"], "--max-restarts 1 needs --nproc N"),
 ])
 def test_bad_input_is_one_clear_line(args, message, capsys):
     code, _, err = run(args, capsys)
@@ -88,6 +89,16 @@ def test_steps_must_be_positive(steps, capsys):
         main(["train", "--steps", steps])
     assert e.value.code == 2
     assert "--steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--max-restarts", "-1"), ("--max-restarts", "one"),
+                                         ("--dist-timeout", "0"), ("--dist-timeout", "nan"),
+                                         ("--nproc", "0")])
+def test_data_parallel_options_are_checked(flag, value, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "gaussians", "--nproc", "2", flag, value])
+    assert e.value.code == 2
+    assert flag in capsys.readouterr().err
 
 
 def test_non_empty_out_without_resume_is_refused(tmp_path, capsys):

@@ -399,9 +399,11 @@ def test_a_restart_before_the_first_checkpoint_starts_over(tmp_path):
     assert _logged_steps(out) == list(range(10, RESTART_STEPS + 1, 10))
 
 
-def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path):
+def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path, monkeypatch):
     """The restart rules only touch a folder begun by this launch: another run's folder
-    (with or without a checkpoint) is neither resumed nor set aside."""
+    (with or without a checkpoint) is neither resumed nor set aside; without --out
+    (torchrun by hand) the restart finds this launch's runs/NAME-k folder."""
+    import shutil
     from argparse import Namespace
 
     from runtime.cli_train import _restart_plan
@@ -414,6 +416,17 @@ def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path):
 
     class Rank0:
         restart_count, is_writer = 1, True
+
+    monkeypatch.chdir(tmp_path)
+    for name, launch in (("gaussians", "x@h:1"), ("gaussians-2", "y@h:2")):
+        shutil.copytree(other, tmp_path / "runs" / name)
+        info["launch"] = {"id": launch, "attempt": 0}
+        (tmp_path / "runs" / name / "run.json").write_text(json.dumps(info))
+    args = Namespace(out=None, experiment="gaussians", resume=False,
+                     launch={"id": "y@h:2", "attempt": 1})
+    assert _restart_plan(args, Rank0()) == (str(Path("runs/gaussians-2")), True)
+    args.launch["id"] = "z@h:3"  # the dead attempt made no folder: a fresh one
+    assert _restart_plan(args, Rank0()) == (str(Path("runs/gaussians-3")), False)
 
     args = Namespace(out=str(other), experiment="gaussians", resume=False,
                      launch={"id": "y@h:2", "attempt": 1})
