@@ -135,12 +135,20 @@ def test_two_ranks_equal_one_process_and_resume_across_world_sizes(tmp_path):
 def test_wgan_gp_on_two_ranks_equals_one_process(tmp_path):
     """The gradient penalty's interpolation weights are drawn for the global batch and
     each rank takes its slice (``Program.draw_shard``): 2 ranks × 8 reach 1 × 16 after 8
-    steps, as without the penalty (with every rank drawing the same 8 weights they don't)."""
+    steps, as without the penalty (with every rank drawing the same 8 weights they don't).
+    With a fake pool (one per rank: not the one-process arithmetic) the run trains and
+    its checkpoint holds rank 0's pool."""
     opts = {"adversarial": "wgan-gp"}
     want = parameters(straight(tmp_path / "one", 8, 16, **opts))
-    run(2, {"out": str(tmp_path / "two"), "steps": 8, "batch": 16, "options": opts,
-            "params": str(tmp_path / "two.pt")})
+    pool = {**opts, "fake_pool": 4}
+    run(2, [{"out": str(tmp_path / "two"), "steps": 8, "batch": 16, "options": opts,
+             "params": str(tmp_path / "two.pt")},
+            {"out": str(tmp_path / "pool"), "steps": 4, "batch": 16, "options": pool,
+             "params": str(tmp_path / "pool.pt")}])
     assert_close(torch.load(tmp_path / "two.pt"), want)
+    ck = load_checkpoint(tmp_path / "pool")
+    assert ck.step == 4 and int(ck.state["program"]["fake_pool:count"]) == 4
+    assert all(torch.isfinite(v).all() for v in torch.load(tmp_path / "pool.pt").values())
 
 
 def test_resume_refuses_a_world_that_does_not_divide(tmp_path):
