@@ -1,8 +1,9 @@
 """Data-parallel training on gloo: tiny programs, two processes, every wait bounded.
 
 Ranks are plain subprocesses given torchrun's environment (``tests/runtime/ddp_worker.py``
-or ``python -m runtime train``), one torch thread each; each spawn is killed after
-``SPAWN_TIMEOUT`` seconds and every collective has an explicit timeout.
+or ``python -m runtime train``), or torchrun's own workers (``cdl train --nproc 2``, and
+``--max-restarts 1`` with a worker killed), one torch thread each; each spawn is killed
+after ``SPAWN_TIMEOUT`` seconds and every collective has an explicit timeout.
 """
 
 from __future__ import annotations
