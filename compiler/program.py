@@ -464,6 +464,9 @@ class Program:
         ``grad_hook(self.parameters(), total)`` after the backward pass and before
         clipping and the update (also by :meth:`critic_step`), and returns the total whose
         finiteness is checked — data-parallel training averages the gradients there.
+        :attr:`draw_shard` (default ``(0, 1)``), set to ``(rank, world)`` by data-parallel
+        training, makes the per-sample random numbers (wgan-gp's interpolation weights,
+        the fake pool's coins) this rank's slice of those of the global batch.
 
         Compiled programs are specialised to the batch size: a new size compiles the
         step once more (cached afterwards), so keep it fixed (``drop_last=True``).
