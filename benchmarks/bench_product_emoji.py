@@ -32,10 +32,11 @@ from runtime.experiment import Options  # noqa: E402
 from runtime.experiments.product_emoji import build_emoji  # noqa: E402
 
 VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords), each a change of the default
-    "default": ({}, {}),  # lr 1e-3, equation weight 3, gated g, 3x3 middle layer
+    "default": ({}, {}),  # lr 1e-3, equation weight 3 (g.f's code 0.3), gated g, 3x3 layer
     "ungated": ({"gated": False}, {}),
     "conditioned": ({"conditioned": True}, {}),  # f's image map also sees its code
     "kernel1": ({"kernel": 1}, {}),  # purely per-pixel image maps
+    "equal_factors": ({"equation_weight": 3.0}, {}),  # g.f's code weighs as much as the image
     "weight1": ({"equation_weight": 1.0}, {}),
     "weight10": ({"equation_weight": 10.0}, {}),
     "lr5e-4": ({"lr": 5e-4}, {}),

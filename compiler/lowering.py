@@ -285,7 +285,7 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
             for i in order}
     ctx.scores = iter([term[i] for i in range(len(items))])
     rows = [EMIT_GENERATOR_LOSS[loss.kind](ctx, loss) for loss in plan.losses]
-    values, total_ = terms.losses(b, rows, [loss.weight for loss in plan.losses], device,
+    values, total_ = terms.losses(b, rows, [loss.weights for loss in plan.losses], device,
                                    dtype)
     names = [loss.name for loss in plan.losses]
     outputs = [values, total_, *(env[n][k] for n, k in plan.fakes)]

@@ -31,6 +31,7 @@ Zebra
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -75,10 +76,21 @@ class GeneratorLoss:
     paths: tuple[Path, ...]
     source: Ob
     weight: float = 1.0
+    factor_weights: tuple[float, ...] = ()  # eq on a product: one weight per factor
     nodes: tuple[int, ...] = ()
     critics: tuple[tuple[Ob, int], ...] = ()  # adv: (critic object, factor of the fake)
     equation: Equation | None = None
     arrow: Arrow | None = None
+
+    @property
+    def weights(self) -> float | tuple[float, ...]:
+        """The loss's weight in the total: one number, or one per factor."""
+        return self.factor_weights or self.weight
+
+    def describe_weight(self) -> str:
+        if self.factor_weights:
+            return "weights per factor " + ", ".join(f"{w:g}" for w in self.factor_weights)
+        return f"weight {self.weight:g}"
 
 
 @dataclass
@@ -98,7 +110,7 @@ class Plan:
     schema: Schema
     data: tuple[Ob, ...]
     needed: tuple[Arrow, ...]
-    weights: Callable[[Equation], float] = lambda eq: 1.0
+    weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0
     penalty: bool = False
     evaluations: list[Evaluation] = field(default_factory=list)
     losses: list[GeneratorLoss] = field(default_factory=list)
@@ -112,7 +124,7 @@ class Plan:
     # ------------------------------------------------------------------ building
     @classmethod
     def build(cls, S: Schema, data: Iterable[Ob], needed: Iterable[Arrow] | None = None,
-              weights: Callable[[Equation], float] = lambda eq: 1.0,
+              weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0,
               penalty: bool = False, passes: tuple | None = None) -> Plan:
         """Run the pipeline of passes (default :data:`PASSES`) on a fresh plan."""
         plan = cls(S, tuple(data), tuple(needed_generators(S) if needed is None else needed),
@@ -165,7 +177,7 @@ class Plan:
                 out.append(f"  {loss.name}: {by} on [{loss.nodes[0]}]")
             else:
                 out.append(f"  {loss.name}: [{loss.nodes[0]}] vs [{loss.nodes[1]}], "
-                           f"weight {loss.weight:g}")
+                           f"{loss.describe_weight()}")
         for c in self.critics:
             fakes = ", ".join(f"[{n}]" + (f".{k}" if self._factor_shown(n) else "")
                               for n, k in c.fakes)
@@ -203,9 +215,10 @@ def collect(plan: Plan) -> Plan:
         if eq.dom not in data:
             plan.notes.append(f"equation {eq} skipped: no data for {eq.dom}")
             continue
-        name = f"eq:{eq}"
-        plan.losses.append(GeneratorLoss(name, "eq", (eq.lhs, eq.rhs), eq.dom,
-                                         weight=plan.weights(eq), equation=eq))
+        name, w = f"eq:{eq}", plan.weights(eq)
+        weight, factors = (w, ()) if isinstance(w, numbers.Real) else (1.0, tuple(w))
+        plan.losses.append(GeneratorLoss(name, "eq", (eq.lhs, eq.rhs), eq.dom, weight=weight,
+                                         factor_weights=factors, equation=eq))
         plan.evaluations += [Evaluation(eq.dom, eq.lhs, name), Evaluation(eq.dom, eq.rhs, name)]
     return plan
 

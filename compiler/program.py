@@ -44,7 +44,7 @@ import math
 import numbers
 import types
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -77,7 +77,7 @@ def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999
 
 def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     adversarial: str = "lsgan", distance: str = "l1",
-                    equation_weight: float | Mapping[object, float] = 10.0,
+                    equation_weight: float | Mapping[object, float | Sequence[float]] = 10.0,
                     backend: str | Callable = "inductor",
                     data_objects: Iterable[object] | None = None,
                     bind: Mapping[object, int] | None = None,
@@ -96,6 +96,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     fuses the networks with a direct stacked lowering (``Linear``, activations,
     ``Sequential`` of them: one batched matmul per layer). Measured on CPU, ``vmap`` over
     convolutions (grouped convolutions) is slower than separate calls, compiled or not.
+
+    ``equation_weight``: the weight of every equation's distance in the total, or a
+    mapping {equation or its text: weight} (unlisted equations weigh 1). An equation on
+    a product object is one distance per factor, each weighing the same; a tuple of one
+    weight per factor weighs them apart, e.g. ``{"g.f = id(BxC)": (3.0, 0.3)}`` so that
+    a one-number code C does not count as much as the whole image B.
 
     The program's optimizer is ``optimizer`` (a factory: parameters or parameter groups →
     ``torch.optim.Optimizer``; default fused Adam with ``lr``, ``betas``) over two
@@ -290,18 +296,37 @@ def _weight(what: str, v: object, problems: list[str], positive: bool = False) -
     return 1.0
 
 
-def _weights(S, w, problems: list[str]) -> Callable[[Equation], float]:
+def _weights(S, w, problems: list[str]) -> Callable[[Equation], float | tuple[float, ...]]:
     if not isinstance(w, Mapping):
         value = _weight("equation_weight", w, problems)
         return lambda eq: value
-    table: dict[str, float] = {}
+    equations = {str(e): e for e in S.equations}
+    table: dict[str, float | tuple[float, ...]] = {}
     for k, v in w.items():
         key = str(k)
-        if key not in {str(e) for e in S.equations}:
+        if key not in equations:
             problems.append(f"equation_weight: {key!r} is not an equation of schema {S.name} "
-                            f"({'; '.join(map(str, S.equations))})")
-        table[key] = _weight(f"equation_weight[{key!r}]", v, problems)
+                            f"({'; '.join(equations)})")
+        elif isinstance(v, Sequence) and not isinstance(v, str):
+            table[key] = _factor_weights(equations[key], v, problems)
+        else:
+            table[key] = _weight(f"equation_weight[{key!r}]", v, problems)
     return lambda eq: table.get(str(eq), 1.0)
+
+
+def _factor_weights(eq: Equation, v: Sequence, problems: list[str]) -> tuple[float, ...]:
+    """Per-factor weights of an equation on a product: its distance is one term per
+    factor, and a one-number code factor should not weigh as much as a whole image."""
+    factors = eq.cod.factors if eq.cod.is_product else (eq.cod,)
+    if len(v) != len(factors) or not eq.cod.is_product:
+        what = (f"its codomain {eq.cod} has {len(factors)} factors "
+                f"({' × '.join(map(str, factors))})" if eq.cod.is_product
+                else f"its codomain {eq.cod} is not a product: give one number")
+        problems.append(f"equation_weight[{str(eq)!r}]: one weight per factor, got "
+                        f"{len(v)} ({tuple(v)!r}); {what}")
+        return (1.0,) * len(factors)
+    return tuple(_weight(f"equation_weight[{str(eq)!r}] for factor {f}", x, problems)
+                 for f, x in zip(factors, v, strict=True))
 
 
 def _backend_problems(backend: object) -> list[str]:

@@ -11,7 +11,8 @@ of a constant matrix applied to that vector: ``losses = A @ terms``, ``total = w
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -75,17 +76,23 @@ class Terms:
             position[i] = pos
         return vector, position
 
-    def losses(self, b: Builder, rows: list[list[tuple[int, float]]], weights: list[float],
-               device: torch.device, dtype: torch.dtype = torch.float32
-               ) -> tuple[fx.Node, fx.Node]:
+    def losses(self, b: Builder, rows: list[list[tuple[int, float]]],
+               weights: Sequence[float | Sequence[float]], device: torch.device,
+               dtype: torch.dtype = torch.float32) -> tuple[fx.Node, fx.Node]:
         """The vector of named losses (a row each: (term, coefficient) pairs) and the
-        weighted total, with constants in the networks' ``dtype``."""
+        weighted total, with constants in the networks' ``dtype``.
+
+        A row's weight is a number, or one number per term of the row: the per-factor
+        weights of an equation on a product, which weigh its terms in the total while the
+        row's own value stays the plain distance."""
         vector, position = self.emit(b, device)
         A = torch.zeros(len(rows), len(self.items), device=device, dtype=dtype)
-        for r, row in enumerate(rows):
-            for term, coefficient in row:
+        t = torch.zeros(len(self.items), device=device, dtype=dtype)
+        for r, (row, w) in enumerate(zip(rows, weights, strict=True)):
+            scales = [w] * len(row) if isinstance(w, numbers.Real) else list(w)
+            for (term, coefficient), scale in zip(row, scales, strict=True):
                 A[r, position[term]] += coefficient
+                t[position[term]] += coefficient * scale
         values = b.call(torch.mv, b.constant("sum_matrix", A), vector)
-        w = torch.tensor(weights, dtype=dtype, device=device)
-        total = b.call(torch.dot, b.constant("loss_weights", w), values)
+        total = b.call(torch.dot, b.constant("total_weights", t), vector)
         return values, total

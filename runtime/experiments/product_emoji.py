@@ -14,6 +14,15 @@ base alone so that no code recolours a background — a learning rate of 1e-3 an
 equation weight of 3. With weight 10 the equations hold at the identity and training
 stays there; with weight 1 they are loose (``g.f`` residual above 0.05).
 
+``g.f = id(BxC)`` is one distance per factor, and by default each factor weighs the
+same: the one-number code then counts as much as the 3,072 numbers of the image, and
+training bought the code's read-back with the image (``g`` wrote extreme codes as
+extreme recolourings, of backgrounds too, that ``f`` could not undo: image residual
+0.054 over three seeds, flat from step 1,200 on). Weighing the code a tenth of the
+image (``FACTOR_WEIGHTS``) halves the image residual, tightens ``f.g`` and improves
+removal and tone transfer; the code part rises from 0.14 to about 0.3, still far from
+the 0.80 of a code ``f`` ignores.
+
 The code is one number because what is removed is: one of five tones, light to dark.
 With an 8-dimensional code (as the seed's R^100 for faces) ``g`` cannot write eight
 numbers into an emoji that must look like one of five real tones, so ``f`` never reads
@@ -38,6 +47,8 @@ from .nets import patch_critic
 from .product_nets import Inserter, Remover, code_critic
 
 SIZE, CODE = 32, 1  # the tone: see the module docstring
+EQUATION_WEIGHT = 3.0
+FACTOR_WEIGHTS = (1.0, 0.1)  # g.f = id(BxC): the image B, the code C (module docstring)
 
 
 def schema() -> Schema:
@@ -79,7 +90,9 @@ def build_emoji(options: Options, kernel: int = 3, width: int = 32, conditioned:
         functor=F, critics=critics, data={A: TensorSource(train.toned),
                                           B: TensorSource(train.bases)},
         evaluate=evaluate,
-        compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 3.0,
+        compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": {
+                     "f.g = id(A)": EQUATION_WEIGHT,
+                     "g.f = id(BxC)": tuple(EQUATION_WEIGHT * w for w in FACTOR_WEIGHTS)},
                  "priors": {"C": "normal"}, "lr": 1e-3, "betas": (0.5, 0.999),
                  "backend": "eager",  # faster than inductor on CPU for these small convolutions
                  **compile_options},

@@ -170,6 +170,37 @@ def test_equation_weights_by_equation_or_string():
     assert out[f"eq:{eq2}"].item() > 0
 
 
+def test_an_equation_on_a_product_weighs_each_factor_apart():
+    b, gf = product_batch(), "g.f = id(BxC)"
+
+    def losses(w):
+        return product(equation_weight={gf: w}).generator_losses(b)
+
+    none, only_b, only_c = losses((0.0, 0.0)), losses((1.0, 0.0)), losses((0.0, 1.0))
+    d_b, d_c = only_b["total"] - none["total"], only_c["total"] - none["total"]
+    assert d_b.item() > 0 and d_c.item() > 0
+    weighed, plain = losses((2.0, 0.5)), losses(1.0)
+    assert weighed["total"].item() == pytest.approx(
+        (none["total"] + 2.0 * d_b + 0.5 * d_c).item(), rel=1e-5)
+    assert plain["total"].item() == pytest.approx((none["total"] + d_b + d_c).item(), rel=1e-5)
+    for out in (none, only_b, weighed, plain):  # the logged value stays the plain distance
+        assert out[f"eq:{gf}"].item() == pytest.approx((d_b + d_c).item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("w, message", [
+    ((1.0, 2.0, 3.0), r"one weight per factor, got 3 .*BxC has 2 factors \(B × C\)"),
+    ((1.0, -1.0), r"g.f = id\(BxC\)'\] for factor C must be a finite number ≥ 0"),
+])
+def test_bad_factor_weights_are_named(w, message):
+    with pytest.raises(FunctorError, match=message):
+        product(equation_weight={"g.f = id(BxC)": w})
+
+
+def test_factor_weights_on_a_plain_equation_are_refused():
+    with pytest.raises(FunctorError, match=r"codomain A is not a product: give one number"):
+        product(equation_weight={"f.g = id(A)": (1.0, 2.0)})
+
+
 @pytest.mark.parametrize("adversarial", ["lsgan", "nsgan", "hinge", "wgan-gp"])
 @pytest.mark.parametrize("distance", ["l1", "l2"])
 def test_every_loss_runs_and_is_finite(adversarial, distance):
