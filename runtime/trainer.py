@@ -85,7 +85,8 @@ class Trainer:
 
     An existing non-empty ``out`` is refused unless ``resume=True``, which continues
     from its latest checkpoint (or ``checkpoint``) exactly: same parameters as an
-    uninterrupted run.
+    uninterrupted run, and the same logged steps (what was logged after the checkpoint
+    is taken back from ``metrics.jsonl`` and TensorBoard, then logged again).
 
     ``parallel`` (a :class:`~runtime.distributed.DataParallel`): train data-parallel —
     ``batch_size`` is then the global batch (each rank gets ``batch_size / world`` of
@@ -639,23 +640,37 @@ def _short(name: str) -> str:
 
 
 class _Logger:
-    """Window means of the losses to ``metrics.jsonl`` (and TensorBoard when installed)."""
+    """Window means of the losses to ``metrics.jsonl`` (and TensorBoard when installed).
+
+    Both logs are appended to. A resumed run (its step restored from a checkpoint at
+    ``S``) first takes back what the dead run logged after ``S``, since it logs those
+    steps again: ``metrics.jsonl`` is cut back to step ``S`` (rewritten atomically; a
+    torn last line dropped), and the new TensorBoard event file starts with
+    ``purge_step=S + 1``, so TensorBoard discards the old files' events from there on.
+    """
 
     def __init__(self, trainer: Trainer):
         self.trainer, self.sums, self.n, self.tb = trainer, {}, 0, None
 
     def __enter__(self):
         self.t_start, self.fh = time.time(), None
-        if not self.trainer.is_writer:
+        t = self.trainer
+        if not t.is_writer:
             return self
-        self.fh = open(self.trainer.out / "metrics.jsonl", "a")  # noqa: SIM115
-        if self.trainer.tensorboard:
+        resumed_at = t.step if t.resuming else None
+        if resumed_at is not None:
+            from .report.metrics import trim_metrics
+
+            trim_metrics(t.out / "metrics.jsonl", resumed_at)
+        self.fh = open(t.out / "metrics.jsonl", "a")  # noqa: SIM115
+        if t.tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:  # tensorboard is optional
                 pass
             else:
-                self.tb = SummaryWriter(str(self.trainer.out / "tensorboard"))
+                self.tb = SummaryWriter(str(t.out / "tensorboard"), purge_step=None
+                                        if resumed_at is None else resumed_at + 1)
         return self
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:

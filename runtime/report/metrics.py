@@ -1,8 +1,12 @@
 """Reading ``metrics.jsonl``: the trainer's log, one JSON object per line.
 
 The reader is forgiving because the file is read while it is written: a run killed
-mid-write leaves a truncated last line, ``NaN`` is logged as ``null``, and a resumed run
-logs again steps it had already logged (the later value wins).
+mid-write leaves a truncated last line, ``NaN`` is logged as ``null``, and a folder from an
+older cdl may log a step twice (a resume appended to it; the later value wins).
+
+Resuming from a checkpoint at step ``S``, the trainer first cuts the file back to that
+checkpoint with :func:`trim_metrics`: the lines the dead run logged after ``S`` are
+logged again by the resumed one, so they would otherwise appear twice.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import math
 import os
 import warnings
 from pathlib import Path
+
+from .atomic import write_atomic
 
 Series = dict[str, tuple[list[int], list[float]]]
 
@@ -45,6 +51,56 @@ def read_metrics(path: str | os.PathLike[str]) -> list[dict]:
             continue
         records.append({k: (math.nan if v is None else v) for k, v in record.items()})
     return records
+
+
+def trim_metrics(path: str | os.PathLike[str], step: int) -> int:
+    """Cut ``metrics.jsonl`` back to a checkpoint at ``step``; the number of lines dropped.
+
+    Kept, byte for byte and in order: every record whose ``step`` is at most ``step``,
+    and every other line (no ``step``, or not JSON) that comes before the first record
+    past ``step`` — it was written before the checkpoint. Dropped: the records past
+    ``step`` and whatever follows the first of them (the dead run's tail), and a last
+    line that does not parse (a write cut short). The file is rewritten atomically, and
+    only when something changes (a kept last line without its newline gets one, so the
+    next append starts a line of its own). A missing file is left missing.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "metrics.jsonl"
+    >>> _ = p.write_text('{"step": 1}\\n{"step": 2}\\n{"step": 3}\\n{"step": 4, "lo')
+    >>> trim_metrics(p, 2), p.read_text()
+    (2, '{"step": 1}\\n{"step": 2}\\n')
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = data.split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the empty piece after the final newline
+    kept: list[bytes] = []
+    past = False
+    for number, line in enumerate(lines, 1):
+        record = _parse(line)
+        at = record.get("step") if isinstance(record, dict) else None
+        if is_number(at) and not math.isnan(at):
+            past = past or at > step
+            if at <= step:
+                kept.append(line)
+        elif not past and (record is not None or number != len(lines)):
+            kept.append(line)  # a line of the kept part; a torn last line is dropped
+    text = b"".join(line + b"\n" for line in kept)
+    if text != data:
+        write_atomic(path, text)
+    return len(lines) - len(kept)
+
+
+def _parse(line: bytes):
+    """A line's JSON value, or ``None`` when it is not JSON (a torn or garbled line)."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def is_number(value) -> bool:

@@ -14,7 +14,7 @@ from PIL import Image
 from runtime.report import plot_curves, save_grid, write_index
 from runtime.report.curves import curves_figure
 from runtime.report.grid import PAD, cell_scale
-from runtime.report.metrics import read_metrics, series
+from runtime.report.metrics import read_metrics, series, trim_metrics
 
 # --- save_grid -------------------------------------------------------------------------
 
@@ -193,6 +193,35 @@ def test_a_resumed_run_keeps_the_last_value_of_a_repeated_step():
     records = [{"step": 10, "loss/total": 1.0}, {"step": 20, "loss/total": 0.9},
                {"step": 10, "loss/total": 0.5}, {"step": 30, "loss/total": 0.4}]
     assert series(records, "loss/") == {"loss/total": ([10, 20, 30], [0.5, 0.9, 0.4])}
+
+
+def test_trim_keeps_the_log_up_to_the_checkpoint_byte_for_byte(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    head = ('{"step": 1, "loss/total": 1.0}\n{"note": "no step, before the checkpoint"}\n'
+            'not json, before the checkpoint\n{"step": 2, "loss/total": 0.5}\n'
+            '{"step": 2, "eval/f/ratio": null}\n')
+    tail = ('{"step": 3, "loss/total": 0.4}\n{"note": "after"}\n{"step": 4, "loss/total": 0.3}'
+            '\n{"step": 5, "loss/to')
+    path.write_text(head + tail)
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert trim_metrics(path, 2) == 4
+    assert path.read_text() == head and stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert trim_metrics(path, 2) == 0 and path.read_text() == head  # nothing left to cut
+    assert trim_metrics(path, 1) == 2  # the step-2 lines; the others came before them
+    assert path.read_text() == head.rsplit('{"step": 2, "loss', 1)[0]
+
+
+def test_trim_ends_a_kept_last_line_and_drops_only_a_torn_one(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2}')  # killed between the record and its newline
+    assert trim_metrics(path, 5) == 0 and path.read_text() == '{"step": 1}\n{"step": 2}\n'
+    path.write_text('{"step": 1}\n{"step": 2}\n{"st')
+    assert trim_metrics(path, 5) == 1 and path.read_text() == '{"step": 1}\n{"step": 2}\n'
+    path.write_text('{"st')
+    assert trim_metrics(path, 5) == 1 and path.read_text() == ""
+    assert trim_metrics(tmp_path / "missing.jsonl", 5) == 0
+    assert not (tmp_path / "missing.jsonl").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.jsonl"]  # no temp files
 
 
 def test_curves_have_a_panel_per_group_and_log_y_only_where_positive():

@@ -71,6 +71,95 @@ def test_resume_can_extend_the_run(tmp_path):
     assert load_checkpoint(run).step == 8
 
 
+# ---------------------------------------------------------------------- the log of a resumed run
+class Crash(Exception):
+    """The process dying mid-run: no checkpoint saved on the way out."""
+
+
+def crash_at(step):
+    def crash(t, at, losses):
+        if at == step:  # before step `at` is logged
+            raise Crash(at)
+    return crash
+
+
+def evaluate_f(prog):
+    f = prog.functor.modules[prog.functor.schema["f"]]
+    return {"f": {"weight_sum": float(sum(p.detach().sum() for p in f.parameters()))}}
+
+
+LOGGED = {"log_every": 1, "sample_every": 3, "evaluate": evaluate_f}
+
+
+def logged(run):
+    """metrics.jsonl's records, less the wall-clock keys (they differ between runs)."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(x).items()
+             if k not in ("time", "step_time", "steps_per_s")} for x in lines]
+
+
+def assert_logged_once(run, want):
+    records = logged(run)
+    for kind in ("loss/total", "eval/f/weight_sum"):
+        steps = [r["step"] for r in records if kind in r]
+        assert steps == sorted(set(steps)), f"{kind} logged at steps {steps}"
+    assert records == want
+
+
+def test_resume_after_a_crash_logs_each_step_once(tmp_path):
+    """Killed at step 6 (checkpoint 4, steps 5 logged): the resumed run logs 5 and 6
+    again, so the dead run's 5 is taken back — the log equals an uninterrupted run's."""
+    trainer(tmp_path / "straight", steps=8, **LOGGED).fit()
+    want = logged(tmp_path / "straight")
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        trainer(run, steps=8, callbacks=[crash_at(6)], **LOGGED).fit()
+    assert load_checkpoint(run).step == 4 and logged(run)[-1]["step"] == 5
+    Trainer.resume(run, program=tiny_program(), data=tiny_data(), evaluate=evaluate_f,
+                   **QUIET).fit()
+    assert_logged_once(run, want)
+
+
+def test_resume_from_an_earlier_checkpoint_takes_back_the_later_log(tmp_path):
+    trainer(tmp_path / "straight", steps=6, **LOGGED).fit()
+    want = logged(tmp_path / "straight")
+    run = tmp_path / "run"
+    trainer(run, steps=6, **LOGGED).fit()  # checkpoints 2, 4, 6
+    Trainer.resume(run, program=tiny_program(), data=tiny_data(), evaluate=evaluate_f,
+                   checkpoint="step-00000002", **QUIET).fit()
+    assert_logged_once(run, want)
+
+
+@pytest.mark.parametrize("crash", [5, 6])
+def test_a_torn_last_line_does_not_break_the_resume(tmp_path, crash):
+    """The process killed mid-write leaves half a line (of a step past the checkpoint):
+    dropped on resume, and the next line starts a line of its own."""
+    trainer(tmp_path / "straight", steps=8, **LOGGED).fit()
+    want = logged(tmp_path / "straight")
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        trainer(run, steps=8, callbacks=[crash_at(crash)], **LOGGED).fit()
+    with open(run / "metrics.jsonl", "a") as fh:
+        fh.write(f'{{"step": {crash}, "time": 0.1, "loss/tot')
+    Trainer.resume(run, program=tiny_program(), data=tiny_data(), evaluate=evaluate_f,
+                   **QUIET).fit()
+    assert_logged_once(run, want)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit, from tensorboard
+def test_resume_purges_the_tensorboard_steps_it_logs_again(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    trainer(run, steps=6, log_every=1, tensorboard=True).fit()
+    Trainer.resume(run, program=tiny_program(), data=tiny_data(), checkpoint="step-00000002",
+                   progress=False).fit()
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("loss/total")] == [1, 2, 3, 4, 5, 6]
+
+
 # ---------------------------------------------------------------------- what the run writes
 def test_run_folder_holds_metrics_samples_report(tmp_path):
     run = tmp_path / "run"
