@@ -36,146 +36,74 @@ def positive_seconds(text: str) -> float:
     return v
 
 
-def _fresh_out(name: str) -> Path:
-    """``runs/NAME``, or ``runs/NAME-2``, … : a new run never lands in an old one."""
-    from .trainer import occupied
-
-    base = Path("runs") / name
-    out, k = base, 1
-    while occupied(out):
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    from .checkpoint import latest
-    from .distributed import DataParallel, RankFailure, launch, resume_hint
-    from .experiment import DEFAULT
+    """``cdl train``, in stages: the flags checked; the launcher (``--nproc`` outside
+    torchrun) starts torchrun, whose workers come back here; a process joins the
+    data-parallel group (if any), agrees on the run folder, then trains."""
+    from .distributed import DataParallel, launch
 
+    _check_restart_flags(args)
+    if args.nproc is not None and "RANK" not in os.environ and not args.list:
+        return launch(args.nproc, _worker_argv(_launcher_out(args)), args.max_restarts)
+    parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
+    _choose_folder(args, parallel)
+    return _train_or_report(args, parallel)
+
+
+def _check_restart_flags(args: argparse.Namespace) -> None:
     if args.max_restarts and args.nproc is None and "RANK" not in os.environ:
         from .errors import RunError
 
         raise RunError(f"--max-restarts {args.max_restarts} needs --nproc N: torchrun "
                        f"restarts the workers of a data-parallel run")
-    if args.nproc is not None and "RANK" not in os.environ and not args.list:
-        # the launcher: torchrun starts the workers, which land in the branch below
-        if args.out is None and not args.resume:
-            args.out = str(_fresh_out(Path(args.experiment or DEFAULT).stem))
-        return launch(args.nproc, _worker_argv(args), args.max_restarts)
-    parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
+
+
+def _launcher_out(args: argparse.Namespace) -> argparse.Namespace:
+    """The launcher fixes the run folder, so that every worker and restart finds it."""
+    from .experiment import DEFAULT
+    from .trainer import fresh_out
+
+    if args.out is None and not args.resume:
+        args.out = str(fresh_out(Path(args.experiment or DEFAULT).stem))
+    return args
+
+
+def _choose_folder(args: argparse.Namespace, parallel) -> None:
+    """A data-parallel worker: its device, this launch recorded (``args.launch``), and
+    one run folder for all ranks — after a torchrun restart the one
+    :mod:`runtime.restarts` plans, else rank 0's choice."""
+    from .experiment import DEFAULT
+    from .restarts import follow_restart, launch_id
+    from .trainer import fresh_out
+
     args.launch = None
-    if parallel is not None:
-        args.device = args.device or str(parallel.device)
-        args.launch = {"id": launch_id(), "attempt": parallel.restart_count}
-        if parallel.restart_count:  # torchrun --max-restarts: rank 0 decides, all follow
-            plan = _restart_plan(args, parallel) if parallel.is_writer else None
-            args.out, resume = parallel.broadcast_object(plan)
-            if resume:
-                args.resume, args.experiment = True, None  # the one recorded in run.json
-        elif not args.resume and args.out is None:  # one folder, chosen by rank 0
-            args.out = parallel.broadcast_object(
-                str(_fresh_out(Path(args.experiment or DEFAULT).stem)))
+    if parallel is None:
+        return
+    args.device = args.device or str(parallel.device)
+    args.launch = {"id": launch_id(), "attempt": parallel.restart_count}
+    if parallel.restart_count:  # torchrun --max-restarts: rank 0 decides, all follow
+        follow_restart(args, parallel)
+    elif not args.resume and args.out is None:  # one folder, chosen by rank 0
+        args.out = parallel.broadcast_object(
+            str(fresh_out(Path(args.experiment or DEFAULT).stem)))
+
+
+def _train_or_report(args: argparse.Namespace, parallel) -> int:
+    """:func:`_train`; a rank failure while the trainer is built is reported with how to
+    resume (one during training, :func:`_train` reports itself)."""
+    from .checkpoint import latest
+    from .distributed import RankFailure, resume_hint
+    from .restarts import restart_note
+
     extra = {} if parallel is None else {"parallel": parallel}
     try:
         return _train(args, parallel, extra)
     except RankFailure as e:
         hint = resume_hint(Path(args.out), parallel.world, args.batch or 0) \
             if args.out and latest(Path(args.out)) else "no checkpoint was written"
-        print(f"cdl train: error: {e}\n{hint}{_restart_note(parallel)}", file=sys.stderr,
+        print(f"cdl train: error: {e}\n{hint}{restart_note(parallel)}", file=sys.stderr,
               flush=True)
         return 1
-
-
-def launch_id() -> str:
-    """This torchrun launch, as the workers of every attempt see it: torchrun's run id
-    (a fresh uuid per ``--standalone`` launch), the host and the agent's pid (the workers'
-    parent). Recorded in ``run.json``, it tells a restarted worker that the run folder
-    it finds was begun by this launch, not by an earlier one."""
-    import socket
-
-    return (f"{os.environ.get('TORCHELASTIC_RUN_ID', 'none')}@{socket.gethostname()}:"
-            f"{os.getppid()}")
-
-
-def _restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
-    """Rank 0 of a restarted attempt: the run folder and whether to resume it.
-
-    A folder begun by this launch (``run.json``'s ``launch`` id) with a checkpoint is
-    resumed from it; one without a checkpoint (the workers died before the first) is set
-    aside as ``OUT.attempt-K`` (nothing is deleted) and the run starts over in ``OUT``.
-    Any other folder is left to the usual rules (``--resume``, or refused when occupied).
-    """
-    from .checkpoint import latest
-    from .experiment import DEFAULT
-    from .trainer import occupied
-
-    k, most = parallel.restart_count, os.environ.get("TORCHELASTIC_MAX_RESTARTS", "?")
-    name = Path(args.experiment or DEFAULT).stem
-    out = Path(args.out) if args.out else _launch_folder(name, args.launch["id"])
-    if out is None:  # the dead attempt chose no folder yet
-        out = _fresh_out(name)
-    ours = _launched_by(out, args.launch["id"])
-    ck = latest(out)
-    if ck is not None and (ours or args.resume):
-        print(f"cdl train: torchrun restart {k} of {most}: resuming {out} from its "
-              f"checkpoint {ck.name}", file=sys.stderr, flush=True)
-        return str(out), True
-    if ours and ck is None and occupied(out):
-        aside = _aside(out, _launched_attempt(out))
-        out.rename(aside)
-        print(f"cdl train: torchrun restart {k} of {most}: {out} has no checkpoint (the "
-              f"workers died before the first); its files are set aside as {aside}, and the "
-              f"run starts over in {out}", file=sys.stderr, flush=True)
-    return str(out), args.resume
-
-
-def _launched_by(out: Path, launch: str) -> bool:
-    from .trainer import read_run_info
-
-    try:
-        info = read_run_info(out)
-    except Exception:  # no run.json, or not readable: not begun by this launch
-        return False
-    return isinstance(info.get("launch"), dict) and info["launch"].get("id") == launch
-
-
-def _launched_attempt(out: Path) -> int:
-    from .trainer import read_run_info
-
-    return int(read_run_info(out)["launch"].get("attempt", 0))
-
-
-def _launch_folder(name: str, launch: str) -> Path | None:
-    """The ``runs/NAME[-k]`` folder this launch began (torchrun without ``--out``)."""
-    base = Path("runs") / name
-    if not base.parent.is_dir():
-        return None
-    for p in sorted(base.parent.glob(f"{name}*")):
-        if (p == base or p.name[len(name):].startswith("-")) and _launched_by(p, launch):
-            return p
-    return None
-
-
-def _aside(out: Path, attempt: int) -> Path:
-    """``OUT.attempt-K`` (``-2``, ``-3``… if taken)."""
-    aside, k = out.with_name(f"{out.name}.attempt-{attempt}"), 1
-    while aside.exists():
-        k += 1
-        aside = out.with_name(f"{out.name}.attempt-{attempt}-{k}")
-    return aside
-
-
-def _restart_note(parallel) -> str:
-    """After a failure under ``torchrun --max-restarts``: what torchrun does next."""
-    if parallel is None:
-        return ""
-    most = int(os.environ.get("TORCHELASTIC_MAX_RESTARTS", "0"))
-    if parallel.restart_count >= most:
-        return ""
-    return (f"\n(torchrun restarts the workers: restart {parallel.restart_count + 1} of "
-            f"{most}; they resume from the latest checkpoint by themselves, or start over if "
-            f"there is none)")
 
 
 def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
@@ -183,7 +111,8 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     from .errors import Interrupted, RunError, TrainingDiverged
     from .evaluation import format_table
     from .experiment import BUILTIN, DEFAULT, describe, prepare
-    from .trainer import Trainer
+    from .restarts import restart_note
+    from .trainer import Trainer, fresh_out
 
     if args.list:
         for name in BUILTIN:
@@ -205,7 +134,7 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     else:
         ref = args.experiment or DEFAULT
         exp, program = prepare(ref, device=args.device, seed=args.seed, **compile_over)
-        out = Path(args.out) if args.out else _fresh_out(Path(ref).stem)
+        out = Path(args.out) if args.out else fresh_out(Path(ref).stem)
         info = {"experiment": ref if not ref.endswith(".py") else str(Path(ref).resolve()),
                 "options": {"device": str(program.device), "seed": args.seed,
                             "compile": compile_over}}
@@ -226,7 +155,7 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
             parallel.close()
     except RankFailure as e:
         hint = resume_hint(trainer.out, parallel.world, trainer.batch_size)
-        print(f"cdl train: error: {e}\n{hint}{_restart_note(parallel)}", file=sys.stderr,
+        print(f"cdl train: error: {e}\n{hint}{restart_note(parallel)}", file=sys.stderr,
               flush=True)
         return 1
     except Interrupted as e:

@@ -30,7 +30,8 @@ Restarts (``torchrun --max-restarts K``, ``cdl train --nproc N --max-restarts K`
 attempt joins torchrun's store under its own prefix (:func:`attempt_store`), so the
 restarted workers build a fresh gloo mesh; ``cdl train`` then resumes the run folder this
 launch began from its latest checkpoint, or starts it over when the workers died before
-the first one (the dead attempt's files set aside as ``OUT.attempt-K``).
+the first one (the dead attempt's files set aside as ``OUT.attempt-K``): see
+:mod:`runtime.restarts`.
 """
 
 from __future__ import annotations

@@ -515,6 +515,17 @@ def occupied(path: Path) -> bool:
     return path.exists() and (not path.is_dir() or any(path.iterdir()))
 
 
+def fresh_out(name: str) -> Path:
+    """``runs/NAME``, or ``runs/NAME-2``, … : a new run never lands in an old one (the
+    default run folder of ``cdl train``)."""
+    base = Path("runs") / name
+    out, k = base, 1
+    while occupied(out):
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
 def read_run_info(run: str | Path) -> dict:
     path = Path(run) / "run.json"
     try:

@@ -409,7 +409,7 @@ def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path, monke
     import shutil
     from argparse import Namespace
 
-    from runtime.cli_train import _restart_plan
+    from runtime.restarts import restart_plan
 
     other = tmp_path / "other"
     straight(other, 4, 8, until=2)
@@ -427,15 +427,15 @@ def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path, monke
         (tmp_path / "runs" / name / "run.json").write_text(json.dumps(info))
     args = Namespace(out=None, experiment="gaussians", resume=False,
                      launch={"id": "y@h:2", "attempt": 1})
-    assert _restart_plan(args, Rank0()) == (str(Path("runs/gaussians-2")), True)
+    assert restart_plan(args, Rank0()) == (str(Path("runs/gaussians-2")), True)
     args.launch["id"] = "z@h:3"  # the dead attempt made no folder: a fresh one
-    assert _restart_plan(args, Rank0()) == (str(Path("runs/gaussians-3")), False)
+    assert restart_plan(args, Rank0()) == (str(Path("runs/gaussians-3")), False)
 
     args = Namespace(out=str(other), experiment="gaussians", resume=False,
                      launch={"id": "y@h:2", "attempt": 1})
-    assert _restart_plan(args, Rank0()) == (str(other), False)  # left to the usual refusal
+    assert restart_plan(args, Rank0()) == (str(other), False)  # left to the usual refusal
     args.launch["id"] = "x@h:1"
-    assert _restart_plan(args, Rank0()) == (str(other), True)  # ours: resumed
+    assert restart_plan(args, Rank0()) == (str(other), True)  # ours: resumed
     (other / "checkpoints").rename(tmp_path / "moved")
-    assert _restart_plan(args, Rank0()) == (str(other), False)  # ours, no checkpoint
+    assert restart_plan(args, Rank0()) == (str(other), False)  # ours, no checkpoint
     assert (tmp_path / "other.attempt-0" / "run.json").is_file() and not other.exists()

@@ -1,0 +1,125 @@
+"""What a torchrun restart does with the run folder (``cdl train --nproc N --max-restarts K``).
+
+When a worker of a data-parallel run dies, torchrun's agent restarts all of them (up to
+``K`` times) with the same command line. Every attempt's workers record this launch
+(:func:`launch_id`) and their attempt in ``run.json``; in a restarted attempt rank 0
+decides where to train (:func:`restart_plan`) and every rank follows
+(:func:`follow_restart`):
+
+- the folder this launch began, with a checkpoint: resumed from its latest checkpoint;
+- the folder this launch began, without a checkpoint (the workers died before the
+  first): set aside as ``OUT.attempt-K`` (``K`` the attempt that began it; nothing is
+  deleted), and the run starts over in ``OUT``;
+- any other folder: left to the usual rules (resumed with ``--resume``, refused when
+  occupied) — a restart never takes over another launch's run.
+
+:func:`restart_note` tells the user, after a failure, what torchrun does next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def launch_id() -> str:
+    """This torchrun launch, as the workers of every attempt see it: torchrun's run id
+    (a fresh uuid per ``--standalone`` launch), the host and the agent's pid (the workers'
+    parent). Recorded in ``run.json``, it tells a restarted worker that the run folder
+    it finds was begun by this launch, not by an earlier one."""
+    import socket
+
+    return (f"{os.environ.get('TORCHELASTIC_RUN_ID', 'none')}@{socket.gethostname()}:"
+            f"{os.getppid()}")
+
+
+def follow_restart(args: argparse.Namespace, parallel) -> None:
+    """Every rank of a restarted attempt: rank 0's :func:`restart_plan`, broadcast, as
+    ``args.out``; when it resumes, ``args.resume`` set and the experiment the one
+    recorded in ``run.json``."""
+    plan = restart_plan(args, parallel) if parallel.is_writer else None
+    args.out, resume = parallel.broadcast_object(plan)
+    if resume:
+        args.resume, args.experiment = True, None  # the one recorded in run.json
+
+
+def restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
+    """Rank 0 of a restarted attempt: the run folder and whether to resume it.
+
+    A folder begun by this launch (``run.json``'s ``launch`` id) with a checkpoint is
+    resumed from it; one without a checkpoint (the workers died before the first) is set
+    aside as ``OUT.attempt-K`` (nothing is deleted) and the run starts over in ``OUT``.
+    Any other folder is left to the usual rules (``--resume``, or refused when occupied).
+    """
+    from .checkpoint import latest
+    from .experiment import DEFAULT
+    from .trainer import fresh_out, occupied
+
+    k, most = parallel.restart_count, os.environ.get("TORCHELASTIC_MAX_RESTARTS", "?")
+    name = Path(args.experiment or DEFAULT).stem
+    out = Path(args.out) if args.out else _launch_folder(name, args.launch["id"])
+    if out is None:  # the dead attempt chose no folder yet
+        out = fresh_out(name)
+    ours = _launched_by(out, args.launch["id"])
+    ck = latest(out)
+    if ck is not None and (ours or args.resume):
+        print(f"cdl train: torchrun restart {k} of {most}: resuming {out} from its "
+              f"checkpoint {ck.name}", file=sys.stderr, flush=True)
+        return str(out), True
+    if ours and ck is None and occupied(out):
+        aside = _aside(out, _launched_attempt(out))
+        out.rename(aside)
+        print(f"cdl train: torchrun restart {k} of {most}: {out} has no checkpoint (the "
+              f"workers died before the first); its files are set aside as {aside}, and the "
+              f"run starts over in {out}", file=sys.stderr, flush=True)
+    return str(out), args.resume
+
+
+def restart_note(parallel) -> str:
+    """After a failure under ``torchrun --max-restarts``: what torchrun does next."""
+    if parallel is None:
+        return ""
+    most = int(os.environ.get("TORCHELASTIC_MAX_RESTARTS", "0"))
+    if parallel.restart_count >= most:
+        return ""
+    return (f"\n(torchrun restarts the workers: restart {parallel.restart_count + 1} of "
+            f"{most}; they resume from the latest checkpoint by themselves, or start over if "
+            f"there is none)")
+
+
+def _launched_by(out: Path, launch: str) -> bool:
+    from .trainer import read_run_info
+
+    try:
+        info = read_run_info(out)
+    except Exception:  # no run.json, or not readable: not begun by this launch
+        return False
+    return isinstance(info.get("launch"), dict) and info["launch"].get("id") == launch
+
+
+def _launched_attempt(out: Path) -> int:
+    from .trainer import read_run_info
+
+    return int(read_run_info(out)["launch"].get("attempt", 0))
+
+
+def _launch_folder(name: str, launch: str) -> Path | None:
+    """The ``runs/NAME[-k]`` folder this launch began (torchrun without ``--out``)."""
+    base = Path("runs") / name
+    if not base.parent.is_dir():
+        return None
+    for p in sorted(base.parent.glob(f"{name}*")):
+        if (p == base or p.name[len(name):].startswith("-")) and _launched_by(p, launch):
+            return p
+    return None
+
+
+def _aside(out: Path, attempt: int) -> Path:
+    """``OUT.attempt-K`` (``-2``, ``-3``… if taken)."""
+    aside, k = out.with_name(f"{out.name}.attempt-{attempt}"), 1
+    while aside.exists():
+        k += 1
+        aside = out.with_name(f"{out.name}.attempt-{attempt}-{k}")
+    return aside
