@@ -80,13 +80,18 @@ class _Trie:
     table is per state and valid only when the state's ``stamp`` is the current
     ``version``: ``fail`` (the state of the longest proper suffix that is a trie
     node), ``hit`` (the word ending here or at a suffix, ``-1`` if none) and ``goto``
-    (the transitions computed so far). A change bumps the version, so stale states are
-    recomputed on their next use — only the states a reduction actually visits.
+    (the transitions computed so far). Stale states are recomputed on their next use —
+    only the states a reduction actually visits.
+
+    A change makes stale only the states it can affect (see :meth:`invalidate`): the
+    states whose word contains its *changed factor* ``u``, and the transitions of the
+    states whose word ends with ``u`` less its last letter. Adding or removing one
+    two-letter left side among thousands thus touches a handful of states.
     ``below[s]`` holds the words that pass through state ``s`` (for overlaps).
     """
 
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
-                 "stamp", "version", "node", "path")
+                 "stamp", "version", "node", "path", "word")
 
     def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
@@ -102,22 +107,28 @@ class _Trie:
         self.version = 0
         self.node: dict[int, int] = {}  # word id -> its final state
         self.path: dict[int, list[int]] = {}  # word id -> its states, root first
+        self.word: dict[int, str] = {}  # word id -> the word
         for c in letters:  # every letter has its own state, never pruned
             self._node(0, c)
         self._bump()
 
     def _bump(self) -> None:
+        """Make every state stale (a change too wide for :meth:`invalidate`)."""
         self.version += 1
         self.stamp[0] = self.version
         self.goto[0] = {}
 
-    def add(self, word: str, ident: int) -> None:
+    def add(self, word: str, ident: int) -> str:
+        """Add a word; return the changed factor (for :meth:`invalidate`)."""
         kids, below = self.kids, self.below
         s = 0
         path = [0]
-        for c in word:
+        old = len(word)  # the depth of the deepest state that existed before
+        for i, c in enumerate(word):
             t = kids[s].get(c)
             if t is None:
+                if old == len(word):
+                    old = i
                 t = self._node(s, c)
             s = t
             below[s].add(ident)
@@ -125,7 +136,8 @@ class _Trie:
         self.term[s] = ident
         self.node[ident] = s
         self.path[ident] = path
-        self._bump()
+        self.word[ident] = word
+        return word[:old + 1]
 
     def _node(self, s: int, c: str) -> int:
         t = len(self.kids)
@@ -142,20 +154,68 @@ class _Trie:
         self.kids[s][c] = t
         return t
 
-    def remove(self, ident: int, bump: bool = True) -> None:
-        """Remove a word; ``bump=False`` when another change follows at once."""
+    def remove(self, ident: int) -> str:
+        """Remove a word; return the changed factor (for :meth:`invalidate`)."""
         s = self.node.pop(ident)
         del self.path[ident]
+        word = self.word.pop(ident)
         self.term[s] = -1
         kids, below, parent = self.kids, self.below, self.parent
+        kept = len(word)  # the depth of the deepest state that survives
         while s:
             below[s].discard(ident)
             p = parent[s]
             if p and not kids[s] and self.term[s] < 0:
                 del kids[p][self.last[s]]
+                kept = self.depth[p]
             s = p
-        if bump:
+        return word[:kept + 1]
+
+    def rename(self, old: int, new: int) -> str:
+        """Give word ``old`` the id ``new``; return the changed factor (the word)."""
+        s = self.node[new] = self.node.pop(old)
+        self.term[s] = new
+        path = self.path[new] = self.path.pop(old)
+        for t in path[1:]:
+            self.below[t].discard(old)
+            self.below[t].add(new)
+        word = self.word[new] = self.word.pop(old)
+        return word
+
+    def invalidate(self, u: str, candidates) -> None:
+        """Make stale what a change with changed factor ``u`` can affect.
+
+        A state's failure link and hit change only if the new (or removed) states or
+        the word's end are among its suffixes, and all of those contain ``u``; a
+        transition changes only if its source ends with ``v = u[:-1]``. So states
+        containing ``u`` go stale, states ending with ``v`` lose their transitions.
+        Both sets are closed as the lazy tables need: a state's failure target and
+        the targets of its transitions are stale only if it is stale or has lost its
+        transitions. ``candidates``: the ids of at least the words containing ``v``.
+        """
+        if len(u) < 2:
             self._bump()
+            return
+        v = u[:-1]
+        stamp, goto, path, words = self.stamp, self.goto, self.path, self.word
+        if len(v) == 1:
+            goto[self.kids[0][v]] = {}  # the letter's state, on no word's path maybe
+        n = len(v)
+        for i in candidates:
+            w = words.get(i)
+            if w is None:
+                continue
+            e = w.find(v)
+            if e < 0:
+                continue
+            states = path[i]
+            f = w.find(u)
+            stale = f + n + 1 if f >= 0 else len(w) + 1  # first depth containing u
+            while 0 <= e and e + n < stale:
+                goto[states[e + n]] = {}
+                e = w.find(v, e + 1)
+            for d in range(stale, len(w) + 1):
+                stamp[states[d]] = -1
 
     def fresh(self, s: int) -> None:
         """Make ``s`` (and its ancestors) current; their failure targets are current too."""
@@ -329,16 +389,14 @@ class _Completion:
             self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
         self.alive.add(r)
         self.by_lhs[lhs] = r
-        self.trie.add(lhs, r)
-        for k in range(1, min(len(lhs), _GRAM) + 1):
-            for i in range(len(lhs) - k + 1):
-                grams.setdefault(lhs[i:i + k], set()).add(r)
+        self.index(lhs, r)
+        self.changed(self.trie, self.trie.add(lhs, r), False)
         queue, seq = self.queue, self.seq
         for wlen, d, a, b in self.overlaps(r):
             seq += 1
             heapq.heappush(queue, (wlen, seq, a, b, d))
         self.seq = seq
-        self.rtrie.add(lhs[::-1], r)
+        self.changed(self.rtrie, self.rtrie.add(lhs[::-1], r), True)
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
@@ -347,16 +405,45 @@ class _Completion:
         lhs = self.store.lhs[r]
         self.alive.discard(r)
         del self.by_lhs[lhs]
-        self.trie.remove(r, bump=False)  # the new rule's insertion follows: it bumps
-        self.rtrie.remove(r, bump=False)
+        self.unindex(lhs, r)
+        self.changed(self.trie, self.trie.remove(r), False)
+        self.changed(self.rtrie, self.rtrie.remove(r), True)
+
+    def index(self, lhs: str, r: int) -> None:
+        """File ``r`` under the factors of its left side up to length ``_GRAM``."""
         grams = self.grams
         for k in range(1, min(len(lhs), _GRAM) + 1):
-            for i in range(len(lhs) - k + 1):
-                ids = grams.get(lhs[i:i + k])
+            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
+                ids = grams.get(g)
+                if ids is None:
+                    grams[g] = {r}
+                else:
+                    ids.add(r)
+
+    def unindex(self, lhs: str, r: int) -> None:
+        grams = self.grams
+        for k in range(1, min(len(lhs), _GRAM) + 1):
+            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
+                ids = grams.get(g)
                 if ids is not None:
                     ids.discard(r)
                     if not ids:
-                        del grams[lhs[i:i + k]]
+                        del grams[g]
+
+    def containing(self, factor: str):
+        """At least the alive rules whose left side contains ``factor`` (non-empty)."""
+        grams = self.grams
+        if len(factor) <= _GRAM:
+            return grams.get(factor, ())
+        return min(grams.get(factor[:_GRAM], ()), grams.get(factor[-_GRAM:], ()), key=len)
+
+    def changed(self, trie: _Trie, u: str, reversed_words: bool) -> None:
+        """Invalidate what a change of ``trie`` (changed factor ``u``) can affect."""
+        if len(u) < 2:
+            trie.invalidate(u, ())
+            return
+        v = u[:-1]
+        trie.invalidate(u, self.containing(v[::-1] if reversed_words else v))
 
     def join(self, u: str, v: str, chain: tuple[Step, ...],
              prefix: list[int] | None = None, record: bool = False) -> None:
@@ -488,9 +575,9 @@ class _Completion:
                 self.alive.discard(r)
                 self.alive.add(new)
                 self.by_lhs[lhs] = new
-                self.trie.term[self.trie.node[r]] = new
-                self.trie.node[new] = self.trie.node.pop(r)
-                self.trie._bump()
+                self.unindex(lhs, r)
+                self.index(lhs, new)
+                self.changed(self.trie, self.trie.rename(r, new), False)
 
 
 class _Stop(Exception):
