@@ -43,7 +43,6 @@ proof can be replayed by equations alone (see :mod:`category.proof`).
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections import deque
 
@@ -290,10 +289,12 @@ class _Completion:
         self.rhs_rev: list[str] = []
         # factor (length <= _GRAM) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
-        # Critical pairs not yet processed, shortest overlap first:
-        # (overlap length, order, left side, left side, length of the shared part).
-        self.queue: list[tuple[int, int, str, str, int]] = []
-        self.seq = 0
+        # Critical pairs not yet processed, shortest overlap first, then first come:
+        # bucket n holds (left side, left side, length of the shared part) of the pairs
+        # whose overlap has length n (a small integer: no heap needed), and no bucket
+        # below ``low`` holds any.
+        self.buckets: list[deque[tuple[str, str, int]]] = []
+        self.low = 0
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
@@ -391,11 +392,13 @@ class _Completion:
         self.by_lhs[lhs] = r
         self.index(lhs, r)
         self.changed(self.trie, self.trie.add(lhs, r), False)
-        queue, seq = self.queue, self.seq
+        buckets = self.buckets
         for wlen, d, a, b in self.overlaps(r):
-            seq += 1
-            heapq.heappush(queue, (wlen, seq, a, b, d))
-        self.seq = seq
+            while len(buckets) <= wlen:
+                buckets.append(deque())
+            buckets[wlen].append((a, b, d))
+            if wlen < self.low:
+                self.low = wlen
         self.changed(self.rtrie, self.rtrie.add(lhs[::-1], r), True)
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
@@ -541,11 +544,17 @@ class _Completion:
 
     def run(self) -> None:
         self.settle()
-        store, queue, by_lhs, pop = self.store, self.queue, self.by_lhs, heapq.heappop
+        store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
         trie_path = self.trie.path
         i = 0
-        while queue:
-            _, _, l1, l2, d = pop(queue)
+        while True:
+            low = self.low
+            while low < len(buckets) and not buckets[low]:
+                low += 1
+            if low == len(buckets):
+                break
+            self.low = low
+            l1, l2, d = buckets[low].popleft()
             r, s = by_lhs.get(l1), by_lhs.get(l2)
             if r is None or s is None:
                 continue  # a rule died: its equation came back, and its pairs with it
