@@ -55,7 +55,10 @@ from .schema import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 # the completion's store; -1 - j is the schema's equation j.
 Step = tuple[int, int, bool]
 
-_GRAM = 4  # left sides are indexed by their factors up to this length (inter-reduction)
+# Left sides are indexed by their factors of these lengths, to find the left sides that
+# contain a word (inter-reduction, invalidation): the long ones keep the candidates few
+# on small alphabets, where every short factor is in most left sides.
+_GRAMS = (1, 2, 4, 8)
 
 
 def reverse(steps) -> tuple[Step, ...]:
@@ -287,7 +290,7 @@ class _Completion:
         self.by_lhs: dict[str, int] = {}
         self.lhs_len: list[int] = []
         self.rhs_rev: list[str] = []
-        # factor (length <= _GRAM) -> alive rules whose left side contains it.
+        # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
         # Critical pairs not yet processed, shortest overlap first, then first come:
         # bucket n holds (left side, left side, length of the shared part) of the pairs
@@ -381,11 +384,9 @@ class _Completion:
     def add(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> None:
         """A new rule; ``lhs`` is irreducible by the alive rules."""
         r = self._new(lhs, rhs, derivation)
-        store, grams = self.store, self.grams
+        store = self.store
         # Inter-reduce: alive left sides that contain the new one go back as equations.
-        g = min(len(lhs), _GRAM)
-        rarest = min((grams.get(lhs[i:i + g], ()) for i in range(len(lhs) - g + 1)), key=len)
-        for s in sorted(x for x in rarest if lhs in store.lhs[x]):
+        for s in sorted(x for x in self.containing(lhs) if lhs in store.lhs[x]):
             self.remove(s)
             self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
         self.alive.add(r)
@@ -413,9 +414,11 @@ class _Completion:
         self.changed(self.rtrie, self.rtrie.remove(r), True)
 
     def index(self, lhs: str, r: int) -> None:
-        """File ``r`` under the factors of its left side up to length ``_GRAM``."""
+        """File ``r`` under the factors of its left side (lengths in ``_GRAMS``)."""
         grams = self.grams
-        for k in range(1, min(len(lhs), _GRAM) + 1):
+        for k in _GRAMS:
+            if k > len(lhs):
+                break
             for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
                 ids = grams.get(g)
                 if ids is None:
@@ -425,7 +428,9 @@ class _Completion:
 
     def unindex(self, lhs: str, r: int) -> None:
         grams = self.grams
-        for k in range(1, min(len(lhs), _GRAM) + 1):
+        for k in _GRAMS:
+            if k > len(lhs):
+                break
             for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
                 ids = grams.get(g)
                 if ids is not None:
@@ -436,9 +441,15 @@ class _Completion:
     def containing(self, factor: str):
         """At least the alive rules whose left side contains ``factor`` (non-empty)."""
         grams = self.grams
-        if len(factor) <= _GRAM:
-            return grams.get(factor, ())
-        return min(grams.get(factor[:_GRAM], ()), grams.get(factor[-_GRAM:], ()), key=len)
+        k = max(k for k in _GRAMS if k <= len(factor))
+        best = grams.get(factor[:k], ())
+        for i in range(1, len(factor) - k + 1):
+            if len(best) < 2:
+                break
+            ids = grams.get(factor[i:i + k], ())
+            if len(ids) < len(best):
+                best = ids
+        return best
 
     def changed(self, trie: _Trie, u: str, reversed_words: bool) -> None:
         """Invalidate what a change of ``trie`` (changed factor ``u``) can affect."""
