@@ -318,29 +318,34 @@ class _Completion:
         """
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
-        lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
+        lhs_len, rhs = self.lhs_len, self.store.rhs
         if states is None:
             states = [0]
-        todo = list(word[::-1])
-        pop, push = todo.pop, states.append
+        push = states.append
         s = states[-1]
-        while todo:
-            c = pop()
-            t = goto[s].get(c)
-            if t is None:
-                t = step(s, c)
-            r = hit[t]
-            if r < 0:
-                push(t)
-                s = t
-                continue
-            k = lhs_len[r] - 1
-            if k:
-                del states[-k:]
-            s = states[-1]
-            todo.extend(rhs_rev[r])
-        last = trie.last
-        return "".join([last[t] for t in states])
+        # A for loop over the letters still to read (the fastest loop in CPython); a
+        # rewrite puts the right side before the rest and starts the loop again.
+        while True:
+            i = 0
+            for c in word:
+                i += 1
+                t = goto[s].get(c)
+                if t is None:
+                    t = step(s, c)
+                r = hit[t]
+                if r < 0:
+                    push(t)
+                    s = t
+                    continue
+                k = lhs_len[r] - 1
+                if k:
+                    del states[-k:]
+                s = states[-1]
+                word = rhs[r] + word[i:]
+                break
+            else:
+                last = trie.last
+                return "".join([last[t] for t in states])
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
         """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
