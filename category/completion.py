@@ -306,6 +306,7 @@ class _Completion:
         letters = "".join(sorted({c for u, v, _ in self.pending for c in u + v}))
         self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
         self.rtrie = _Trie("")        # alive left sides reversed: overlaps to the left
+        self.unreversed: dict[int, None] = {}  # alive rules not in rtrie yet, in order
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str, states: list[int] | None = None) -> str:
@@ -405,7 +406,7 @@ class _Completion:
             buckets[wlen].append((a, b, d))
             if wlen < self.low:
                 self.low = wlen
-        self.changed(self.rtrie, self.rtrie.add(lhs[::-1], r), True)
+        self.unreversed[r] = None
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
@@ -416,7 +417,18 @@ class _Completion:
         del self.by_lhs[lhs]
         self.unindex(lhs, r)
         self.changed(self.trie, self.trie.remove(r), False)
-        self.changed(self.rtrie, self.rtrie.remove(r), True)
+        if r in self.unreversed:
+            del self.unreversed[r]
+        else:
+            self.changed(self.rtrie, self.rtrie.remove(r), True)
+
+    def reverse_all(self) -> None:
+        """Put the alive left sides not yet in the reversed trie into it (done only when
+        a new rule's overlaps need it: a lone rule never pays for its reversal)."""
+        store, rtrie = self.store, self.rtrie
+        for r in self.unreversed:
+            self.changed(rtrie, rtrie.add(store.lhs[r][::-1], r), True)
+        self.unreversed.clear()
 
     def index(self, lhs: str, r: int) -> None:
         """File ``r`` under the factors of its left side (lengths in ``_GRAMS``)."""
@@ -521,6 +533,7 @@ class _Completion:
                 pairs.append((n + len(l2) - d, d, l1, l2))
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
         # its self-overlaps are all found above).
+        self.reverse_all()
         if rtrie.node:
             s0 = rtrie.read(l1[::-1])
             depth = rtrie.depth
