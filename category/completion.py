@@ -129,17 +129,42 @@ class _Trie:
         for i, c in enumerate(word):
             t = kids[s].get(c)
             if t is None:
-                if old == len(word):
-                    old = i
-                t = self._node(s, c)
+                old = i
+                break
             s = t
             below[s].add(ident)
             path.append(s)
+        if old < len(word):
+            s = self._grow(s, word[old:], ident, path)
         self.term[s] = ident
         self.node[ident] = s
         self.path[ident] = path
         self.word[ident] = word
         return word[:old + 1]
+
+    def _grow(self, s: int, tail: str, ident: int, path: list[int]) -> int:
+        """New states below ``s`` for ``tail`` (word ``ident``), all at once; the last."""
+        k = len(tail)
+        first = len(self.kids)
+        ids = range(first, first + k)
+        kids = self.kids
+        kids.extend([{} for _ in ids])
+        for t, c in zip(ids, tail):
+            kids[s][c] = t
+            s = t
+        self.parent.append(path[-1])
+        self.parent.extend(range(first, first + k - 1))
+        self.last.extend(tail)
+        d = self.depth[path[-1]]
+        self.depth.extend(range(d + 1, d + k + 1))
+        self.term.extend([-1] * k)
+        self.below.extend([{ident} for _ in ids])
+        self.fail.extend([0] * k)
+        self.hit.extend([-1] * k)
+        self.goto.extend([{} for _ in ids])
+        self.stamp.extend([-1] * k)
+        path.extend(ids)
+        return s
 
     def _node(self, s: int, c: str) -> int:
         t = len(self.kids)
@@ -530,6 +555,8 @@ class _Completion:
             d = depth[u]
             for s in trie.below[u]:
                 l2 = store.lhs[s]
+                if s == r and (l1[:n - d] + l1).find(l1, 1) < n - d:
+                    continue  # l1 lies strictly inside its own overlap: composite
                 pairs.append((n + len(l2) - d, d, l1, l2))
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
         # its self-overlaps are all found above).
