@@ -43,6 +43,7 @@ proof can be replayed by equations alone (see :mod:`category.proof`).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 
@@ -254,9 +255,20 @@ class _Trie:
             path.append(s)
             s = self.parent[s]
         parent, fail, hit, term, last = self.parent, self.fail, self.hit, self.term, self.last
+        goto, kids = self.goto, self.kids
         for t in reversed(path):
             p = parent[t]
-            f = self.step(fail[p], last[t]) if p else 0
+            if p:
+                u, c = fail[p], last[t]
+                f = goto[u].get(c)
+                if f is None:
+                    f = kids[u].get(c)
+                    if f is not None and stamp[f] == version:
+                        goto[u][c] = f  # what step() would find and keep (inlined)
+                    else:
+                        f = self.step(u, c)
+            else:
+                f = 0
             fail[t] = f
             hit[t] = term[t] if term[t] >= 0 else hit[f]
             self.goto[t] = {}
@@ -322,7 +334,7 @@ class _Completion:
         # whose overlap has length n (a small integer: no heap needed), and no bucket
         # below ``low`` holds any.
         self.buckets: list[deque[tuple[str, str, int]]] = []
-        self.low = 0
+        self.low = sys.maxsize
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
@@ -426,8 +438,8 @@ class _Completion:
         self.changed(self.trie, self.trie.add(lhs, r), False)
         buckets = self.buckets
         for wlen, d, a, b in self.overlaps(r):
-            while len(buckets) <= wlen:
-                buckets.append(deque())
+            if len(buckets) <= wlen:
+                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
             buckets[wlen].append((a, b, d))
             if wlen < self.low:
                 self.low = wlen
@@ -551,12 +563,16 @@ class _Completion:
         pairs: list[tuple[int, int, str, str]] = []
         depth = trie.depth
         # A proper suffix y of l1 begins l2:  l1 = x.y, l2 = y.z.
+        period = 0  # l1's least period, from its longest border (the first met)
         for u in trie.suffix_states(trie.node[r]):
             d = depth[u]
             for s in trie.below[u]:
                 l2 = store.lhs[s]
-                if s == r and (l1[:n - d] + l1).find(l1, 1) < n - d:
-                    continue  # l1 lies strictly inside its own overlap: composite
+                if s == r:
+                    if not period:
+                        period = n - d
+                    elif self.inside_itself(l1, n - d, period):
+                        continue  # composite: l1 itself lies strictly inside the overlap
                 pairs.append((n + len(l2) - d, d, l1, l2))
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
         # its self-overlaps are all found above).
@@ -573,6 +589,18 @@ class _Completion:
                     if len(l2) > d:
                         pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
+
+    @staticmethod
+    def inside_itself(word: str, shift: int, period: int) -> bool:
+        """Whether ``word`` occurs strictly inside ``word[:shift] + word`` (its overlap
+        with itself at the period ``shift``), given its least period.
+
+        A multiple of the least period: the overlap has that period too, so the word
+        occurs at the least period. Otherwise the strings tell.
+        """
+        if shift % period == 0:
+            return True
+        return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
 
     def composite(self, r: int, s: int, d: int) -> bool:
         """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
@@ -607,7 +635,7 @@ class _Completion:
             low = self.low
             while low < len(buckets) and not buckets[low]:
                 low += 1
-            if low == len(buckets):
+            if low >= len(buckets):
                 break
             self.low = low
             l1, l2, d = buckets[low].popleft()
