@@ -344,6 +344,7 @@ class _Completion:
         self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
         self.rtrie = _Trie("")        # alive left sides reversed: overlaps to the left
         self.unreversed: dict[int, None] = {}  # alive rules not in rtrie yet, in order
+        self.unindexed: dict[int, None] = {}  # alive rules not in grams yet, in order
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str, states: list[int] | None = None) -> str:
@@ -434,8 +435,8 @@ class _Completion:
             self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
         self.alive.add(r)
         self.by_lhs[lhs] = r
-        self.index(lhs, r)
-        self.changed(self.trie, self.trie.add(lhs, r), False)
+        self.changed(self.trie, self.trie.add(lhs, r), False)  # r need not be a candidate
+        self.unindexed[r] = None
         buckets = self.buckets
         for wlen, d, a, b in self.overlaps(r):
             if len(buckets) <= wlen:
@@ -452,7 +453,10 @@ class _Completion:
         lhs = self.store.lhs[r]
         self.alive.discard(r)
         del self.by_lhs[lhs]
-        self.unindex(lhs, r)
+        if r in self.unindexed:
+            del self.unindexed[r]
+        else:
+            self.unindex(lhs, r)
         self.changed(self.trie, self.trie.remove(r), False)
         if r in self.unreversed:
             del self.unreversed[r]
@@ -492,8 +496,18 @@ class _Completion:
                     if not ids:
                         del grams[g]
 
+    def index_all(self) -> None:
+        """File the alive rules not filed yet (done when the index is first needed
+        after they came: a lone rule never pays for it)."""
+        store = self.store
+        for r in self.unindexed:
+            self.index(store.lhs[r], r)
+        self.unindexed.clear()
+
     def containing(self, factor: str):
         """At least the alive rules whose left side contains ``factor`` (non-empty)."""
+        if self.unindexed:
+            self.index_all()
         grams = self.grams
         k = max(k for k in _GRAMS if k <= len(factor))
         best = grams.get(factor[:k], ())
@@ -668,6 +682,7 @@ class _Completion:
                 self.alive.discard(r)
                 self.alive.add(new)
                 self.by_lhs[lhs] = new
+                self.index_all()
                 self.unindex(lhs, r)
                 self.index(lhs, new)
                 self.changed(self.trie, self.trie.rename(r, new), False)
