@@ -123,7 +123,8 @@ class Automaton:
         children, letter, terminal = self._trie(alphabet, lhs)
         n = len(children)
         arrows = alphabet.arrows
-        ob: list[Ob | None] = [None] + [arrows[ord(letter[s])].cod for s in range(1, n)]
+        cod = {c: arrows[ord(c)].cod for c in alphabet.code.values()}
+        ob: list[Ob | None] = [None] + [cod[c] for c in letter[1:]]
         delta: list[dict[str, int]] = [dict(children[0])] + [{}] * (n - 1)
         # A state whose failure target is the root moves as the root does on the
         # letters leaving its object; any other moves as its failure target does (the
@@ -135,10 +136,7 @@ class Automaton:
         order = list(children[0].values())  # breadth-first: a state after its fail state
         for s in order:
             rule_at[s] = terminal[s]
-        head = 0
-        while head < len(order):
-            s = order[head]
-            head += 1
+        for s in order:  # the list grows as it goes
             f = fail[s]
             f_row = delta[f]
             row = dict(f_row) if f else dict(root_row[ob[s]])
@@ -152,7 +150,8 @@ class Automaton:
             delta[s] = row
         self.delta = delta
         self.rule_at = rule_at
-        self.match = [None if r < 0 else (len(lhs[r]) - 1, rhs[r][::-1]) for r in rule_at]
+        by_rule = [(len(left) - 1, right[::-1]) for left, right in zip(lhs, rhs, strict=True)]
+        self.match = [None if r < 0 else by_rule[r] for r in rule_at]
         self.ob = ob
         self.letter = letter
         self.size = n
