@@ -365,9 +365,8 @@ class _Completion:
         # A for loop over the letters still to read (the fastest loop in CPython); a
         # rewrite puts the right side before the rest and starts the loop again.
         while True:
-            i = 0
+            base = len(states)  # the letters read in this pass: what it pushed, + 1
             for c in word:
-                i += 1
                 t = goto[s].get(c)
                 if t is None:
                     t = step(s, c)
@@ -376,11 +375,12 @@ class _Completion:
                     push(t)
                     s = t
                     continue
+                read = len(states) - base + 1
                 k = lhs_len[r] - 1
                 if k:
                     del states[-k:]
                 s = states[-1]
-                word = rhs[r] + word[i:]
+                word = rhs[r] + word[read:]
                 break
             else:
                 last = trie.last
