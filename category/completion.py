@@ -43,6 +43,7 @@ proof can be replayed by equations alone (see :mod:`category.proof`).
 
 from __future__ import annotations
 
+import bisect
 import sys
 import time
 from collections import deque
@@ -135,7 +136,11 @@ class _Trie:
             s = t
             below[s].add(ident)
             path.append(s)
-        if old < len(word):
+        if old == len(word) - 1:  # one new state (two-letter left sides, often)
+            s = self._node(s, word[-1])
+            below[s].add(ident)
+            path.append(s)
+        elif old < len(word):
             s = self._grow(s, word[old:], ident, path)
         self.term[s] = ident
         self.node[ident] = s
@@ -509,7 +514,7 @@ class _Completion:
         if self.unindexed:
             self.index_all()
         grams = self.grams
-        k = max(k for k in _GRAMS if k <= len(factor))
+        k = _GRAMS[bisect.bisect(_GRAMS, len(factor)) - 1]  # the longest that fits
         best = grams.get(factor[:k], ())
         for i in range(1, len(factor) - k + 1):
             if len(best) < 2:
