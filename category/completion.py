@@ -442,17 +442,89 @@ class _Completion:
         self.by_lhs[lhs] = r
         self.changed(self.trie, self.trie.add(lhs, r), False)  # r need not be a candidate
         self.unindexed[r] = None
-        buckets = self.buckets
-        for wlen, d, a, b in self.overlaps(r):
-            if len(buckets) <= wlen:
-                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
-            buckets[wlen].append((a, b, d))
-            if wlen < self.low:
-                self.low = wlen
+        self.push_pairs(self.overlaps(r))
         self.unreversed[r] = None
+        self.check_rules()
+
+    def check_rules(self) -> None:
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
+
+    def seed(self) -> None:
+        """The schema's equations as rules all at once (the first step, instead of one
+        :meth:`join` each): oriented, one automaton built, and the left sides that
+        contain others sent back as equations (with a repeated left side's extra
+        equations). Pairs then come from the forward automaton alone — each ordered
+        pair from its left rule — so the reversed trie and the factor index wait for
+        the first later rule; a schema whose equations are already complete (the
+        grid declared cell by cell) pays one pass over its equations.
+        """
+        pending, trie = self.pending, self.trie
+        made: list[int] = []
+        back: list[tuple[str, str, tuple[Step, ...]]] = []
+        seen: set[str] = set()
+        while pending:
+            u, v, chain = pending.popleft()
+            if u == v:
+                continue
+            if (len(u), u) < (len(v), v):
+                u, v, chain = v, u, reverse(chain)
+            if u in seen:
+                back.append((u, v, chain))
+                continue
+            seen.add(u)
+            r = self._new(u, v, chain)
+            trie.add(u, r)
+            made.append(r)
+        trie._bump()
+        inner = [r for r in made if self.contains_other(r)]
+        for r in inner:
+            trie.remove(r)
+            back.append((self.store.lhs[r], self.store.rhs[r], ((r, 0, True),)))
+        if inner:
+            trie._bump()
+        inner_set = set(inner)
+        pairs: list[tuple[int, int, str, str]] = []
+        for r in made:
+            if r in inner_set:
+                continue
+            self.alive.add(r)
+            self.by_lhs[self.store.lhs[r]] = r
+            self.unindexed[r] = None
+            self.unreversed[r] = None
+        self.check_rules()
+        for r in made:
+            if r not in inner_set:
+                self.overlaps_right(r, pairs)
+        self.push_pairs(pairs)
+        pending.extend(back)
+
+    def contains_other(self, r: int) -> bool:
+        """Whether rule ``r``'s left side contains another word of the trie."""
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        s = 0
+        for c in self.store.lhs[r][:-1]:
+            t = goto[s].get(c)
+            s = step(s, c) if t is None else t
+            if hit[s] >= 0:
+                return True  # one ends here
+        t = trie.node[r]
+        trie.fresh(t)
+        return hit[trie.fail[t]] >= 0  # one is a proper suffix
+
+    def push_pairs(self, pairs: list[tuple[int, int, str, str]]) -> None:
+        """Queue critical pairs ``(overlap length, d, l1, l2)``."""
+        buckets = self.buckets
+        low = self.low
+        for wlen, d, a, b in pairs:
+            if len(buckets) <= wlen:
+                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
+            buckets[wlen].append((a, b, d))
+            if wlen < low:
+                low = wlen
+        self.low = low
 
     def remove(self, r: int) -> None:
         lhs = self.store.lhs[r]
@@ -576,25 +648,13 @@ class _Completion:
         Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
         ``l2``'s first ``d``.
         """
-        store, trie, rtrie = self.store, self.trie, self.rtrie
+        pairs: list[tuple[int, int, str, str]] = []
+        self.overlaps_right(r, pairs)
+        store, rtrie = self.store, self.rtrie
         l1 = store.lhs[r]
         n = len(l1)
-        pairs: list[tuple[int, int, str, str]] = []
-        depth = trie.depth
-        # A proper suffix y of l1 begins l2:  l1 = x.y, l2 = y.z.
-        period = 0  # l1's least period, from its longest border (the first met)
-        for u in trie.suffix_states(trie.node[r]):
-            d = depth[u]
-            for s in trie.below[u]:
-                l2 = store.lhs[s]
-                if s == r:
-                    if not period:
-                        period = n - d
-                    elif self.inside_itself(l1, n - d, period):
-                        continue  # composite: l1 itself lies strictly inside the overlap
-                pairs.append((n + len(l2) - d, d, l1, l2))
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
-        # its self-overlaps are all found above).
+        # its self-overlaps are all found by overlaps_right).
         self.reverse_all()
         if rtrie.node:
             s0 = rtrie.read(l1[::-1])
@@ -608,6 +668,25 @@ class _Completion:
                     if len(l2) > d:
                         pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
+
+    def overlaps_right(self, r: int, pairs: list) -> None:
+        """Append the critical pairs with ``r`` on the left: a proper suffix y of l1
+        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included."""
+        store, trie = self.store, self.trie
+        l1 = store.lhs[r]
+        n = len(l1)
+        depth = trie.depth
+        period = 0  # l1's least period, from its longest border (the first met)
+        for u in trie.suffix_states(trie.node[r]):
+            d = depth[u]
+            for s in trie.below[u]:
+                l2 = store.lhs[s]
+                if s == r:
+                    if not period:
+                        period = n - d
+                    elif self.inside_itself(l1, n - d, period):
+                        continue  # composite: l1 itself lies strictly inside the overlap
+                pairs.append((n + len(l2) - d, d, l1, l2))
 
     @staticmethod
     def inside_itself(word: str, shift: int, period: int) -> bool:
@@ -646,6 +725,7 @@ class _Completion:
         return False
 
     def run(self) -> None:
+        self.seed()
         self.settle()
         store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
         trie_path = self.trie.path
