@@ -136,12 +136,13 @@ class _Trie:
             s = t
             below[s].add(ident)
             path.append(s)
-        if old == len(word) - 1:  # one new state (two-letter left sides, often)
-            s = self._node(s, word[-1])
-            below[s].add(ident)
-            path.append(s)
-        elif old < len(word):
+        if len(word) - old > 3:
             s = self._grow(s, word[old:], ident, path)
+        else:  # a few new states (short left sides, often): one by one is faster
+            for c in word[old:]:
+                s = self._node(s, c)
+                below[s].add(ident)
+                path.append(s)
         self.term[s] = ident
         self.node[ident] = s
         self.path[ident] = path
