@@ -479,7 +479,7 @@ class _Completion:
             trie.add(u, r)
             made.append(r)
         trie._bump()
-        inner = [r for r in made if self.contains_other(r)]
+        inner = [r for r in made if self.contains_other(r)] if len(made) > 1 else []
         for r in inner:
             trie.remove(r)
             back.append((self.store.lhs[r], self.store.rhs[r], ((r, 0, True),)))
