@@ -701,9 +701,10 @@ class _Completion:
             return True
         return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
 
-    def composite(self, r: int, s: int, d: int) -> bool:
+    def composite(self, r: int, z: str) -> bool:
         """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
-        has another left side strictly inside it (neither at its start nor at its end).
+        has another left side strictly inside it (neither at its start nor at its end);
+        ``z`` has two letters at least (else nothing can be strictly inside).
 
         Such a critical pair needs no reduction: it is connected below ``w`` through the
         two smaller overlaps with that inner rule (Winkler–Buchberger), which are
@@ -714,9 +715,8 @@ class _Completion:
         t = trie.node[r]
         trie.fresh(t)
         goto, hit, step, lhs_len = trie.goto, trie.hit, trie.step, self.lhs_len
-        l2 = self.store.lhs[s]
-        e = len(self.store.lhs[r])
-        for c in l2[d:-1]:
+        e = lhs_len[r]
+        for c in z[:-1]:
             u = goto[t].get(c)
             t = step(t, c) if u is None else u
             e += 1
@@ -729,7 +729,7 @@ class _Completion:
         self.seed()
         self.settle()
         store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
-        trie_path = self.trie.path
+        trie_path, node, fresh = self.trie.path, self.trie.node, self.trie.fresh
         i = 0
         while True:
             low = self.low
@@ -745,12 +745,16 @@ class _Completion:
             i += 1
             if not i & 63:
                 self.check_time()
-            if self.composite(r, s, d):
-                continue
+            z = l2[d:]
+            if len(z) > 1:
+                if self.composite(r, z):
+                    continue
+            else:
+                fresh(node[r])  # as composite() does: l1's states are current
             p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
             # x is a proper prefix of a left side, so irreducible, and its states are
-            # that left side's first ones (current: composite() freshened them).
-            self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
+            # that left side's first ones (current, see above).
+            self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
                       ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
             if self.pending:  # rules that the new one made reducible
                 self.settle()
