@@ -12,17 +12,23 @@ The loop is the classical one, with the usual economies:
   matches a left side, its letters are popped (with their states) and the right side
   is pushed back through the automaton. A rewrite costs the lengths of its two sides,
   whatever the length of the word. The automaton changes as rules come and go, so its
-  failure links and transitions are computed lazily and dropped (per state, by a
-  version stamp) when the rule set changes.
+  failure links and transitions are computed lazily, and a change makes stale only
+  the states it can affect (those whose word contains the change's factor, found
+  through an index of the left sides' factors).
 * **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
   suffixes of a left side that begin other left sides are its failure chain in the
   automaton, and the prefixes that end other left sides are the failure chain of the
-  reversed left side in a second automaton of the reversed left sides.
+  reversed left side in a second automaton of the reversed left sides (filled only
+  when a later rule needs it: a lone rule never pays for it).
 * **Critical pairs** of every rule with every alive rule wait in one queue, shortest
-  overlap first. A pair whose two words are equal, whose rules died meanwhile, or whose
-  overlap has another left side strictly inside it (then it is connected below the
-  overlap through two smaller pairs) is dropped before any reduction, and reduction
-  steps are recorded only for the few pairs that make a rule.
+  overlap first (a bucket per overlap length). A pair whose two words are equal, whose
+  rules died meanwhile, or whose overlap has another left side strictly inside it
+  (then it is connected below the overlap through two smaller pairs) is dropped before
+  any reduction, and reduction steps are recorded only for the few pairs that make a
+  rule.
+* **The equations** become rules in one batch: oriented, one automaton built, the left
+  sides that contain others sent back as equations, the pairs read off the forward
+  automaton alone.
 * **Inter-reduction** is eager for left sides (a rule whose left side contains a new
   one goes back to the queue as an equation) and lazy for right sides (they are
   reduced once, at the end).
