@@ -732,7 +732,8 @@ class _Completion:
         return False
 
     def run(self) -> None:
-        self.seed()
+        if len(self.pending) <= self.max_rules:  # else one by one, to stop at the bound
+            self.seed()
         self.settle()
         store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
         trie_path, node, fresh = self.trie.path, self.trie.node, self.trie.fresh
