@@ -12,17 +12,23 @@ The loop is the classical one, with the usual economies:
   matches a left side, its letters are popped (with their states) and the right side
   is pushed back through the automaton. A rewrite costs the lengths of its two sides,
   whatever the length of the word. The automaton changes as rules come and go, so its
-  failure links and transitions are computed lazily and dropped (per state, by a
-  version stamp) when the rule set changes.
+  failure links and transitions are computed lazily, and a change makes stale only
+  the states it can affect (those whose word contains the change's factor, found
+  through an index of the left sides' factors).
 * **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
   suffixes of a left side that begin other left sides are its failure chain in the
   automaton, and the prefixes that end other left sides are the failure chain of the
-  reversed left side in a second automaton of the reversed left sides.
+  reversed left side in a second automaton of the reversed left sides (filled only
+  when a later rule needs it: a lone rule never pays for it).
 * **Critical pairs** of every rule with every alive rule wait in one queue, shortest
-  overlap first. A pair whose two words are equal, whose rules died meanwhile, or whose
-  overlap has another left side strictly inside it (then it is connected below the
-  overlap through two smaller pairs) is dropped before any reduction, and reduction
-  steps are recorded only for the few pairs that make a rule.
+  overlap first (a bucket per overlap length). A pair whose two words are equal, whose
+  rules died meanwhile, or whose overlap has another left side strictly inside it
+  (then it is connected below the overlap through two smaller pairs) is dropped before
+  any reduction, and reduction steps are recorded only for the few pairs that make a
+  rule.
+* **The equations** become rules in one batch: oriented, one automaton built, the left
+  sides that contain others sent back as equations, the pairs read off the forward
+  automaton alone.
 * **Inter-reduction** is eager for left sides (a rule whose left side contains a new
   one goes back to the queue as an equation) and lazy for right sides (they are
   reduced once, at the end).
@@ -43,7 +49,8 @@ proof can be replayed by equations alone (see :mod:`category.proof`).
 
 from __future__ import annotations
 
-import heapq
+import bisect
+import sys
 import time
 from collections import deque
 
@@ -56,7 +63,10 @@ from .schema import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 # the completion's store; -1 - j is the schema's equation j.
 Step = tuple[int, int, bool]
 
-_GRAM = 4  # left sides are indexed by their factors up to this length (inter-reduction)
+# Left sides are indexed by their factors of these lengths, to find the left sides that
+# contain a word (inter-reduction, invalidation): the long ones keep the candidates few
+# on small alphabets, where every short factor is in most left sides.
+_GRAMS = (1, 2, 4, 8)
 
 
 def reverse(steps) -> tuple[Step, ...]:
@@ -80,13 +90,18 @@ class _Trie:
     table is per state and valid only when the state's ``stamp`` is the current
     ``version``: ``fail`` (the state of the longest proper suffix that is a trie
     node), ``hit`` (the word ending here or at a suffix, ``-1`` if none) and ``goto``
-    (the transitions computed so far). A change bumps the version, so stale states are
-    recomputed on their next use — only the states a reduction actually visits.
+    (the transitions computed so far). Stale states are recomputed on their next use —
+    only the states a reduction actually visits.
+
+    A change makes stale only the states it can affect (see :meth:`invalidate`): the
+    states whose word contains its *changed factor* ``u``, and the transitions of the
+    states whose word ends with ``u`` less its last letter. Adding or removing one
+    two-letter left side among thousands thus touches a handful of states.
     ``below[s]`` holds the words that pass through state ``s`` (for overlaps).
     """
 
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
-                 "stamp", "version", "node", "path")
+                 "stamp", "version", "node", "path", "word")
 
     def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
@@ -102,30 +117,67 @@ class _Trie:
         self.version = 0
         self.node: dict[int, int] = {}  # word id -> its final state
         self.path: dict[int, list[int]] = {}  # word id -> its states, root first
+        self.word: dict[int, str] = {}  # word id -> the word
         for c in letters:  # every letter has its own state, never pruned
             self._node(0, c)
         self._bump()
 
     def _bump(self) -> None:
+        """Make every state stale (a change too wide for :meth:`invalidate`)."""
         self.version += 1
         self.stamp[0] = self.version
         self.goto[0] = {}
 
-    def add(self, word: str, ident: int) -> None:
+    def add(self, word: str, ident: int) -> str:
+        """Add a word; return the changed factor (for :meth:`invalidate`)."""
         kids, below = self.kids, self.below
         s = 0
         path = [0]
-        for c in word:
+        old = len(word)  # the depth of the deepest state that existed before
+        for i, c in enumerate(word):
             t = kids[s].get(c)
             if t is None:
-                t = self._node(s, c)
+                old = i
+                break
             s = t
             below[s].add(ident)
             path.append(s)
+        if len(word) - old > 3:
+            s = self._grow(s, word[old:], ident, path)
+        else:  # a few new states (short left sides, often): one by one is faster
+            for c in word[old:]:
+                s = self._node(s, c)
+                below[s].add(ident)
+                path.append(s)
         self.term[s] = ident
         self.node[ident] = s
         self.path[ident] = path
-        self._bump()
+        self.word[ident] = word
+        return word[:old + 1]
+
+    def _grow(self, s: int, tail: str, ident: int, path: list[int]) -> int:
+        """New states below ``s`` for ``tail`` (word ``ident``), all at once; the last."""
+        k = len(tail)
+        first = len(self.kids)
+        ids = range(first, first + k)
+        kids = self.kids
+        kids.extend([{} for _ in ids])
+        for t, c in zip(ids, tail):
+            kids[s][c] = t
+            s = t
+        self.parent.append(path[-1])
+        self.parent.extend(range(first, first + k - 1))
+        self.last.extend(tail)
+        d = self.depth[path[-1]]
+        self.depth.extend(range(d + 1, d + k + 1))
+        self.term.extend([-1] * k)
+        self.below.extend([{ident} for _ in ids])
+        self.fail.extend([0] * k)
+        self.hit.extend([-1] * k)
+        self.goto.extend([{} for _ in ids])
+        self.stamp.extend([-1] * k)
+        path.extend(ids)
+        return s
 
     def _node(self, s: int, c: str) -> int:
         t = len(self.kids)
@@ -142,20 +194,68 @@ class _Trie:
         self.kids[s][c] = t
         return t
 
-    def remove(self, ident: int, bump: bool = True) -> None:
-        """Remove a word; ``bump=False`` when another change follows at once."""
+    def remove(self, ident: int) -> str:
+        """Remove a word; return the changed factor (for :meth:`invalidate`)."""
         s = self.node.pop(ident)
         del self.path[ident]
+        word = self.word.pop(ident)
         self.term[s] = -1
         kids, below, parent = self.kids, self.below, self.parent
+        kept = len(word)  # the depth of the deepest state that survives
         while s:
             below[s].discard(ident)
             p = parent[s]
             if p and not kids[s] and self.term[s] < 0:
                 del kids[p][self.last[s]]
+                kept = self.depth[p]
             s = p
-        if bump:
+        return word[:kept + 1]
+
+    def rename(self, old: int, new: int) -> str:
+        """Give word ``old`` the id ``new``; return the changed factor (the word)."""
+        s = self.node[new] = self.node.pop(old)
+        self.term[s] = new
+        path = self.path[new] = self.path.pop(old)
+        for t in path[1:]:
+            self.below[t].discard(old)
+            self.below[t].add(new)
+        word = self.word[new] = self.word.pop(old)
+        return word
+
+    def invalidate(self, u: str, candidates) -> None:
+        """Make stale what a change with changed factor ``u`` can affect.
+
+        A state's failure link and hit change only if the new (or removed) states or
+        the word's end are among its suffixes, and all of those contain ``u``; a
+        transition changes only if its source ends with ``v = u[:-1]``. So states
+        containing ``u`` go stale, states ending with ``v`` lose their transitions.
+        Both sets are closed as the lazy tables need: a state's failure target and
+        the targets of its transitions are stale only if it is stale or has lost its
+        transitions. ``candidates``: the ids of at least the words containing ``v``.
+        """
+        if len(u) < 2:
             self._bump()
+            return
+        v = u[:-1]
+        stamp, goto, path, words = self.stamp, self.goto, self.path, self.word
+        if len(v) == 1:
+            goto[self.kids[0][v]] = {}  # the letter's state, on no word's path maybe
+        n = len(v)
+        for i in candidates:
+            w = words.get(i)
+            if w is None:
+                continue
+            e = w.find(v)
+            if e < 0:
+                continue
+            states = path[i]
+            f = w.find(u)
+            stale = f + n + 1 if f >= 0 else len(w) + 1  # first depth containing u
+            while 0 <= e and e + n < stale:
+                goto[states[e + n]] = {}
+                e = w.find(v, e + 1)
+            for d in range(stale, len(w) + 1):
+                stamp[states[d]] = -1
 
     def fresh(self, s: int) -> None:
         """Make ``s`` (and its ancestors) current; their failure targets are current too."""
@@ -167,9 +267,20 @@ class _Trie:
             path.append(s)
             s = self.parent[s]
         parent, fail, hit, term, last = self.parent, self.fail, self.hit, self.term, self.last
+        goto, kids = self.goto, self.kids
         for t in reversed(path):
             p = parent[t]
-            f = self.step(fail[p], last[t]) if p else 0
+            if p:
+                u, c = fail[p], last[t]
+                f = goto[u].get(c)
+                if f is None:
+                    f = kids[u].get(c)
+                    if f is not None and stamp[f] == version:
+                        goto[u][c] = f  # what step() would find and keep (inlined)
+                    else:
+                        f = self.step(u, c)
+            else:
+                f = 0
             fail[t] = f
             hit[t] = term[t] if term[t] >= 0 else hit[f]
             self.goto[t] = {}
@@ -228,12 +339,14 @@ class _Completion:
         self.by_lhs: dict[str, int] = {}
         self.lhs_len: list[int] = []
         self.rhs_rev: list[str] = []
-        # factor (length <= _GRAM) -> alive rules whose left side contains it.
+        # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
-        # Critical pairs not yet processed, shortest overlap first:
-        # (overlap length, order, left side, left side, length of the shared part).
-        self.queue: list[tuple[int, int, str, str, int]] = []
-        self.seq = 0
+        # Critical pairs not yet processed, shortest overlap first, then first come:
+        # bucket n holds (left side, left side, length of the shared part) of the pairs
+        # whose overlap has length n (a small integer: no heap needed), and no bucket
+        # below ``low`` holds any.
+        self.buckets: list[deque[tuple[str, str, int]]] = []
+        self.low = sys.maxsize
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
         for j, eq in enumerate(equations):
             u, v = alphabet.encode(eq.lhs), alphabet.encode(eq.rhs)
@@ -242,6 +355,8 @@ class _Completion:
         letters = "".join(sorted({c for u, v, _ in self.pending for c in u + v}))
         self.trie = _Trie(letters)    # alive left sides: reduction, overlaps to the right
         self.rtrie = _Trie("")        # alive left sides reversed: overlaps to the left
+        self.unreversed: dict[int, None] = {}  # alive rules not in rtrie yet, in order
+        self.unindexed: dict[int, None] = {}  # alive rules not in grams yet, in order
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str, states: list[int] | None = None) -> str:
@@ -254,29 +369,34 @@ class _Completion:
         """
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
-        lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
+        lhs_len, rhs = self.lhs_len, self.store.rhs
         if states is None:
             states = [0]
-        todo = list(word[::-1])
-        pop, push = todo.pop, states.append
+        push = states.append
         s = states[-1]
-        while todo:
-            c = pop()
-            t = goto[s].get(c)
-            if t is None:
-                t = step(s, c)
-            r = hit[t]
-            if r < 0:
-                push(t)
-                s = t
-                continue
-            k = lhs_len[r] - 1
-            if k:
-                del states[-k:]
-            s = states[-1]
-            todo.extend(rhs_rev[r])
-        last = trie.last
-        return "".join([last[t] for t in states])
+        # A for loop over the letters still to read (the fastest loop in CPython); a
+        # rewrite puts the right side before the rest and starts the loop again.
+        while True:
+            base = len(states)  # the letters read in this pass: what it pushed, + 1
+            for c in word:
+                t = goto[s].get(c)
+                if t is None:
+                    t = step(s, c)
+                r = hit[t]
+                if r < 0:
+                    push(t)
+                    s = t
+                    continue
+                read = len(states) - base + 1
+                k = lhs_len[r] - 1
+                if k:
+                    del states[-k:]
+                s = states[-1]
+                word = rhs[r] + word[read:]
+                break
+            else:
+                last = trie.last
+                return "".join([last[t] for t in states])
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
         """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
@@ -320,43 +440,176 @@ class _Completion:
     def add(self, lhs: str, rhs: str, derivation: tuple[Step, ...]) -> None:
         """A new rule; ``lhs`` is irreducible by the alive rules."""
         r = self._new(lhs, rhs, derivation)
-        store, grams = self.store, self.grams
+        store = self.store
         # Inter-reduce: alive left sides that contain the new one go back as equations.
-        g = min(len(lhs), _GRAM)
-        rarest = min((grams.get(lhs[i:i + g], ()) for i in range(len(lhs) - g + 1)), key=len)
-        for s in sorted(x for x in rarest if lhs in store.lhs[x]):
+        for s in sorted(x for x in self.containing(lhs) if lhs in store.lhs[x]):
             self.remove(s)
             self.pending.append((store.lhs[s], store.rhs[s], ((s, 0, True),)))
         self.alive.add(r)
         self.by_lhs[lhs] = r
-        self.trie.add(lhs, r)
-        for k in range(1, min(len(lhs), _GRAM) + 1):
-            for i in range(len(lhs) - k + 1):
-                grams.setdefault(lhs[i:i + k], set()).add(r)
-        queue, seq = self.queue, self.seq
-        for wlen, d, a, b in self.overlaps(r):
-            seq += 1
-            heapq.heappush(queue, (wlen, seq, a, b, d))
-        self.seq = seq
-        self.rtrie.add(lhs[::-1], r)
+        self.changed(self.trie, self.trie.add(lhs, r), False)  # r need not be a candidate
+        self.unindexed[r] = None
+        self.push_pairs(self.overlaps(r))
+        self.unreversed[r] = None
+        self.check_rules()
+
+    def check_rules(self) -> None:
         if len(self.alive) > self.max_rules:
             raise _Stop(messages.completion_bound("max_rules", self.max_rules,
                                                   len(self.alive)))
+
+    def seed(self) -> None:
+        """The schema's equations as rules all at once (the first step, instead of one
+        :meth:`join` each): oriented, one automaton built, and the left sides that
+        contain others sent back as equations (with a repeated left side's extra
+        equations). Pairs then come from the forward automaton alone — each ordered
+        pair from its left rule — so the reversed trie and the factor index wait for
+        the first later rule; a schema whose equations are already complete (the
+        grid declared cell by cell) pays one pass over its equations.
+        """
+        pending, trie = self.pending, self.trie
+        made: list[int] = []
+        back: list[tuple[str, str, tuple[Step, ...]]] = []
+        seen: set[str] = set()
+        while pending:
+            u, v, chain = pending.popleft()
+            if u == v:
+                continue
+            if (len(u), u) < (len(v), v):
+                u, v, chain = v, u, reverse(chain)
+            if u in seen:
+                back.append((u, v, chain))
+                continue
+            seen.add(u)
+            r = self._new(u, v, chain)
+            trie.add(u, r)
+            made.append(r)
+        trie._bump()
+        inner = [r for r in made if self.contains_other(r)] if len(made) > 1 else []
+        for r in inner:
+            trie.remove(r)
+            back.append((self.store.lhs[r], self.store.rhs[r], ((r, 0, True),)))
+        if inner:
+            trie._bump()
+        inner_set = set(inner)
+        pairs: list[tuple[int, int, str, str]] = []
+        for r in made:
+            if r in inner_set:
+                continue
+            self.alive.add(r)
+            self.by_lhs[self.store.lhs[r]] = r
+            self.unindexed[r] = None
+            self.unreversed[r] = None
+        self.check_rules()
+        for r in made:
+            if r not in inner_set:
+                self.overlaps_right(r, pairs)
+        self.push_pairs(pairs)
+        pending.extend(back)
+
+    def contains_other(self, r: int) -> bool:
+        """Whether rule ``r``'s left side contains another word of the trie."""
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        s = 0
+        for c in self.store.lhs[r][:-1]:
+            t = goto[s].get(c)
+            s = step(s, c) if t is None else t
+            if hit[s] >= 0:
+                return True  # one ends here
+        t = trie.node[r]
+        trie.fresh(t)
+        return hit[trie.fail[t]] >= 0  # one is a proper suffix
+
+    def push_pairs(self, pairs: list[tuple[int, int, str, str]]) -> None:
+        """Queue critical pairs ``(overlap length, d, l1, l2)``."""
+        buckets = self.buckets
+        low = self.low
+        for wlen, d, a, b in pairs:
+            if len(buckets) <= wlen:
+                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
+            buckets[wlen].append((a, b, d))
+            if wlen < low:
+                low = wlen
+        self.low = low
 
     def remove(self, r: int) -> None:
         lhs = self.store.lhs[r]
         self.alive.discard(r)
         del self.by_lhs[lhs]
-        self.trie.remove(r, bump=False)  # the new rule's insertion follows: it bumps
-        self.rtrie.remove(r, bump=False)
+        if r in self.unindexed:
+            del self.unindexed[r]
+        else:
+            self.unindex(lhs, r)
+        self.changed(self.trie, self.trie.remove(r), False)
+        if r in self.unreversed:
+            del self.unreversed[r]
+        else:
+            self.changed(self.rtrie, self.rtrie.remove(r), True)
+
+    def reverse_all(self) -> None:
+        """Put the alive left sides not yet in the reversed trie into it (done only when
+        a new rule's overlaps need it: a lone rule never pays for its reversal)."""
+        store, rtrie = self.store, self.rtrie
+        for r in self.unreversed:
+            self.changed(rtrie, rtrie.add(store.lhs[r][::-1], r), True)
+        self.unreversed.clear()
+
+    def index(self, lhs: str, r: int) -> None:
+        """File ``r`` under the factors of its left side (lengths in ``_GRAMS``)."""
         grams = self.grams
-        for k in range(1, min(len(lhs), _GRAM) + 1):
-            for i in range(len(lhs) - k + 1):
-                ids = grams.get(lhs[i:i + k])
+        for k in _GRAMS:
+            if k > len(lhs):
+                break
+            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
+                ids = grams.get(g)
+                if ids is None:
+                    grams[g] = {r}
+                else:
+                    ids.add(r)
+
+    def unindex(self, lhs: str, r: int) -> None:
+        grams = self.grams
+        for k in _GRAMS:
+            if k > len(lhs):
+                break
+            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
+                ids = grams.get(g)
                 if ids is not None:
                     ids.discard(r)
                     if not ids:
-                        del grams[lhs[i:i + k]]
+                        del grams[g]
+
+    def index_all(self) -> None:
+        """File the alive rules not filed yet (done when the index is first needed
+        after they came: a lone rule never pays for it)."""
+        store = self.store
+        for r in self.unindexed:
+            self.index(store.lhs[r], r)
+        self.unindexed.clear()
+
+    def containing(self, factor: str):
+        """At least the alive rules whose left side contains ``factor`` (non-empty)."""
+        if self.unindexed:
+            self.index_all()
+        grams = self.grams
+        k = _GRAMS[bisect.bisect(_GRAMS, len(factor)) - 1]  # the longest that fits
+        best = grams.get(factor[:k], ())
+        for i in range(1, len(factor) - k + 1):
+            if len(best) < 2:
+                break
+            ids = grams.get(factor[i:i + k], ())
+            if len(ids) < len(best):
+                best = ids
+        return best
+
+    def changed(self, trie: _Trie, u: str, reversed_words: bool) -> None:
+        """Invalidate what a change of ``trie`` (changed factor ``u``) can affect."""
+        if len(u) < 2:
+            trie.invalidate(u, ())
+            return
+        v = u[:-1]
+        trie.invalidate(u, self.containing(v[::-1] if reversed_words else v))
 
     def join(self, u: str, v: str, chain: tuple[Step, ...],
              prefix: list[int] | None = None, record: bool = False) -> None:
@@ -402,19 +655,14 @@ class _Completion:
         Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
         ``l2``'s first ``d``.
         """
-        store, trie, rtrie = self.store, self.trie, self.rtrie
+        pairs: list[tuple[int, int, str, str]] = []
+        self.overlaps_right(r, pairs)
+        store, rtrie = self.store, self.rtrie
         l1 = store.lhs[r]
         n = len(l1)
-        pairs: list[tuple[int, int, str, str]] = []
-        depth = trie.depth
-        # A proper suffix y of l1 begins l2:  l1 = x.y, l2 = y.z.
-        for u in trie.suffix_states(trie.node[r]):
-            d = depth[u]
-            for s in trie.below[u]:
-                l2 = store.lhs[s]
-                pairs.append((n + len(l2) - d, d, l1, l2))
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
-        # its self-overlaps are all found above).
+        # its self-overlaps are all found by overlaps_right).
+        self.reverse_all()
         if rtrie.node:
             s0 = rtrie.read(l1[::-1])
             depth = rtrie.depth
@@ -428,9 +676,41 @@ class _Completion:
                         pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
 
-    def composite(self, r: int, s: int, d: int) -> bool:
+    def overlaps_right(self, r: int, pairs: list) -> None:
+        """Append the critical pairs with ``r`` on the left: a proper suffix y of l1
+        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included."""
+        store, trie = self.store, self.trie
+        l1 = store.lhs[r]
+        n = len(l1)
+        depth = trie.depth
+        period = 0  # l1's least period, from its longest border (the first met)
+        for u in trie.suffix_states(trie.node[r]):
+            d = depth[u]
+            for s in trie.below[u]:
+                l2 = store.lhs[s]
+                if s == r:
+                    if not period:
+                        period = n - d
+                    elif self.inside_itself(l1, n - d, period):
+                        continue  # composite: l1 itself lies strictly inside the overlap
+                pairs.append((n + len(l2) - d, d, l1, l2))
+
+    @staticmethod
+    def inside_itself(word: str, shift: int, period: int) -> bool:
+        """Whether ``word`` occurs strictly inside ``word[:shift] + word`` (its overlap
+        with itself at the period ``shift``), given its least period.
+
+        A multiple of the least period: the overlap has that period too, so the word
+        occurs at the least period. Otherwise the strings tell.
+        """
+        if shift % period == 0:
+            return True
+        return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
+
+    def composite(self, r: int, z: str) -> bool:
         """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
-        has another left side strictly inside it (neither at its start nor at its end).
+        has another left side strictly inside it (neither at its start nor at its end);
+        ``z`` has two letters at least (else nothing can be strictly inside).
 
         Such a critical pair needs no reduction: it is connected below ``w`` through the
         two smaller overlaps with that inner rule (Winkler–Buchberger), which are
@@ -441,9 +721,8 @@ class _Completion:
         t = trie.node[r]
         trie.fresh(t)
         goto, hit, step, lhs_len = trie.goto, trie.hit, trie.step, self.lhs_len
-        l2 = self.store.lhs[s]
-        e = len(self.store.lhs[r])
-        for c in l2[d:-1]:
+        e = lhs_len[r]
+        for c in z[:-1]:
             u = goto[t].get(c)
             t = step(t, c) if u is None else u
             e += 1
@@ -453,24 +732,36 @@ class _Completion:
         return False
 
     def run(self) -> None:
+        if len(self.pending) <= self.max_rules:  # else one by one, to stop at the bound
+            self.seed()
         self.settle()
-        store, queue, by_lhs, pop = self.store, self.queue, self.by_lhs, heapq.heappop
-        trie_path = self.trie.path
+        store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
+        trie_path, node, fresh = self.trie.path, self.trie.node, self.trie.fresh
         i = 0
-        while queue:
-            _, _, l1, l2, d = pop(queue)
+        while True:
+            low = self.low
+            while low < len(buckets) and not buckets[low]:
+                low += 1
+            if low >= len(buckets):
+                break
+            self.low = low
+            l1, l2, d = buckets[low].popleft()
             r, s = by_lhs.get(l1), by_lhs.get(l2)
             if r is None or s is None:
                 continue  # a rule died: its equation came back, and its pairs with it
             i += 1
             if not i & 63:
                 self.check_time()
-            if self.composite(r, s, d):
-                continue
+            z = l2[d:]
+            if len(z) > 1:
+                if self.composite(r, z):
+                    continue
+            else:
+                fresh(node[r])  # as composite() does: l1's states are current
             p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
             # x is a proper prefix of a left side, so irreducible, and its states are
-            # that left side's first ones (current: composite() freshened them).
-            self.join(store.rhs[r] + l2[d:], l1[:p] + store.rhs[s],
+            # that left side's first ones (current, see above).
+            self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
                       ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
             if self.pending:  # rules that the new one made reducible
                 self.settle()
@@ -488,9 +779,10 @@ class _Completion:
                 self.alive.discard(r)
                 self.alive.add(new)
                 self.by_lhs[lhs] = new
-                self.trie.term[self.trie.node[r]] = new
-                self.trie.node[new] = self.trie.node.pop(r)
-                self.trie._bump()
+                self.index_all()
+                self.unindex(lhs, r)
+                self.index(lhs, new)
+                self.changed(self.trie, self.trie.rename(r, new), False)
 
 
 class _Stop(Exception):

@@ -40,16 +40,14 @@ class _Graph:
         auto, alphabet = system.automaton, system.alphabet
         match, delta = auto.match, auto.delta
         self.ob = auto.ob
+        arrows = alphabet.arrows
         # letter[s]: the arrow read on entering s (every non-root state has one).
-        self.letter = [None] + [None] * (auto.size - 1)
+        self.letter = [None] + [arrows[ord(c)] for c in auto.letter[1:]]
         self.succ: list[tuple[int, ...]] = [()] * auto.size
         self.live = [s > 0 and m is None for s, m in enumerate(match)]
         for s in range(1, auto.size):
             if match[s] is None:
-                self.succ[s] = tuple(t for t in delta[s].values() if match[t] is None)
-        for s in range(auto.size):
-            for c, t in delta[s].items():
-                self.letter[t] = alphabet.arrows[ord(c)]
+                self.succ[s] = tuple([t for t in delta[s].values() if match[t] is None])
         self.starts = {o: tuple(t for t in (delta[0][c] for c in alphabet.out[o])
                                 if match[t] is None) for o in alphabet.objects}
         self.counts, self.cyclic = _count_paths(self.succ, [t for ts in self.starts.values()
@@ -57,30 +55,40 @@ class _Graph:
 
 
 def _count_paths(succ, roots) -> tuple[list[int], bool]:
-    """Paths out of each state (itself included), or ``cyclic`` if a cycle is reachable."""
-    counts = [0] * len(succ)
-    done = [False] * len(succ)
-    on_stack = [False] * len(succ)
-    for root in roots:
-        if done[root]:
-            continue
-        stack = [(root, iter(succ[root]))]
-        on_stack[root] = True
-        while stack:
-            s, it = stack[-1]
-            for t in it:
-                if done[t]:
-                    continue
-                if on_stack[t]:
-                    return counts, True
-                on_stack[t] = True
-                stack.append((t, iter(succ[t])))
-                break
-            else:
-                stack.pop()
-                on_stack[s] = False
-                done[s] = True
-                counts[s] = 1 + sum(counts[t] for t in succ[s])
+    """Paths out of each state (itself included), or ``cyclic`` if a cycle is reachable.
+
+    Kahn's order over the states reachable from ``roots``: a cycle is what it cannot
+    order; the counts are then summed in reverse order. (Loops over lists, no
+    recursion and no iterator per state: the cost is per edge, at Python's best.)
+    """
+    n = len(succ)
+    seen = [False] * n
+    reached = []
+    for r in roots:
+        if not seen[r]:
+            seen[r] = True
+            reached.append(r)
+    indegree = [0] * n
+    for s in reached:  # grows as it goes: every reachable state, once
+        for t in succ[s]:
+            indegree[t] += 1
+            if not seen[t]:
+                seen[t] = True
+                reached.append(t)
+    order = [s for s in reached if not indegree[s]]
+    for s in order:  # grows as it goes
+        for t in succ[s]:
+            indegree[t] -= 1
+            if not indegree[t]:
+                order.append(t)
+    counts = [0] * n
+    if len(order) < len(reached):
+        return counts, True
+    for s in reversed(order):
+        c = 1
+        for t in succ[s]:
+            c += counts[t]
+        counts[s] = c
     return counts, False
 
 

@@ -117,53 +117,75 @@ class Automaton:
     ``rule_at[s]`` is the matching rule's index (for proofs).
     """
 
-    __slots__ = ("delta", "match", "rule_at", "ob", "size")
+    __slots__ = ("delta", "match", "rule_at", "ob", "letter", "size")
 
     def __init__(self, alphabet: Alphabet, lhs: Sequence[str], rhs: Sequence[str]):
-        children: list[dict[str, int]] = [{}]
-        last: list[str] = [""]
-        terminal: list[int] = [-1]
-
-        def new(parent: int, c: str) -> int:
-            children.append({})
-            last.append(c)
-            terminal.append(-1)
-            children[parent][c] = len(children) - 1
-            return len(children) - 1
-
-        for c in alphabet.code.values():
-            new(0, c)
-        for i, word in enumerate(lhs):
-            node = 0
-            for c in word:
-                node = children[node].get(c) or new(node, c)
-            if terminal[node] < 0:
-                terminal[node] = i
+        children, letter, terminal = self._trie(alphabet, lhs)
         n = len(children)
         arrows = alphabet.arrows
-        ob: list[Ob | None] = [None] + [arrows[ord(last[s])].cod for s in range(1, n)]
+        cod = {c: arrows[ord(c)].cod for c in alphabet.code.values()}
+        ob: list[Ob | None] = [None] + [cod[c] for c in letter[1:]]
         delta: list[dict[str, int]] = [dict(children[0])] + [{}] * (n - 1)
+        # A state whose failure target is the root moves as the root does on the
+        # letters leaving its object; any other moves as its failure target does (the
+        # same object: the target's word is a suffix of its own) — both copied at C
+        # speed, then overridden by its children.
+        root_row = {o: {c: delta[0][c] for c in out} for o, out in alphabet.out.items()}
         fail = [0] * n
         rule_at = [terminal[0]] + [-1] * (n - 1)
         order = list(children[0].values())  # breadth-first: a state after its fail state
         for s in order:
             rule_at[s] = terminal[s]
-        head = 0
-        while head < len(order):
-            s = order[head]
-            head += 1
-            f_delta = delta[fail[s]]
+        for s in order:  # the list grows as it goes
+            f = fail[s]
+            f_row = delta[f]
+            row = dict(f_row) if f else dict(root_row[ob[s]])
             kids = children[s]
-            delta[s] = {c: kids.get(c) or f_delta[c] for c in alphabet.out[ob[s]]}
-            for c, t in kids.items():
-                fail[t] = f_delta[c] if s else 0
-                rule_at[t] = terminal[t] if terminal[t] >= 0 else rule_at[fail[t]]
-                order.append(t)
+            if kids:
+                row.update(kids)
+                for c, t in kids.items():
+                    fail[t] = f_row[c]
+                    rule_at[t] = terminal[t] if terminal[t] >= 0 else rule_at[fail[t]]
+                    order.append(t)
+            delta[s] = row
         self.delta = delta
         self.rule_at = rule_at
-        self.match = [None if r < 0 else (len(lhs[r]) - 1, rhs[r][::-1]) for r in rule_at]
+        by_rule = [(len(left) - 1, right[::-1]) for left, right in zip(lhs, rhs, strict=True)]
+        self.match = [None if r < 0 else by_rule[r] for r in rule_at]
         self.ob = ob
+        self.letter = letter
         self.size = n
+
+    @staticmethod
+    def _trie(alphabet: Alphabet, lhs: Sequence[str]):
+        """The trie of the left sides: children, entering letter and rule per state (the
+        first rule for a left side given twice); every arrow has its own depth-1 state."""
+        children: list[dict[str, int]] = [{}]
+        letter: list[str] = [""]
+        terminal: list[int] = [-1]
+        for c in alphabet.code.values():
+            children[0][c] = len(children)
+            children.append({})
+            letter.append(c)
+            terminal.append(-1)
+        for i, word in enumerate(lhs):
+            node = 0
+            for j, c in enumerate(word):
+                t = children[node].get(c)
+                if t is None:  # the rest of the word is new: its states in one go
+                    first = len(children)
+                    k = len(word) - j
+                    children.extend([{} for _ in range(k)])
+                    for t, c2 in zip(range(first, first + k), word[j:]):
+                        children[node][c2] = t
+                        node = t
+                    letter.extend(word[j:])
+                    terminal.extend([-1] * k)
+                    break
+                node = t
+            if terminal[node] < 0:
+                terminal[node] = i
+        return children, letter, terminal
 
     def reduce(self, word: str) -> str:
         """Leftmost-innermost normal form of ``word``: one table step per letter read."""
