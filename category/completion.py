@@ -11,7 +11,9 @@ The loop is the classical one, with the usual economies:
   sides: letters are pushed with the automaton state they lead to; when a state
   matches a left side, its letters are popped (with their states) and the right side
   is pushed back through the automaton. A rewrite costs the lengths of its two sides,
-  whatever the length of the word. The automaton changes as rules come and go, so its
+  whatever the length of the word — and reading a right side from a state it was
+  read from before costs one look-up (a memo of what the reading pushes and which
+  match it meets, emptied by every change of the rules). The automaton changes as rules come and go, so its
   failure links and transitions are computed lazily, and a change makes stale only
   the states it can affect (those whose word contains the change's factor, found
   through an index of the left sides' factors).
@@ -24,7 +26,8 @@ The loop is the classical one, with the usual economies:
   overlap first (a bucket per overlap length). A pair whose two words are equal, whose
   rules died meanwhile, or whose overlap has another left side strictly inside it
   (then it is connected below the overlap through two smaller pairs) is dropped before
-  any reduction, and reduction steps are recorded only for the few pairs that make a
+  any reduction — the last test made first when the pairs are found, a branch of the
+  trie at a time, so most such pairs are never queued, and reduction steps are recorded only for the few pairs that make a
   rule.
 * **The equations** become rules in one batch: oriented, one automaton built, the left
   sides that contain others sent back as equations, the pairs read off the forward
@@ -101,7 +104,7 @@ class _Trie:
     """
 
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
-                 "stamp", "version", "node", "path", "word")
+                 "stamp", "version", "node", "path", "word", "memo")
 
     def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
@@ -118,6 +121,9 @@ class _Trie:
         self.node: dict[int, int] = {}  # word id -> its final state
         self.path: dict[int, list[int]] = {}  # word id -> its states, root first
         self.word: dict[int, str] = {}  # word id -> the word
+        # (state, rule) -> what reading the rule's right side from the state does (see
+        # _Completion.read_rhs); emptied by every change of the words.
+        self.memo: dict[tuple[int, int], tuple[list[int], int, str]] = {}
         for c in letters:  # every letter has its own state, never pruned
             self._node(0, c)
         self._bump()
@@ -125,11 +131,13 @@ class _Trie:
     def _bump(self) -> None:
         """Make every state stale (a change too wide for :meth:`invalidate`)."""
         self.version += 1
+        self.memo.clear()
         self.stamp[0] = self.version
         self.goto[0] = {}
 
     def add(self, word: str, ident: int) -> str:
         """Add a word; return the changed factor (for :meth:`invalidate`)."""
+        self.memo.clear()
         kids, below = self.kids, self.below
         s = 0
         path = [0]
@@ -196,6 +204,7 @@ class _Trie:
 
     def remove(self, ident: int) -> str:
         """Remove a word; return the changed factor (for :meth:`invalidate`)."""
+        self.memo.clear()
         s = self.node.pop(ident)
         del self.path[ident]
         word = self.word.pop(ident)
@@ -213,6 +222,7 @@ class _Trie:
 
     def rename(self, old: int, new: int) -> str:
         """Give word ``old`` the id ``new``; return the changed factor (the word)."""
+        self.memo.clear()
         s = self.node[new] = self.node.pop(old)
         self.term[s] = new
         path = self.path[new] = self.path.pop(old)
@@ -359,24 +369,47 @@ class _Completion:
         self.unindexed: dict[int, None] = {}  # alive rules not in grams yet, in order
 
     # ------------------------------------------------------------- reduction
-    def reduce(self, word: str, states: list[int] | None = None) -> str:
+    def reduce(self, word: str, states: list[int] | None = None, r: int = -1) -> str:
         """Leftmost-innermost normal form under the alive rules.
 
         The stack holds the automaton state after each letter of the output so far
         (every letter has its own depth-1 state, so a state knows its letter).
         ``states``, if given, is the stack of an irreducible prefix already read
-        (current states, root first), and ``word`` follows it.
+        (current states, root first; it is consumed), and ``word`` follows it; if
+        ``r >= 0``, rule ``r``'s right side comes between them.
+
+        A rewrite pops the left side's states and reads the right side from the state
+        below — through the trie's memo of what reading a rule's right side from a
+        state does (the states it pushes, and the match it meets, if any), so a right
+        side read again from the same state costs one look-up, not a step per letter.
         """
         trie = self.trie
-        goto, hit, step = trie.goto, trie.hit, trie.step
-        lhs_len, rhs = self.lhs_len, self.store.rhs
+        goto, hit, step, memo = trie.goto, trie.hit, trie.step, trie.memo
+        lhs_len, read_rhs = self.lhs_len, self.read_rhs
         if states is None:
             states = [0]
         push = states.append
-        s = states[-1]
-        # A for loop over the letters still to read (the fastest loop in CPython); a
-        # rewrite puts the right side before the rest and starts the loop again.
+        k = 0  # the states to pop before rule r's right side is read
         while True:
+            if r >= 0:
+                while True:  # right sides through the memo, while they meet matches
+                    if k:
+                        del states[-k:]
+                    s = states[-1]
+                    e = memo.get((s, r))
+                    if e is None:
+                        e = read_rhs(s, r)
+                    seg, h, tail = e
+                    if seg:
+                        states += seg
+                    if h < 0:
+                        break
+                    if tail:
+                        word = tail + word
+                    r = h
+                    k = lhs_len[h] - 1
+            s = states[-1]
+            # A for loop over the letters still to read (the fastest loop in CPython).
             base = len(states)  # the letters read in this pass: what it pushed, + 1
             for c in word:
                 t = goto[s].get(c)
@@ -387,16 +420,36 @@ class _Completion:
                     push(t)
                     s = t
                     continue
-                read = len(states) - base + 1
+                word = word[len(states) - base + 1:]
                 k = lhs_len[r] - 1
-                if k:
-                    del states[-k:]
-                s = states[-1]
-                word = rhs[r] + word[read:]
                 break
             else:
                 last = trie.last
                 return "".join([last[t] for t in states])
+
+    def read_rhs(self, s: int, r: int) -> tuple[list[int], int, str]:
+        """Read rule ``r``'s right side from the current state ``s``: the states pushed
+        before a match (all of them if none), the matching rule (``-1`` if none) and the
+        letters after the matching one; kept in the trie's memo."""
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        rhs = self.store.rhs[r]
+        seg: list[int] = []
+        push = seg.append
+        e = (seg, -1, "")
+        t0 = s
+        for c in rhs:
+            t = goto[s].get(c)
+            if t is None:
+                t = step(s, c)
+            h = hit[t]
+            if h >= 0:
+                e = (seg, h, rhs[len(seg) + 1:])
+                break
+            push(t)
+            s = t
+        trie.memo[(t0, r)] = e
+        return e
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
         """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
@@ -650,7 +703,8 @@ class _Completion:
 
     # ------------------------------------------------------------- overlaps
     def overlaps(self, r: int) -> list[tuple[int, int, str, str]]:
-        """Critical pairs of rule ``r`` with the alive rules and itself.
+        """Critical pairs of rule ``r`` with the alive rules and itself, less those whose
+        overlap has a left side strictly inside it (see :meth:`leaves`).
 
         Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
         ``l2``'s first ``d``.
@@ -661,51 +715,71 @@ class _Completion:
         l1 = store.lhs[r]
         n = len(l1)
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
-        # its self-overlaps are all found by overlaps_right).
+        # its self-overlaps are all found by overlaps_right). Read backwards, the
+        # overlap is l1 reversed, then x reversed: below y's state in the reversed trie.
         self.reverse_all()
         if rtrie.node:
             s0 = rtrie.read(l1[::-1])
             depth = rtrie.depth
-            states = [s0] if depth[s0] < n else []
+            states = [s0] if 0 < depth[s0] < n else []  # a shared part, not all of l1
             states += rtrie.suffix_states(s0)
+            lhs = store.lhs
             for u in states:
                 d = depth[u]
-                for s in rtrie.below[u]:
-                    l2 = store.lhs[s]
-                    if len(l2) > d:
-                        pairs.append((n + len(l2) - d, d, l2, l1))
+                for s in self.leaves(rtrie, u, s0):
+                    l2 = lhs[s]
+                    pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
 
     def overlaps_right(self, r: int, pairs: list) -> None:
         """Append the critical pairs with ``r`` on the left: a proper suffix y of l1
-        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included."""
+        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included
+        (less those with a left side strictly inside the overlap, see :meth:`leaves`)."""
         store, trie = self.store, self.trie
         l1 = store.lhs[r]
         n = len(l1)
         depth = trie.depth
-        period = 0  # l1's least period, from its longest border (the first met)
-        for u in trie.suffix_states(trie.node[r]):
+        lhs = store.lhs
+        t = trie.node[r]
+        for u in trie.suffix_states(t):
             d = depth[u]
-            for s in trie.below[u]:
-                l2 = store.lhs[s]
-                if s == r:
-                    if not period:
-                        period = n - d
-                    elif self.inside_itself(l1, n - d, period):
-                        continue  # composite: l1 itself lies strictly inside the overlap
+            for s in self.leaves(trie, u, t):
+                l2 = lhs[s]
                 pairs.append((n + len(l2) - d, d, l1, l2))
 
     @staticmethod
-    def inside_itself(word: str, shift: int, period: int) -> bool:
-        """Whether ``word`` occurs strictly inside ``word[:shift] + word`` (its overlap
-        with itself at the period ``shift``), given its least period.
+    def leaves(trie: _Trie, u: int, a: int) -> list[int]:
+        """The words of ``trie`` below its state ``u`` whose rest (after ``u``), read
+        from the current state ``a``, meets no word before its last letter.
 
-        A multiple of the least period: the overlap has that period too, so the word
-        occurs at the least period. Otherwise the strings tell.
+        For an overlap ``w`` of ``l1`` (read up to state ``a``) with the left sides
+        ``l2`` through ``u`` (``l1``'s part in them): those whose overlap has no other
+        left side strictly inside — one met before the end cannot start at ``w``'s
+        start (it would contain ``l1``; left sides are inter-reduced), and a word met
+        inside a branch is inside every overlap below it, so the branch is cut there.
+        Only branches of two words or more are read; a lone word is kept untested.
+        The others are connected below their overlap (Winkler–Buchberger) and need no
+        critical pair; one is still dropped if, by its turn, a later rule lies inside.
         """
-        if shift % period == 0:
-            return True
-        return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
+        goto, hit, step, kids, term = trie.goto, trie.hit, trie.step, trie.kids, trie.term
+        below = trie.below
+        found: list[int] = []
+        todo = [(u, a)]
+        pop, push = todo.pop, todo.append
+        while todo:
+            v, b = pop()
+            for c, w in kids[v].items():
+                if len(below[w]) < 5:  # one word left: no branch to cut (its pair is
+                    found.extend(below[w])  # tested when it comes out of the queue)
+                    continue
+                if term[w] >= 0:
+                    found.append(term[w])
+                t = goto[b].get(c)
+                if t is None:
+                    t = step(b, c)
+                if hit[t] < 0:
+                    push((w, t))
+        return found
 
     def composite(self, r: int, z: str) -> bool:
         """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
@@ -761,8 +835,9 @@ class _Completion:
             p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
             # x is a proper prefix of a left side, so irreducible, and its states are
             # that left side's first ones (current, see above).
-            self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
-                      ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
+            if self.reduce(z, None, r) != self.reduce("", trie_path[r][:p + 1], s):
+                self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
+                          ((r, 0, False), (s, p, True)), record=True)
             if self.pending:  # rules that the new one made reducible
                 self.settle()
         self.check_time()
