@@ -13,8 +13,9 @@ The loop is the classical one, with the usual economies:
   is pushed back through the automaton. A rewrite costs the lengths of its two sides,
   whatever the length of the word — and reading a right side from a state it was
   read from before costs one look-up (a memo of what the reading pushes and which
-  match it meets, emptied by every change of the rules). The automaton changes as rules come and go, so its
-  failure links and transitions are computed lazily, and a change makes stale only
+  match it meets, emptied by every change of the rules). The automaton changes as
+  rules come and go, so its failure links and transitions are computed lazily, and a
+  change makes stale only
   the states it can affect (those whose word contains the change's factor, found
   through an index of the left sides' factors).
 * **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
@@ -27,8 +28,8 @@ The loop is the classical one, with the usual economies:
   rules died meanwhile, or whose overlap has another left side strictly inside it
   (then it is connected below the overlap through two smaller pairs) is dropped before
   any reduction — the last test made first when the pairs are found, a branch of the
-  trie at a time, so most such pairs are never queued, and reduction steps are recorded only for the few pairs that make a
-  rule.
+  trie at a time, so most such pairs are never queued — and reduction steps are
+  recorded only for the few pairs that make a rule.
 * **The equations** become rules in one batch: oriented, one automaton built, the left
   sides that contain others sent back as equations, the pairs read off the forward
   automaton alone.
@@ -70,6 +71,10 @@ Step = tuple[int, int, bool]
 # contain a word (inter-reduction, invalidation): the long ones keep the candidates few
 # on small alphabets, where every short factor is in most left sides.
 _GRAMS = (1, 2, 4, 8)
+
+# Critical pairs are tested for a left side inside their overlap when found, a branch of
+# the trie at a time, down to branches of fewer than this many left sides.
+_FEW = 5
 
 
 def reverse(steps) -> tuple[Step, ...]:
@@ -726,7 +731,8 @@ class _Completion:
             lhs = store.lhs
             for u in states:
                 d = depth[u]
-                for s in self.leaves(rtrie, u, s0):
+                ids = rtrie.below[u]
+                for s in (ids if len(ids) < _FEW else self.leaves(rtrie, u, s0)):
                     l2 = lhs[s]
                     pairs.append((n + len(l2) - d, d, l2, l1))
         return pairs
@@ -741,11 +747,30 @@ class _Completion:
         depth = trie.depth
         lhs = store.lhs
         t = trie.node[r]
+        below = trie.below
+        period = 0  # l1's least period, from its longest border (the first met)
         for u in trie.suffix_states(t):
             d = depth[u]
-            for s in self.leaves(trie, u, t):
+            if not period and r in below[u]:
+                period = n - d
+            ids = below[u]
+            for s in (ids if len(ids) < _FEW else self.leaves(trie, u, t)):
+                if s == r and n - d != period and self.inside_itself(l1, n - d, period):
+                    continue  # composite: l1 itself lies strictly inside the overlap
                 l2 = lhs[s]
                 pairs.append((n + len(l2) - d, d, l1, l2))
+
+    @staticmethod
+    def inside_itself(word: str, shift: int, period: int) -> bool:
+        """Whether ``word`` occurs strictly inside ``word[:shift] + word`` (its overlap
+        with itself at the period ``shift``), given its least period.
+
+        A multiple of the least period: the overlap has that period too, so the word
+        occurs at the least period. Otherwise the strings tell.
+        """
+        if shift % period == 0:
+            return True
+        return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
 
     @staticmethod
     def leaves(trie: _Trie, u: int, a: int) -> list[int]:
@@ -757,7 +782,8 @@ class _Completion:
         left side strictly inside — one met before the end cannot start at ``w``'s
         start (it would contain ``l1``; left sides are inter-reduced), and a word met
         inside a branch is inside every overlap below it, so the branch is cut there.
-        Only branches of two words or more are read; a lone word is kept untested.
+        Only branches of ``_FEW`` words or more are read; the words of a smaller one are
+        kept untested (reading a branch costs more than testing its few pairs later).
         The others are connected below their overlap (Winkler–Buchberger) and need no
         critical pair; one is still dropped if, by its turn, a later rule lies inside.
         """
@@ -769,8 +795,8 @@ class _Completion:
         while todo:
             v, b = pop()
             for c, w in kids[v].items():
-                if len(below[w]) < 5:  # one word left: no branch to cut (its pair is
-                    found.extend(below[w])  # tested when it comes out of the queue)
+                if len(below[w]) < _FEW:  # kept untested (their pairs are tested when
+                    found.extend(below[w])  # they come out of the queue)
                     continue
                 if term[w] >= 0:
                     found.append(term[w])
