@@ -375,7 +375,13 @@ class _Completion:
 
     # ------------------------------------------------------------- reduction
     def reduce(self, word: str, states: list[int] | None = None, r: int = -1) -> str:
-        """Leftmost-innermost normal form under the alive rules.
+        """Leftmost-innermost normal form under the alive rules (see :meth:`states`)."""
+        last = self.trie.last
+        return "".join([last[t] for t in self.states(word, states, r)])
+
+    def states(self, word: str, states: list[int] | None = None, r: int = -1) -> list[int]:
+        """The stack of states of the leftmost-innermost normal form under the alive
+        rules, root first (two words are equal if and only if their stacks are).
 
         The stack holds the automaton state after each letter of the output so far
         (every letter has its own depth-1 state, so a state knows its letter).
@@ -429,8 +435,7 @@ class _Completion:
                 k = lhs_len[r] - 1
                 break
             else:
-                last = trie.last
-                return "".join([last[t] for t in states])
+                return states
 
     def read_rhs(self, s: int, r: int) -> tuple[list[int], int, str]:
         """Read rule ``r``'s right side from the current state ``s``: the states pushed
@@ -861,7 +866,7 @@ class _Completion:
             p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
             # x is a proper prefix of a left side, so irreducible, and its states are
             # that left side's first ones (current, see above).
-            if self.reduce(z, None, r) != self.reduce("", trie_path[r][:p + 1], s):
+            if self.states(z, None, r) != self.states("", trie_path[r][:p + 1], s):
                 self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
                           ((r, 0, False), (s, p, True)), record=True)
             if self.pending:  # rules that the new one made reducible

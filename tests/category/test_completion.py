@@ -296,22 +296,23 @@ def _complete_checking_reductions(S, **bounds):
     from a state) with rewriting the whole word by the alive rules from scratch."""
     from category import completion
 
-    original = completion._Completion.reduce
+    original = completion._Completion.states
 
-    def reduce(self, word, states=None, r=-1):
+    def states(self, word, states=None, r=-1):
         last = self.trie.last
         full = "".join(last[t] for t in (states or [0])[1:])
         full += (self.store.rhs[r] if r >= 0 else "") + word
         out = original(self, word, states, r)
         rules = {lhs: self.store.rhs[i] for lhs, i in self.by_lhs.items()}
-        assert out == _leftmost_innermost(full, rules)
+        nf = _leftmost_innermost(full, rules)
+        assert out == [self.trie.read(nf[:i]) for i in range(len(nf) + 1)]
         return out
 
-    completion._Completion.reduce = reduce
+    completion._Completion.states = states
     try:
         return completion.complete(S, **bounds)
     finally:
-        completion._Completion.reduce = original
+        completion._Completion.states = original
 
 
 # Reduction reads right sides through a memo emptied by every change of the rules; a
