@@ -353,6 +353,7 @@ class _Completion:
         self.alive: set[int] = set()
         self.by_lhs: dict[str, int] = {}
         self.lhs_len: list[int] = []
+        self.longest = 0  # the longest left side made
         self.rhs_rev: list[str] = []
         # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
@@ -497,6 +498,8 @@ class _Completion:
         store.rhs.append(rhs)
         store.derivation.append(derivation)
         self.lhs_len.append(len(lhs))
+        if len(lhs) > self.longest:
+            self.longest = len(lhs)
         self.rhs_rev.append(rhs[::-1])
         return r
 
@@ -512,7 +515,7 @@ class _Completion:
         self.by_lhs[lhs] = r
         self.changed(self.trie, self.trie.add(lhs, r), False)  # r need not be a candidate
         self.unindexed[r] = None
-        self.push_pairs(self.overlaps(r))
+        self.overlaps(r)
         self.unreversed[r] = None
         self.check_rules()
 
@@ -555,7 +558,6 @@ class _Completion:
         if inner:
             trie._bump()
         inner_set = set(inner)
-        pairs: list[tuple[int, int, str, str]] = []
         for r in made:
             if r in inner_set:
                 continue
@@ -566,8 +568,7 @@ class _Completion:
         self.check_rules()
         for r in made:
             if r not in inner_set:
-                self.overlaps_right(r, pairs)
-        self.push_pairs(pairs)
+                self.overlaps_right(r)
         pending.extend(back)
 
     def contains_other(self, r: int) -> bool:
@@ -583,18 +584,6 @@ class _Completion:
         t = trie.node[r]
         trie.fresh(t)
         return hit[trie.fail[t]] >= 0  # one is a proper suffix
-
-    def push_pairs(self, pairs: list[tuple[int, int, str, str]]) -> None:
-        """Queue critical pairs ``(overlap length, d, l1, l2)``."""
-        buckets = self.buckets
-        low = self.low
-        for wlen, d, a, b in pairs:
-            if len(buckets) <= wlen:
-                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
-            buckets[wlen].append((a, b, d))
-            if wlen < low:
-                low = wlen
-        self.low = low
 
     def remove(self, r: int) -> None:
         lhs = self.store.lhs[r]
@@ -712,15 +701,10 @@ class _Completion:
                                                   len(self.alive)))
 
     # ------------------------------------------------------------- overlaps
-    def overlaps(self, r: int) -> list[tuple[int, int, str, str]]:
-        """Critical pairs of rule ``r`` with the alive rules and itself, less those whose
-        overlap has a left side strictly inside it (see :meth:`leaves`).
-
-        Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
-        ``l2``'s first ``d``.
-        """
-        pairs: list[tuple[int, int, str, str]] = []
-        self.overlaps_right(r, pairs)
+    def overlaps(self, r: int) -> None:
+        """Queue the critical pairs of rule ``r`` with the alive rules and itself, less
+        those whose overlap has a left side strictly inside it (see :meth:`leaves`)."""
+        self.overlaps_right(r)
         store, rtrie = self.store, self.rtrie
         l1 = store.lhs[r]
         n = len(l1)
@@ -733,24 +717,27 @@ class _Completion:
             depth = rtrie.depth
             states = [s0] if 0 < depth[s0] < n else []  # a shared part, not all of l1
             states += rtrie.suffix_states(s0)
-            lhs = store.lhs
+            lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
             for u in states:
                 d = depth[u]
                 ids = rtrie.below[u]
                 for s in (ids if len(ids) < _FEW else self.leaves(rtrie, u, s0)):
                     l2 = lhs[s]
-                    pairs.append((n + len(l2) - d, d, l2, l1))
-        return pairs
+                    w = n + len(l2) - d
+                    buckets[w].append((l2, l1, d))
+                    if w < low:
+                        low = w
+            self.low = low
 
-    def overlaps_right(self, r: int, pairs: list) -> None:
-        """Append the critical pairs with ``r`` on the left: a proper suffix y of l1
+    def overlaps_right(self, r: int) -> None:
+        """Queue the critical pairs with ``r`` on the left: a proper suffix y of l1
         begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included
         (less those with a left side strictly inside the overlap, see :meth:`leaves`)."""
         store, trie = self.store, self.trie
         l1 = store.lhs[r]
         n = len(l1)
         depth = trie.depth
-        lhs = store.lhs
+        lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
         t = trie.node[r]
         below = trie.below
         period = 0  # l1's least period, from its longest border (the first met)
@@ -763,7 +750,20 @@ class _Completion:
                 if s == r and n - d != period and self.inside_itself(l1, n - d, period):
                     continue  # composite: l1 itself lies strictly inside the overlap
                 l2 = lhs[s]
-                pairs.append((n + len(l2) - d, d, l1, l2))
+                w = n + len(l2) - d
+                buckets[w].append((l1, l2, d))
+                if w < low:
+                    low = w
+        self.low = low
+
+    def buckets_for(self, n: int) -> list[deque[tuple[str, str, int]]]:
+        """The queue's buckets, enough of them for any overlap of a left side of length
+        ``n`` with an alive one."""
+        buckets = self.buckets
+        need = n + self.longest + 1
+        if len(buckets) < need:
+            buckets.extend([deque() for _ in range(need - len(buckets))])
+        return buckets
 
     @staticmethod
     def inside_itself(word: str, shift: int, period: int) -> bool:
