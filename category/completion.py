@@ -842,6 +842,7 @@ class _Completion:
         self.settle()
         store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
         trie_path, node, fresh = self.trie.path, self.trie.node, self.trie.fresh
+        states, composite, join = self.states, self.composite, self.join
         i = 0
         while True:
             low = self.low
@@ -850,27 +851,30 @@ class _Completion:
             if low >= len(buckets):
                 break
             self.low = low
-            l1, l2, d = buckets[low].popleft()
-            r, s = by_lhs.get(l1), by_lhs.get(l2)
-            if r is None or s is None:
-                continue  # a rule died: its equation came back, and its pairs with it
-            i += 1
-            if not i & 63:
-                self.check_time()
-            z = l2[d:]
-            if len(z) > 1:
-                if self.composite(r, z):
-                    continue
-            else:
-                fresh(node[r])  # as composite() does: l1's states are current
-            p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
-            # x is a proper prefix of a left side, so irreducible, and its states are
-            # that left side's first ones (current, see above).
-            if self.states(z, None, r) != self.states("", trie_path[r][:p + 1], s):
-                self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
-                          ((r, 0, False), (s, p, True)), record=True)
-            if self.pending:  # rules that the new one made reducible
-                self.settle()
+            bucket = buckets[low]
+            pop = bucket.popleft
+            while bucket and self.low == low:  # until a new rule queues a shorter pair
+                l1, l2, d = pop()
+                r, s = by_lhs.get(l1), by_lhs.get(l2)
+                if r is None or s is None:
+                    continue  # a rule died: its equation came back, and its pairs with it
+                i += 1
+                if not i & 63:
+                    self.check_time()
+                z = l2[d:]
+                if len(z) > 1:
+                    if composite(r, z):
+                        continue
+                else:
+                    fresh(node[r])  # as composite() does: l1's states are current
+                p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
+                # x is a proper prefix of a left side, so irreducible, and its states are
+                # that left side's first ones (current, see above).
+                if states(z, None, r) != states(store.rhs[s], trie_path[r][:p + 1]):
+                    join(store.rhs[r] + z, l1[:p] + store.rhs[s],
+                         ((r, 0, False), (s, p, True)), record=True)
+                    if self.pending:  # rules that the new one made reducible
+                        self.settle()
         self.check_time()
 
     def finish(self) -> None:
