@@ -11,8 +11,11 @@ The loop is the classical one, with the usual economies:
   sides: letters are pushed with the automaton state they lead to; when a state
   matches a left side, its letters are popped (with their states) and the right side
   is pushed back through the automaton. A rewrite costs the lengths of its two sides,
-  whatever the length of the word. The automaton changes as rules come and go, so its
-  failure links and transitions are computed lazily, and a change makes stale only
+  whatever the length of the word — and reading a right side from a state it was
+  read from before costs one look-up (a memo of what the reading pushes and which
+  match it meets, emptied by every change of the rules). The automaton changes as
+  rules come and go, so its failure links and transitions are computed lazily, and a
+  change makes stale only
   the states it can affect (those whose word contains the change's factor, found
   through an index of the left sides' factors).
 * **Overlaps** are found on the automata, not by comparing rules pairwise: the proper
@@ -24,8 +27,9 @@ The loop is the classical one, with the usual economies:
   overlap first (a bucket per overlap length). A pair whose two words are equal, whose
   rules died meanwhile, or whose overlap has another left side strictly inside it
   (then it is connected below the overlap through two smaller pairs) is dropped before
-  any reduction, and reduction steps are recorded only for the few pairs that make a
-  rule.
+  any reduction — the last test made first when the pairs are found, a branch of the
+  trie at a time, so most such pairs are never queued — and reduction steps are
+  recorded only for the few pairs that make a rule.
 * **The equations** become rules in one batch: oriented, one automaton built, the left
   sides that contain others sent back as equations, the pairs read off the forward
   automaton alone.
@@ -68,6 +72,10 @@ Step = tuple[int, int, bool]
 # on small alphabets, where every short factor is in most left sides.
 _GRAMS = (1, 2, 4, 8)
 
+# Critical pairs are tested for a left side inside their overlap when found, a branch of
+# the trie at a time, down to branches of fewer than this many left sides.
+_FEW = 5
+
 
 def reverse(steps) -> tuple[Step, ...]:
     """The steps that undo ``steps``: same positions, opposite directions, reverse order."""
@@ -101,7 +109,7 @@ class _Trie:
     """
 
     __slots__ = ("kids", "parent", "last", "depth", "term", "below", "fail", "hit", "goto",
-                 "stamp", "version", "node", "path", "word")
+                 "stamp", "version", "node", "path", "word", "memo")
 
     def __init__(self, letters: str):
         self.kids: list[dict[str, int]] = [{}]
@@ -118,6 +126,9 @@ class _Trie:
         self.node: dict[int, int] = {}  # word id -> its final state
         self.path: dict[int, list[int]] = {}  # word id -> its states, root first
         self.word: dict[int, str] = {}  # word id -> the word
+        # (state, rule) -> what reading the rule's right side from the state does (see
+        # _Completion.read_rhs); emptied by every change of the words.
+        self.memo: dict[tuple[int, int], tuple[list[int], int, str]] = {}
         for c in letters:  # every letter has its own state, never pruned
             self._node(0, c)
         self._bump()
@@ -125,11 +136,13 @@ class _Trie:
     def _bump(self) -> None:
         """Make every state stale (a change too wide for :meth:`invalidate`)."""
         self.version += 1
+        self.memo.clear()
         self.stamp[0] = self.version
         self.goto[0] = {}
 
     def add(self, word: str, ident: int) -> str:
         """Add a word; return the changed factor (for :meth:`invalidate`)."""
+        self.memo.clear()
         kids, below = self.kids, self.below
         s = 0
         path = [0]
@@ -196,6 +209,7 @@ class _Trie:
 
     def remove(self, ident: int) -> str:
         """Remove a word; return the changed factor (for :meth:`invalidate`)."""
+        self.memo.clear()
         s = self.node.pop(ident)
         del self.path[ident]
         word = self.word.pop(ident)
@@ -213,6 +227,7 @@ class _Trie:
 
     def rename(self, old: int, new: int) -> str:
         """Give word ``old`` the id ``new``; return the changed factor (the word)."""
+        self.memo.clear()
         s = self.node[new] = self.node.pop(old)
         self.term[s] = new
         path = self.path[new] = self.path.pop(old)
@@ -338,6 +353,7 @@ class _Completion:
         self.alive: set[int] = set()
         self.by_lhs: dict[str, int] = {}
         self.lhs_len: list[int] = []
+        self.longest = 0  # the longest left side made
         self.rhs_rev: list[str] = []
         # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
@@ -359,24 +375,53 @@ class _Completion:
         self.unindexed: dict[int, None] = {}  # alive rules not in grams yet, in order
 
     # ------------------------------------------------------------- reduction
-    def reduce(self, word: str, states: list[int] | None = None) -> str:
-        """Leftmost-innermost normal form under the alive rules.
+    def reduce(self, word: str, states: list[int] | None = None, r: int = -1) -> str:
+        """Leftmost-innermost normal form under the alive rules (see :meth:`states`)."""
+        last = self.trie.last
+        return "".join([last[t] for t in self.states(word, states, r)])
+
+    def states(self, word: str, states: list[int] | None = None, r: int = -1) -> list[int]:
+        """The stack of states of the leftmost-innermost normal form under the alive
+        rules, root first (two words are equal if and only if their stacks are).
 
         The stack holds the automaton state after each letter of the output so far
         (every letter has its own depth-1 state, so a state knows its letter).
         ``states``, if given, is the stack of an irreducible prefix already read
-        (current states, root first), and ``word`` follows it.
+        (current states, root first; it is consumed), and ``word`` follows it; if
+        ``r >= 0``, rule ``r``'s right side comes between them.
+
+        A rewrite pops the left side's states and reads the right side from the state
+        below — through the trie's memo of what reading a rule's right side from a
+        state does (the states it pushes, and the match it meets, if any), so a right
+        side read again from the same state costs one look-up, not a step per letter.
         """
         trie = self.trie
-        goto, hit, step = trie.goto, trie.hit, trie.step
-        lhs_len, rhs = self.lhs_len, self.store.rhs
+        goto, hit, step, memo = trie.goto, trie.hit, trie.step, trie.memo
+        lhs_len, read_rhs = self.lhs_len, self.read_rhs
         if states is None:
             states = [0]
         push = states.append
-        s = states[-1]
-        # A for loop over the letters still to read (the fastest loop in CPython); a
-        # rewrite puts the right side before the rest and starts the loop again.
+        k = 0  # the states to pop before rule r's right side is read
         while True:
+            if r >= 0:
+                while True:  # right sides through the memo, while they meet matches
+                    if k:
+                        del states[-k:]
+                    s = states[-1]
+                    e = memo.get((s, r))
+                    if e is None:
+                        e = read_rhs(s, r)
+                    seg, h, tail = e
+                    if seg:
+                        states += seg
+                    if h < 0:
+                        break
+                    if tail:
+                        word = tail + word
+                    r = h
+                    k = lhs_len[h] - 1
+            s = states[-1]
+            # A for loop over the letters still to read (the fastest loop in CPython).
             base = len(states)  # the letters read in this pass: what it pushed, + 1
             for c in word:
                 t = goto[s].get(c)
@@ -387,16 +432,35 @@ class _Completion:
                     push(t)
                     s = t
                     continue
-                read = len(states) - base + 1
+                word = word[len(states) - base + 1:]
                 k = lhs_len[r] - 1
-                if k:
-                    del states[-k:]
-                s = states[-1]
-                word = rhs[r] + word[read:]
                 break
             else:
-                last = trie.last
-                return "".join([last[t] for t in states])
+                return states
+
+    def read_rhs(self, s: int, r: int) -> tuple[list[int], int, str]:
+        """Read rule ``r``'s right side from the current state ``s``: the states pushed
+        before a match (all of them if none), the matching rule (``-1`` if none) and the
+        letters after the matching one; kept in the trie's memo."""
+        trie = self.trie
+        goto, hit, step = trie.goto, trie.hit, trie.step
+        rhs = self.store.rhs[r]
+        seg: list[int] = []
+        push = seg.append
+        e = (seg, -1, "")
+        t0 = s
+        for c in rhs:
+            t = goto[s].get(c)
+            if t is None:
+                t = step(s, c)
+            h = hit[t]
+            if h >= 0:
+                e = (seg, h, rhs[len(seg) + 1:])
+                break
+            push(t)
+            s = t
+        trie.memo[(t0, r)] = e
+        return e
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
         """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
@@ -434,6 +498,8 @@ class _Completion:
         store.rhs.append(rhs)
         store.derivation.append(derivation)
         self.lhs_len.append(len(lhs))
+        if len(lhs) > self.longest:
+            self.longest = len(lhs)
         self.rhs_rev.append(rhs[::-1])
         return r
 
@@ -449,7 +515,7 @@ class _Completion:
         self.by_lhs[lhs] = r
         self.changed(self.trie, self.trie.add(lhs, r), False)  # r need not be a candidate
         self.unindexed[r] = None
-        self.push_pairs(self.overlaps(r))
+        self.overlaps(r)
         self.unreversed[r] = None
         self.check_rules()
 
@@ -492,7 +558,6 @@ class _Completion:
         if inner:
             trie._bump()
         inner_set = set(inner)
-        pairs: list[tuple[int, int, str, str]] = []
         for r in made:
             if r in inner_set:
                 continue
@@ -503,8 +568,7 @@ class _Completion:
         self.check_rules()
         for r in made:
             if r not in inner_set:
-                self.overlaps_right(r, pairs)
-        self.push_pairs(pairs)
+                self.overlaps_right(r)
         pending.extend(back)
 
     def contains_other(self, r: int) -> bool:
@@ -520,18 +584,6 @@ class _Completion:
         t = trie.node[r]
         trie.fresh(t)
         return hit[trie.fail[t]] >= 0  # one is a proper suffix
-
-    def push_pairs(self, pairs: list[tuple[int, int, str, str]]) -> None:
-        """Queue critical pairs ``(overlap length, d, l1, l2)``."""
-        buckets = self.buckets
-        low = self.low
-        for wlen, d, a, b in pairs:
-            if len(buckets) <= wlen:
-                buckets.extend([deque() for _ in range(wlen + 1 - len(buckets))])
-            buckets[wlen].append((a, b, d))
-            if wlen < low:
-                low = wlen
-        self.low = low
 
     def remove(self, r: int) -> None:
         lhs = self.store.lhs[r]
@@ -649,51 +701,69 @@ class _Completion:
                                                   len(self.alive)))
 
     # ------------------------------------------------------------- overlaps
-    def overlaps(self, r: int) -> list[tuple[int, int, str, str]]:
-        """Critical pairs of rule ``r`` with the alive rules and itself.
-
-        Each is ``(overlap length, d, l1, l2)``: ``l1``'s last ``d`` letters are
-        ``l2``'s first ``d``.
-        """
-        pairs: list[tuple[int, int, str, str]] = []
-        self.overlaps_right(r, pairs)
+    def overlaps(self, r: int) -> None:
+        """Queue the critical pairs of rule ``r`` with the alive rules and itself, less
+        those whose overlap has a left side strictly inside it (see :meth:`leaves`)."""
+        self.overlaps_right(r)
         store, rtrie = self.store, self.rtrie
         l1 = store.lhs[r]
         n = len(l1)
         # A proper prefix y of l1 ends l2:  l2 = x.y, l1 = y.z (r is not in rtrie yet:
-        # its self-overlaps are all found by overlaps_right).
+        # its self-overlaps are all found by overlaps_right). Read backwards, the
+        # overlap is l1 reversed, then x reversed: below y's state in the reversed trie.
         self.reverse_all()
         if rtrie.node:
             s0 = rtrie.read(l1[::-1])
             depth = rtrie.depth
-            states = [s0] if depth[s0] < n else []
+            states = [s0] if 0 < depth[s0] < n else []  # a shared part, not all of l1
             states += rtrie.suffix_states(s0)
+            lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
             for u in states:
                 d = depth[u]
-                for s in rtrie.below[u]:
-                    l2 = store.lhs[s]
-                    if len(l2) > d:
-                        pairs.append((n + len(l2) - d, d, l2, l1))
-        return pairs
+                ids = rtrie.below[u]
+                for s in (ids if len(ids) < _FEW else self.leaves(rtrie, u, s0)):
+                    l2 = lhs[s]
+                    w = n + len(l2) - d
+                    buckets[w].append((l2, l1, d))
+                    if w < low:
+                        low = w
+            self.low = low
 
-    def overlaps_right(self, r: int, pairs: list) -> None:
-        """Append the critical pairs with ``r`` on the left: a proper suffix y of l1
-        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included."""
+    def overlaps_right(self, r: int) -> None:
+        """Queue the critical pairs with ``r`` on the left: a proper suffix y of l1
+        begins l2 (``l1 = x.y``, ``l2 = y.z``), ``l2`` any alive rule, ``r`` included
+        (less those with a left side strictly inside the overlap, see :meth:`leaves`)."""
         store, trie = self.store, self.trie
         l1 = store.lhs[r]
         n = len(l1)
         depth = trie.depth
+        lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
+        t = trie.node[r]
+        below = trie.below
         period = 0  # l1's least period, from its longest border (the first met)
-        for u in trie.suffix_states(trie.node[r]):
+        for u in trie.suffix_states(t):
             d = depth[u]
-            for s in trie.below[u]:
-                l2 = store.lhs[s]
-                if s == r:
-                    if not period:
-                        period = n - d
-                    elif self.inside_itself(l1, n - d, period):
-                        continue  # composite: l1 itself lies strictly inside the overlap
-                pairs.append((n + len(l2) - d, d, l1, l2))
+            if not period and r in below[u]:
+                period = n - d
+            ids = below[u]
+            for s in (ids if len(ids) < _FEW else self.leaves(trie, u, t)):
+                if s == r and n - d != period and self.inside_itself(l1, n - d, period):
+                    continue  # composite: l1 itself lies strictly inside the overlap
+                l2 = lhs[s]
+                w = n + len(l2) - d
+                buckets[w].append((l1, l2, d))
+                if w < low:
+                    low = w
+        self.low = low
+
+    def buckets_for(self, n: int) -> list[deque[tuple[str, str, int]]]:
+        """The queue's buckets, enough of them for any overlap of a left side of length
+        ``n`` with an alive one."""
+        buckets = self.buckets
+        need = n + self.longest + 1
+        if len(buckets) < need:
+            buckets.extend([deque() for _ in range(need - len(buckets))])
+        return buckets
 
     @staticmethod
     def inside_itself(word: str, shift: int, period: int) -> bool:
@@ -706,6 +776,41 @@ class _Completion:
         if shift % period == 0:
             return True
         return (word[:shift] + word).find(word, 1) < shift  # found at ``shift`` at least
+
+    @staticmethod
+    def leaves(trie: _Trie, u: int, a: int) -> list[int]:
+        """The words of ``trie`` below its state ``u`` whose rest (after ``u``), read
+        from the current state ``a``, meets no word before its last letter.
+
+        For an overlap ``w`` of ``l1`` (read up to state ``a``) with the left sides
+        ``l2`` through ``u`` (``l1``'s part in them): those whose overlap has no other
+        left side strictly inside — one met before the end cannot start at ``w``'s
+        start (it would contain ``l1``; left sides are inter-reduced), and a word met
+        inside a branch is inside every overlap below it, so the branch is cut there.
+        Only branches of ``_FEW`` words or more are read; the words of a smaller one are
+        kept untested (reading a branch costs more than testing its few pairs later).
+        The others are connected below their overlap (Winkler–Buchberger) and need no
+        critical pair; one is still dropped if, by its turn, a later rule lies inside.
+        """
+        goto, hit, step, kids, term = trie.goto, trie.hit, trie.step, trie.kids, trie.term
+        below = trie.below
+        found: list[int] = []
+        todo = [(u, a)]
+        pop, push = todo.pop, todo.append
+        while todo:
+            v, b = pop()
+            for c, w in kids[v].items():
+                if len(below[w]) < _FEW:  # kept untested (their pairs are tested when
+                    found.extend(below[w])  # they come out of the queue)
+                    continue
+                if term[w] >= 0:
+                    found.append(term[w])
+                t = goto[b].get(c)
+                if t is None:
+                    t = step(b, c)
+                if hit[t] < 0:
+                    push((w, t))
+        return found
 
     def composite(self, r: int, z: str) -> bool:
         """Whether the overlap ``w = x.y.z`` of ``lhs[r] = x.y`` and ``lhs[s] = y.z``
@@ -737,6 +842,7 @@ class _Completion:
         self.settle()
         store, buckets, by_lhs = self.store, self.buckets, self.by_lhs
         trie_path, node, fresh = self.trie.path, self.trie.node, self.trie.fresh
+        states, composite, join = self.states, self.composite, self.join
         i = 0
         while True:
             low = self.low
@@ -745,26 +851,30 @@ class _Completion:
             if low >= len(buckets):
                 break
             self.low = low
-            l1, l2, d = buckets[low].popleft()
-            r, s = by_lhs.get(l1), by_lhs.get(l2)
-            if r is None or s is None:
-                continue  # a rule died: its equation came back, and its pairs with it
-            i += 1
-            if not i & 63:
-                self.check_time()
-            z = l2[d:]
-            if len(z) > 1:
-                if self.composite(r, z):
-                    continue
-            else:
-                fresh(node[r])  # as composite() does: l1's states are current
-            p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
-            # x is a proper prefix of a left side, so irreducible, and its states are
-            # that left side's first ones (current, see above).
-            self.join(store.rhs[r] + z, l1[:p] + store.rhs[s],
-                      ((r, 0, False), (s, p, True)), trie_path[r][:p + 1])
-            if self.pending:  # rules that the new one made reducible
-                self.settle()
+            bucket = buckets[low]
+            pop = bucket.popleft
+            while bucket and self.low == low:  # until a new rule queues a shorter pair
+                l1, l2, d = pop()
+                r, s = by_lhs.get(l1), by_lhs.get(l2)
+                if r is None or s is None:
+                    continue  # a rule died: its equation came back, and its pairs with it
+                i += 1
+                if not i & 63:
+                    self.check_time()
+                z = l2[d:]
+                if len(z) > 1:
+                    if composite(r, z):
+                        continue
+                else:
+                    fresh(node[r])  # as composite() does: l1's states are current
+                p = len(l1) - d  # l1 = x.y, l2 = y.z with |x| = p:  r1.z = x.r2
+                # x is a proper prefix of a left side, so irreducible, and its states are
+                # that left side's first ones (current, see above).
+                if states(z, None, r) != states(store.rhs[s], trie_path[r][:p + 1]):
+                    join(store.rhs[r] + z, l1[:p] + store.rhs[s],
+                         ((r, 0, False), (s, p, True)), record=True)
+                    if self.pending:  # rules that the new one made reducible
+                        self.settle()
         self.check_time()
 
     def finish(self) -> None:

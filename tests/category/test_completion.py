@@ -274,3 +274,56 @@ def test_the_automaton_is_invalidated_exactly_where_rules_change(S):
 def test_the_automaton_stays_exact_on_two_generator_monoids(name):
     R = _complete_checking_the_automaton(monoid("ab", *TWO_GENERATOR[name]), max_rules=60)
     assert not R.is_confluent and len(R) > 40  # stopped at the bound, having changed a lot
+
+
+def _leftmost_innermost(word, rules):
+    """The normal form by rewriting, each time, the occurrence of a left side that
+    ends first (the rules' left sides inter-reduced: one ends there at most)."""
+    while True:
+        first = None
+        for lhs in rules:
+            e = word.find(lhs)
+            if e >= 0 and (first is None or e + len(lhs) < first[0]):
+                first = (e + len(lhs), lhs)
+        if first is None:
+            return word
+        end, lhs = first
+        word = word[:end - len(lhs)] + rules[lhs] + word[end:]
+
+
+def _complete_checking_reductions(S, **bounds):
+    """Complete ``S``, comparing every reduction (through the memo of right sides read
+    from a state) with rewriting the whole word by the alive rules from scratch."""
+    from category import completion
+
+    original = completion._Completion.states
+
+    def states(self, word, states=None, r=-1):
+        last = self.trie.last
+        full = "".join(last[t] for t in (states or [0])[1:])
+        full += (self.store.rhs[r] if r >= 0 else "") + word
+        out = original(self, word, states, r)
+        rules = {lhs: self.store.rhs[i] for lhs, i in self.by_lhs.items()}
+        nf = _leftmost_innermost(full, rules)
+        assert out == [self.trie.read(nf[:i]) for i in range(len(nf) + 1)]
+        return out
+
+    completion._Completion.states = states
+    try:
+        return completion.complete(S, **bounds)
+    finally:
+        completion._Completion.states = original
+
+
+# Reduction reads right sides through a memo emptied by every change of the rules; a
+# stale entry would make reduction silently wrong, so every reduction is compared.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(presentations(max_objects=2, max_arrows=3, max_equations=3))
+def test_reduction_through_the_memo_agrees_with_rewriting_from_scratch(S):
+    _complete_checking_reductions(S, max_rules=40, max_seconds=1.0)
+
+
+@pytest.mark.parametrize("name", ["abbb", "ababbab"])
+def test_reduction_through_the_memo_is_exact_on_two_generator_monoids(name):
+    R = _complete_checking_reductions(monoid("ab", *TWO_GENERATOR[name]), max_rules=60)
+    assert not R.is_confluent and len(R) > 40
