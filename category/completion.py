@@ -72,6 +72,12 @@ Step = tuple[int, int, bool]
 # on small alphabets, where every short factor is in most left sides.
 _GRAMS = (1, 2, 4, 8)
 
+
+def _grams_of(lhs: str) -> set[str]:
+    """The distinct factors of ``lhs`` of the lengths in ``_GRAMS``."""
+    return {lhs[i:i + k] for k in _GRAMS if k <= len(lhs) for i in range(len(lhs) - k + 1)}
+
+
 # Critical pairs are tested for a left side inside their overlap when found, a branch of
 # the trie at a time, down to branches of fewer than this many left sides.
 _FEW = 5
@@ -610,27 +616,21 @@ class _Completion:
     def index(self, lhs: str, r: int) -> None:
         """File ``r`` under the factors of its left side (lengths in ``_GRAMS``)."""
         grams = self.grams
-        for k in _GRAMS:
-            if k > len(lhs):
-                break
-            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
-                ids = grams.get(g)
-                if ids is None:
-                    grams[g] = {r}
-                else:
-                    ids.add(r)
+        for g in _grams_of(lhs):
+            ids = grams.get(g)
+            if ids is None:
+                grams[g] = {r}
+            else:
+                ids.add(r)
 
     def unindex(self, lhs: str, r: int) -> None:
         grams = self.grams
-        for k in _GRAMS:
-            if k > len(lhs):
-                break
-            for g in {lhs[i:i + k] for i in range(len(lhs) - k + 1)}:
-                ids = grams.get(g)
-                if ids is not None:
-                    ids.discard(r)
-                    if not ids:
-                        del grams[g]
+        for g in _grams_of(lhs):
+            ids = grams.get(g)
+            if ids is not None:
+                ids.discard(r)
+                if not ids:
+                    del grams[g]
 
     def index_all(self) -> None:
         """File the alive rules not filed yet (done when the index is first needed

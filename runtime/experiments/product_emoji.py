@@ -25,11 +25,11 @@ same: the one-number code then counts as much as the 3,072 numbers of the image,
 training bought the code's read-back with the image (``g`` wrote far codes as far
 recolourings, of backgrounds too, that ``f`` could not undo: image residual 0.054 over
 three seeds, flat from step 1,200 on). Weighing the code a tenth of the image
-(``FACTOR_WEIGHTS``) halves it (0.026 over seeds 0–2, 3,000 steps, held out) and
-halves the ``f.g`` residual (0.070 → 0.031); removal stays at 0.31× the input-as-output
-baseline and tone transfer improves (0.80× → 0.42×), while the code part rises from
-0.14 to 0.30, still far from the 0.80 of an ignored code, and the tone spread across
-codes falls from 0.31 to 0.26 (the five true tones spread 0.36).
+(``FACTOR_WEIGHTS``) halves it (0.028 ± 0.003 over seeds 0–2, 3,000 steps, held out)
+and halves the ``f.g`` residual (0.070 → 0.035); removal 0.29× the input-as-output
+baseline (0.32× before) and tone transfer improves (0.80× → 0.46×), while the code part
+rises from 0.14 to 0.32, still far from the 0.80 of an ignored code, and the tone
+spread across codes falls from 0.31 to 0.26 (the five true tones spread 0.36).
 """
 
 from __future__ import annotations

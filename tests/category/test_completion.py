@@ -243,22 +243,29 @@ def _check_current_states(trie):
             assert trie.stamp[t] == trie.version
 
 
-def _complete_checking_the_automaton(S, **bounds):
-    """Complete ``S``, comparing both automata with from-scratch ones after each rule."""
+def _complete_wrapping(S, method: str, wrap, **bounds):
+    """Complete ``S`` with ``_Completion.method`` replaced by ``wrap(original)`` (a check
+    of completion's internal state around the real method), restored afterwards."""
     from category import completion
 
-    original = completion._Completion.add
-
-    def add(self, *args):
-        original(self, *args)
-        _check_current_states(self.trie)
-        _check_current_states(self.rtrie)
-
-    completion._Completion.add = add
+    original = getattr(completion._Completion, method)
+    setattr(completion._Completion, method, wrap(original))
     try:
         return completion.complete(S, **bounds)
     finally:
-        completion._Completion.add = original
+        setattr(completion._Completion, method, original)
+
+
+def _complete_checking_the_automaton(S, **bounds):
+    """Complete ``S``, comparing both automata with from-scratch ones after each rule."""
+    def wrap(original):
+        def add(self, *args):
+            original(self, *args)
+            _check_current_states(self.trie)
+            _check_current_states(self.rtrie)
+        return add
+
+    return _complete_wrapping(S, "add", wrap, **bounds)
 
 
 # Only the states a change can affect go stale (completion's _Trie.invalidate); a miss
@@ -294,25 +301,19 @@ def _leftmost_innermost(word, rules):
 def _complete_checking_reductions(S, **bounds):
     """Complete ``S``, comparing every reduction (through the memo of right sides read
     from a state) with rewriting the whole word by the alive rules from scratch."""
-    from category import completion
+    def wrap(original):
+        def states(self, word, states=None, r=-1):
+            last = self.trie.last
+            full = "".join(last[t] for t in (states or [0])[1:])
+            full += (self.store.rhs[r] if r >= 0 else "") + word
+            out = original(self, word, states, r)
+            rules = {lhs: self.store.rhs[i] for lhs, i in self.by_lhs.items()}
+            nf = _leftmost_innermost(full, rules)
+            assert out == [self.trie.read(nf[:i]) for i in range(len(nf) + 1)]
+            return out
+        return states
 
-    original = completion._Completion.states
-
-    def states(self, word, states=None, r=-1):
-        last = self.trie.last
-        full = "".join(last[t] for t in (states or [0])[1:])
-        full += (self.store.rhs[r] if r >= 0 else "") + word
-        out = original(self, word, states, r)
-        rules = {lhs: self.store.rhs[i] for lhs, i in self.by_lhs.items()}
-        nf = _leftmost_innermost(full, rules)
-        assert out == [self.trie.read(nf[:i]) for i in range(len(nf) + 1)]
-        return out
-
-    completion._Completion.states = states
-    try:
-        return completion.complete(S, **bounds)
-    finally:
-        completion._Completion.states = original
+    return _complete_wrapping(S, "states", wrap, **bounds)
 
 
 # Reduction reads right sides through a memo emptied by every change of the rules; a
