@@ -182,8 +182,17 @@ class DataParallel:
         return box[0]
 
     def close(self) -> None:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        """Leave the group together: a barrier first, so that no rank tears down its
+        gloo pairs (or, rank 0, the store) while a peer is still using them — one rank
+        leaving early once made its peer abort at exit ("terminate called without an
+        active exception"). A peer already gone is no reason to fail the exit."""
+        if not dist.is_initialized():
+            return
+        try:
+            dist.barrier()
+        except Exception:  # noqa: BLE001 - a dead peer: destroy our side all the same
+            pass
+        dist.destroy_process_group()
 
     # ------------------------------------------------------------------ internals
     def _buckets(self, tensors: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
