@@ -93,7 +93,6 @@ def _train_or_report(args: argparse.Namespace, parallel) -> int:
     resume (one during training, :func:`_train` reports itself)."""
     from .checkpoint import latest
     from .distributed import RankFailure, resume_hint
-    from .restarts import restart_note
 
     extra = {} if parallel is None else {"parallel": parallel}
     try:
@@ -101,9 +100,17 @@ def _train_or_report(args: argparse.Namespace, parallel) -> int:
     except RankFailure as e:
         hint = resume_hint(Path(args.out), parallel.world, args.batch or 0) \
             if args.out and latest(Path(args.out)) else "no checkpoint was written"
-        print(f"cdl train: error: {e}\n{hint}{restart_note(parallel)}", file=sys.stderr,
-              flush=True)
-        return 1
+        return _rank_failed(e, hint, parallel)
+
+
+def _rank_failed(e: Exception, hint: str, parallel) -> int:
+    """A data-parallel run stopped by a rank's failure: what failed, how to resume, and
+    what torchrun does next; exit status 1."""
+    from .restarts import restart_note
+
+    print(f"cdl train: error: {e}\n{hint}{restart_note(parallel)}", file=sys.stderr,
+          flush=True)
+    return 1
 
 
 def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
@@ -111,7 +118,6 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     from .errors import Interrupted, RunError, TrainingDiverged
     from .evaluation import format_table
     from .experiment import BUILTIN, DEFAULT, describe, prepare
-    from .restarts import restart_note
     from .trainer import Trainer, fresh_out
 
     if args.list:
@@ -154,10 +160,8 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
             parallel.barrier("final barrier")
             parallel.close()
     except RankFailure as e:
-        hint = resume_hint(trainer.out, parallel.world, trainer.batch_size)
-        print(f"cdl train: error: {e}\n{hint}{restart_note(parallel)}", file=sys.stderr,
-              flush=True)
-        return 1
+        return _rank_failed(e, resume_hint(trainer.out, parallel.world, trainer.batch_size),
+                            parallel)
     except Interrupted as e:
         print(f"cdl train: {e}", file=sys.stderr)
         return 128 + e.signal

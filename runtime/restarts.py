@@ -62,14 +62,15 @@ def restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
     out = Path(args.out) if args.out else _launch_folder(name, args.launch["id"])
     if out is None:  # the dead attempt chose no folder yet
         out = fresh_out(name)
-    ours = _launched_by(out, args.launch["id"])
+    record = _launch_record(out)
+    ours = record is not None and record.get("id") == args.launch["id"]
     ck = latest(out)
     if ck is not None and (ours or args.resume):
         print(f"cdl train: torchrun restart {k} of {most}: resuming {out} from its "
               f"checkpoint {ck.name}", file=sys.stderr, flush=True)
         return str(out), True
     if ours and ck is None and occupied(out):
-        aside = _aside(out, _launched_attempt(out))
+        aside = _aside(out, int(record.get("attempt", 0)))
         out.rename(aside)
         print(f"cdl train: torchrun restart {k} of {most}: {out} has no checkpoint (the "
               f"workers died before the first); its files are set aside as {aside}, and the "
@@ -89,20 +90,22 @@ def restart_note(parallel) -> str:
             f"there is none)")
 
 
-def _launched_by(out: Path, launch: str) -> bool:
+def _launch_record(out: Path) -> dict | None:
+    """``run.json``'s ``launch`` entry of ``out`` (which launch and attempt began it), or
+    ``None``: no run.json, not readable, or not begun under torchrun."""
     from .trainer import read_run_info
 
     try:
         info = read_run_info(out)
     except Exception:  # no run.json, or not readable: not begun by this launch
-        return False
-    return isinstance(info.get("launch"), dict) and info["launch"].get("id") == launch
+        return None
+    record = info.get("launch")
+    return record if isinstance(record, dict) else None
 
 
-def _launched_attempt(out: Path) -> int:
-    from .trainer import read_run_info
-
-    return int(read_run_info(out)["launch"].get("attempt", 0))
+def _launched_by(out: Path, launch: str) -> bool:
+    record = _launch_record(out)
+    return record is not None and record.get("id") == launch
 
 
 def _launch_folder(name: str, launch: str) -> Path | None:
