@@ -23,8 +23,14 @@ The loop is the classical one, with the usual economies:
   automaton, and the prefixes that end other left sides are the failure chain of the
   reversed left side in a second automaton of the reversed left sides (filled only
   when a later rule needs it: a lone rule never pays for it).
-* **Critical pairs** of every rule with every alive rule wait in one queue, shortest
-  overlap first (a bucket per overlap length). A pair whose two words are equal, whose
+* **Critical pairs** of every rule with every alive rule wait in one queue, the pairs
+  ranked by the total length of their two sides, never less than their overlap's
+  length (a bucket per rank). For ``l1 = x.y -> r1`` and ``l2 = y.z -> r2`` the sides
+  are ``r1.z`` and ``x.r2``: rank = ``|x.y.z| + max(0, |r1| + |r2| - |y|)``. Short
+  sides make short rules early, before the longer rules that would contain them (and
+  die) are made; the floor at the overlap's length keeps the order fair (finitely many
+  overlap words lie below any rank, so every pair comes out in the end, as with the
+  shortest overlap first). A pair whose two words are equal, whose
   rules died meanwhile, or whose overlap has another left side strictly inside it
   (then it is connected below the overlap through two smaller pairs) is dropped before
   any reduction — the last test made first when the pairs are found, a branch of the
@@ -363,10 +369,9 @@ class _Completion:
         self.rhs_rev: list[str] = []
         # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
-        # Critical pairs not yet processed, shortest overlap first, then first come:
-        # bucket n holds (left side, left side, length of the shared part) of the pairs
-        # whose overlap has length n (a small integer: no heap needed), and no bucket
-        # below ``low`` holds any.
+        # Critical pairs not yet processed, smallest rank first, then first come: bucket
+        # n holds (left side, left side, length of the shared part) of the pairs of rank
+        # n (a small integer: no heap needed), and no bucket below ``low`` holds any.
         self.buckets: list[deque[tuple[str, str, int]]] = []
         self.low = sys.maxsize
         self.pending: deque[tuple[str, str, tuple[Step, ...]]] = deque()
@@ -717,13 +722,14 @@ class _Completion:
             depth = rtrie.depth
             states = [s0] if 0 < depth[s0] < n else []  # a shared part, not all of l1
             states += rtrie.suffix_states(s0)
-            lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
+            lhs, rhs, buckets, low = store.lhs, store.rhs, self.buckets_for(n), self.low
+            m = len(rhs[r])
             for u in states:
                 d = depth[u]
                 ids = rtrie.below[u]
                 for s in (ids if len(ids) < _FEW else self.leaves(rtrie, u, s0)):
                     l2 = lhs[s]
-                    w = n + len(l2) - d
+                    w = n + len(l2) - d + max(0, len(rhs[s]) + m - d)  # its rank (module doc)
                     buckets[w].append((l2, l1, d))
                     if w < low:
                         low = w
@@ -737,7 +743,8 @@ class _Completion:
         l1 = store.lhs[r]
         n = len(l1)
         depth = trie.depth
-        lhs, buckets, low = store.lhs, self.buckets_for(n), self.low
+        lhs, rhs, buckets, low = store.lhs, store.rhs, self.buckets_for(n), self.low
+        m = len(rhs[r])
         t = trie.node[r]
         below = trie.below
         period = 0  # l1's least period, from its longest border (the first met)
@@ -750,17 +757,17 @@ class _Completion:
                 if s == r and n - d != period and self.inside_itself(l1, n - d, period):
                     continue  # composite: l1 itself lies strictly inside the overlap
                 l2 = lhs[s]
-                w = n + len(l2) - d
+                w = n + len(l2) - d + max(0, m + len(rhs[s]) - d)  # its rank (module doc)
                 buckets[w].append((l1, l2, d))
                 if w < low:
                     low = w
         self.low = low
 
     def buckets_for(self, n: int) -> list[deque[tuple[str, str, int]]]:
-        """The queue's buckets, enough of them for any overlap of a left side of length
-        ``n`` with an alive one."""
+        """The queue's buckets, enough of them for any pair of a left side of length
+        ``n`` with an alive one (a rank is at most twice the overlap's length)."""
         buckets = self.buckets
-        need = n + self.longest + 1
+        need = 2 * (n + self.longest) + 1
         if len(buckets) < need:
             buckets.extend([deque() for _ in range(need - len(buckets))])
         return buckets
