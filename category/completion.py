@@ -366,6 +366,7 @@ class _Completion:
         self.by_lhs: dict[str, int] = {}
         self.lhs_len: list[int] = []
         self.longest = 0  # the longest left side made
+        self.longest_rhs = 0  # the longest right side made
         self.rhs_rev: list[str] = []
         # factor (length in _GRAMS) -> alive rules whose left side contains it.
         self.grams: dict[str, set[int]] = {}
@@ -511,6 +512,8 @@ class _Completion:
         self.lhs_len.append(len(lhs))
         if len(lhs) > self.longest:
             self.longest = len(lhs)
+        if len(rhs) > self.longest_rhs:
+            self.longest_rhs = len(rhs)
         self.rhs_rev.append(rhs[::-1])
         return r
 
@@ -722,8 +725,9 @@ class _Completion:
             depth = rtrie.depth
             states = [s0] if 0 < depth[s0] < n else []  # a shared part, not all of l1
             states += rtrie.suffix_states(s0)
-            lhs, rhs, buckets, low = store.lhs, store.rhs, self.buckets_for(n), self.low
+            lhs, rhs, low = store.lhs, store.rhs, self.low
             m = len(rhs[r])
+            buckets = self.buckets_for(n, m)
             for u in states:
                 d = depth[u]
                 ids = rtrie.below[u]
@@ -743,8 +747,9 @@ class _Completion:
         l1 = store.lhs[r]
         n = len(l1)
         depth = trie.depth
-        lhs, rhs, buckets, low = store.lhs, store.rhs, self.buckets_for(n), self.low
+        lhs, rhs, low = store.lhs, store.rhs, self.low
         m = len(rhs[r])
+        buckets = self.buckets_for(n, m)
         t = trie.node[r]
         below = trie.below
         period = 0  # l1's least period, from its longest border (the first met)
@@ -763,11 +768,11 @@ class _Completion:
                     low = w
         self.low = low
 
-    def buckets_for(self, n: int) -> list[deque[tuple[str, str, int]]]:
-        """The queue's buckets, enough of them for any pair of a left side of length
-        ``n`` with an alive one (a rank is at most twice the overlap's length)."""
+    def buckets_for(self, n: int, m: int) -> list[deque[tuple[str, str, int]]]:
+        """The queue's buckets, enough of them for any pair of a rule with sides of
+        lengths ``n`` and ``m`` with an alive one (a shared part has a letter at least)."""
         buckets = self.buckets
-        need = 2 * (n + self.longest) + 1
+        need = n + self.longest + m + self.longest_rhs
         if len(buckets) < need:
             buckets.extend([deque() for _ in range(need - len(buckets))])
         return buckets
