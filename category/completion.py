@@ -865,7 +865,7 @@ class _Completion:
             self.low = low
             bucket = buckets[low]
             pop = bucket.popleft
-            while bucket and self.low == low:  # until a new rule queues a shorter pair
+            while bucket and self.low == low:  # until a new rule queues a lower-ranked pair
                 l1, l2, d = pop()
                 r, s = by_lhs.get(l1), by_lhs.get(l2)
                 if r is None or s is None:
