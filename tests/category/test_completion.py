@@ -287,21 +287,6 @@ def _complete_checking_the_automaton(S, **bounds):
     return _complete_wrapping(S, "add", wrap, **bounds)
 
 
-# Only the states a change can affect go stale (completion's _Trie.invalidate); a miss
-# would make reduction silently wrong, so after every new rule the states held current
-# are compared with the automaton built from scratch.
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(presentations(max_objects=2, max_arrows=3, max_equations=3))
-def test_the_automaton_is_invalidated_exactly_where_rules_change(S):
-    _complete_checking_the_automaton(S, max_rules=40, max_seconds=1.0)
-
-
-@pytest.mark.parametrize("name", ["abbb", "ababbab"])
-def test_the_automaton_stays_exact_on_two_generator_monoids(name):
-    R = _complete_checking_the_automaton(monoid("ab", *TWO_GENERATOR[name]), max_rules=60)
-    assert not R.is_confluent and len(R) > 40  # stopped at the bound, having changed a lot
-
-
 def _leftmost_innermost(word, rules):
     """The normal form by rewriting, each time, the occurrence of a left side that
     ends first (the rules' left sides inter-reduced: one ends there at most)."""
@@ -335,15 +320,26 @@ def _complete_checking_reductions(S, **bounds):
     return _complete_wrapping(S, "states", wrap, **bounds)
 
 
-# Reduction reads right sides through a memo emptied by every change of the rules; a
-# stale entry would make reduction silently wrong, so every reduction is compared.
+# Two silent ways for the lazy structures to go wrong, each checked during completion:
+# a state a change should have made stale (completion's _Trie.invalidate) — after every
+# new rule the states held current are compared with automata built from scratch; and a
+# stale entry in the memo of right sides — every reduction is compared with rewriting
+# the whole word from scratch.
+CHECKS = pytest.mark.parametrize(
+    "complete_checking", [_complete_checking_the_automaton, _complete_checking_reductions],
+    ids=["automaton", "reductions"])
+
+
+@CHECKS
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(presentations(max_objects=2, max_arrows=3, max_equations=3))
-def test_reduction_through_the_memo_agrees_with_rewriting_from_scratch(S):
-    _complete_checking_reductions(S, max_rules=40, max_seconds=1.0)
+def test_the_lazy_automaton_and_memo_agree_with_from_scratch(complete_checking, S):
+    complete_checking(S, max_rules=40, max_seconds=1.0)
 
 
+@CHECKS
 @pytest.mark.parametrize("name", ["abbb", "ababbab"])
-def test_reduction_through_the_memo_is_exact_on_two_generator_monoids(name):
-    R = _complete_checking_reductions(monoid("ab", *TWO_GENERATOR[name]), max_rules=60)
-    assert not R.is_confluent and len(R) > 40
+def test_the_lazy_automaton_and_memo_stay_exact_on_two_generator_monoids(
+        complete_checking, name):
+    R = complete_checking(monoid("ab", *TWO_GENERATOR[name]), max_rules=60)
+    assert not R.is_confluent and len(R) > 40  # stopped at the bound, having changed a lot
