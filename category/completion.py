@@ -387,11 +387,6 @@ class _Completion:
         self.unindexed: dict[int, None] = {}  # alive rules not in grams yet, in order
 
     # ------------------------------------------------------------- reduction
-    def reduce(self, word: str, states: list[int] | None = None, r: int = -1) -> str:
-        """Leftmost-innermost normal form under the alive rules (see :meth:`states`)."""
-        last = self.trie.last
-        return "".join([last[t] for t in self.states(word, states, r)])
-
     def states(self, word: str, states: list[int] | None = None, r: int = -1) -> list[int]:
         """The stack of states of the leftmost-innermost normal form under the alive
         rules, root first (two words are equal if and only if their stacks are).
@@ -475,7 +470,8 @@ class _Completion:
         return e
 
     def reduce_steps(self, word: str) -> tuple[str, list[Step]]:
-        """Like :meth:`reduce`, also returning the steps (rule, position, forward)."""
+        """The leftmost-innermost normal form of ``word`` under the alive rules (as
+        :meth:`states` reads it), with the steps taken (rule, position, forward)."""
         trie = self.trie
         goto, hit, step = trie.goto, trie.hit, trie.step
         lhs_len, rhs_rev = self.lhs_len, self.rhs_rev
@@ -671,21 +667,12 @@ class _Completion:
         v = u[:-1]
         trie.invalidate(u, self.containing(v[::-1] if reversed_words else v))
 
-    def join(self, u: str, v: str, chain: tuple[Step, ...],
-             prefix: list[int] | None = None, record: bool = False) -> None:
-        """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join.
-
-        ``prefix``: the states of an irreducible prefix of ``v``, already read;
-        ``record``: record the steps at once (an equation, likely to become a rule).
-        """
+    def join(self, u: str, v: str, chain: tuple[Step, ...]) -> None:
+        """Make a rule of ``u = v`` (proved by ``chain``) unless its sides already join;
+        the reduction steps are recorded (callers test cheaply first, when they can:
+        a critical pair's sides are compared as stacks of states, see :meth:`run`)."""
         if u == v:
             return
-        if not record:
-            u2 = self.reduce(u)
-            v2 = self.reduce(v) if prefix is None else self.reduce(v[len(prefix) - 1:], prefix)
-            if u2 == v2:
-                return
-        # A new rule (rare for a critical pair): reduce again, recording the steps.
         u2, a = self.reduce_steps(u)
         v2, b = self.reduce_steps(v)
         if u2 == v2:
@@ -701,7 +688,7 @@ class _Completion:
         pending = self.pending
         while pending:
             self.check_time()
-            self.join(*pending.popleft(), record=True)
+            self.join(*pending.popleft())
 
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -884,7 +871,7 @@ class _Completion:
                 # that left side's first ones (current, see above).
                 if states(z, None, r) != states(store.rhs[s], trie_path[r][:p + 1]):
                     join(store.rhs[r] + z, l1[:p] + store.rhs[s],
-                         ((r, 0, False), (s, p, True)), record=True)
+                         ((r, 0, False), (s, p, True)))
                     if self.pending:  # rules that the new one made reducible
                         self.settle()
         self.check_time()
