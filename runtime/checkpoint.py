@@ -13,9 +13,14 @@ A checkpoint is a folder ``RUN/checkpoints/step-00000020/`` holding
 Writing: the files go into a hidden temporary folder, each flushed and fsynced, the
 folder is renamed into place, then the ``latest`` pointer is replaced atomically (temp
 file + fsync + rename) — so a crash at any moment leaves the previous checkpoint and
-``latest`` intact. Loading checks the hashes, so a truncated or corrupt file is refused
-with its name, and the fingerprint, so a checkpoint of another schema or network shape
-is refused with what differs.
+``latest`` intact. Rotation (``keep_last``) renames an old checkpoint aside before
+deleting it, so a crash never leaves a half-deleted ``step-*`` folder; and a folder whose
+files do not stand as its ``meta.json`` records them is never listed. A failed write
+(a full disk) removes its own temporary folder and names the checkpoint that stands;
+stale temporaries of a dead writer are removed when the run folder is next claimed
+(:mod:`runtime.run_folder`), never by a save. Loading checks the hashes, so a truncated
+or corrupt file is refused with its name, and the fingerprint, so a checkpoint of another
+schema or network shape is refused with what differs.
 
 >>> import tempfile, torch
 >>> run = Path(tempfile.mkdtemp())
@@ -69,11 +74,17 @@ def step_name(step: int) -> str:
 
 
 def list_checkpoints(run: Path) -> list[Path]:
-    """The complete checkpoint folders of a run, oldest first (temporary ones excluded)."""
+    """The complete checkpoint folders of a run, oldest first.
+
+    Temporary folders are excluded, and so is any ``step-*`` folder whose files do not all
+    stand as its ``meta.json`` records them (a folder half-deleted by a crash, from a cdl
+    older than atomic rotation): such a folder can never be chosen to resume from.
+    """
     root = folder(run)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("step-"))
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and p.name.startswith("step-") and _complete(p))
 
 
 def latest(run: Path) -> Path | None:
@@ -81,60 +92,86 @@ def latest(run: Path) -> Path | None:
     pointer = folder(run) / LATEST
     if not pointer.is_file():
         return None
-    return folder(run) / pointer.read_text().strip()
+    name = pointer.read_text().strip()
+    return folder(run) / name if name else None
 
 
 def save_checkpoint(run: Path, step: int, weights: dict[str, torch.Tensor], state: dict,
                     fingerprint: dict, keep_last: int | None = None) -> Path:
-    """Write a checkpoint atomically, point ``latest`` at it, keep the newest ``keep_last``."""
+    """Write a checkpoint atomically, point ``latest`` at it, keep the newest ``keep_last``.
+
+    Stages: encode; write the files into this call's own hidden temporary folder; rename it
+    into place; move ``latest``; rotate. A failure while writing (a full disk) removes this
+    call's temporary folder and raises :class:`CheckpointError` naming the checkpoint;
+    ``latest`` and every earlier checkpoint stand as they were.
+    """
     root = folder(run)
-    root.mkdir(parents=True, exist_ok=True)
-    for stale in root.glob(".tmp-*"):  # left by a crash mid-write: never a checkpoint
-        shutil.rmtree(stale, ignore_errors=True)
+    final = root / step_name(step)
+    blobs = _encode(step, weights, state, fingerprint)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=root))
+    except OSError as e:
+        raise _unwritten(final, run, e) from None
+    try:
+        for name, data in blobs.items():
+            _write_synced(tmp / name, data)
+        _fsync_dir(tmp)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _unwritten(final, run, e) from None
+    replaced = _set_aside(final, root) if final.exists() else None  # saved again (resume)
+    os.replace(tmp, final)
+    _fsync_dir(root)
+    if replaced is not None:
+        shutil.rmtree(replaced, ignore_errors=True)
+    try:
+        _replace_text(root / LATEST, final.name)
+    except OSError as e:
+        raise _unwritten(root / LATEST, run, e) from None
+    if keep_last is not None:
+        for old in list_checkpoints(run)[:-keep_last]:
+            if old != final:
+                shutil.rmtree(_set_aside(old, root), ignore_errors=True)
+    return final
+
+
+def _encode(step: int, weights: dict[str, torch.Tensor], state: dict,
+            fingerprint: dict) -> dict[str, bytes]:
+    """The three files' bytes; ``meta.json`` records the others' SHA-256 and sizes."""
     blobs = {WEIGHTS: save_safetensors({k: v.detach().contiguous().cpu()
                                         for k, v in weights.items()}),
              STATE: _torch_bytes(state)}
     meta = {"format": FORMAT, "step": step, "fingerprint": fingerprint,
-            "sha256": {name: hashlib.sha256(b).hexdigest() for name, b in blobs.items()}}
+            "sha256": {name: hashlib.sha256(b).hexdigest() for name, b in blobs.items()},
+            "bytes": {name: len(b) for name, b in blobs.items()}}
     blobs[META] = json.dumps(meta, indent=1, sort_keys=True).encode()
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{step_name(step)}-", dir=root))
-    for name, data in blobs.items():
-        _write_synced(tmp / name, data)
-    _fsync_dir(tmp)
-    final = root / step_name(step)
-    if final.exists():  # the same step saved again (e.g. after a resume): replace it
-        old = root / f".tmp-old-{final.name}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
+    return blobs
+
+
+def _set_aside(path: Path, root: Path) -> Path:
+    """Rename a checkpoint folder (atomically) to a hidden temporary name, to delete it
+    from there: a crash while deleting never leaves a half-deleted ``step-*`` folder, only
+    a temporary, which the next claim of the run folder removes."""
+    aside = tempfile.mkdtemp(prefix=f".tmp-old-{path.name}-", dir=root)
+    os.replace(path, aside)  # onto the fresh empty folder: POSIX rename allows it
     _fsync_dir(root)
-    _replace_text(root / LATEST, final.name)
-    if keep_last is not None:
-        for old in list_checkpoints(run)[:-keep_last]:
-            if old != final:
-                shutil.rmtree(old, ignore_errors=True)
-    return final
+    return Path(aside)
+
+
+def _unwritten(final: Path, run: Path, e: OSError) -> CheckpointError:
+    good = latest(run)
+    stands = (f"the last good checkpoint {good.name} stands" if good else
+              "no earlier checkpoint exists")
+    return CheckpointError(f"checkpoint {final} could not be written: {e.strerror or e} "
+                           f"({e.filename or final}); {stands}. Free some disk space, then "
+                           f"resume with cdl train --resume --out {run}")
 
 
 def load_checkpoint(run: Path, which: str | Path | None = None) -> Checkpoint:
     """The checkpoint ``which`` (a folder, or its name) or the latest one, verified."""
     run = Path(run)
-    if which is None:
-        path = latest(run)
-        if path is None:
-            found = list_checkpoints(run)
-            if not found:
-                raise CheckpointError(f"{run}: no checkpoint to resume from (no "
-                                      f"{folder(run)}/{LATEST}); start a new run instead, "
-                                      f"without --resume")
-            path = found[-1]
-    else:
-        path = Path(which) if Path(which).is_dir() else folder(run) / str(which)
-    if not path.is_dir():
-        raise CheckpointError(f"{path}: no such checkpoint; there are: "
-                              f"{_names(run) or 'none'}")
+    path = _latest_or_last(run) if which is None else _named(run, which)
     meta = _read_meta(path, run)
     blobs = {}
     for name in (WEIGHTS, STATE):
@@ -151,6 +188,54 @@ def load_checkpoint(run: Path, which: str | Path | None = None) -> Checkpoint:
     except Exception as e:  # noqa: BLE001 - any decoding failure is a corrupt file
         raise _corrupt(path, run, f"cannot be decoded: {e}") from None
     return Checkpoint(path, int(meta["step"]), weights, state, meta["fingerprint"])
+
+
+def _latest_or_last(run: Path) -> Path:
+    """What ``latest`` names, checked; else the newest complete checkpoint."""
+    pointer = folder(run) / LATEST
+    path = latest(run)
+    if path is None and pointer.is_file():
+        raise CheckpointError(f"{pointer} is empty: it should name the newest checkpoint "
+                              f"(there are: {_names(run) or 'none'}); pick one with "
+                              f"--checkpoint NAME")
+    if path is None:
+        found = list_checkpoints(run)
+        if not found:
+            raise CheckpointError(f"{run}: no checkpoint to resume from (no "
+                                  f"{folder(run)}/{LATEST}); start a new run instead, "
+                                  f"without --resume")
+        return found[-1]
+    if not path.is_dir():
+        raise CheckpointError(f"{pointer} names {path.name}, which does not exist (there "
+                              f"are: {_names(run) or 'none'}); pick one with --checkpoint NAME")
+    return path  # its files are verified as it loads, with a message naming the bad one
+
+
+def _named(run: Path, which: str | Path) -> Path:
+    """The checkpoint the user named (a folder or a name); verified as it loads."""
+    path = Path(which) if Path(which).is_dir() else folder(run) / str(which)
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: no such checkpoint; there are: "
+                              f"{_names(run) or 'none'}")
+    return path
+
+
+def _complete(path: Path) -> bool:
+    """Whether the checkpoint's files all stand as its ``meta.json`` records them: present,
+    and of the recorded size where it is recorded (their hashes are checked on load)."""
+    try:
+        meta = json.loads((path / META).read_text())
+        recorded = set(meta["sha256"])
+        sizes = meta.get("bytes", {})
+        if not recorded >= {WEIGHTS, STATE}:
+            return False
+        for name in recorded:
+            size = (path / name).stat().st_size  # raises if the file is gone
+            if name in sizes and size != sizes[name]:
+                return False
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def fingerprint_diff(saved: dict, now: dict) -> list[str]:

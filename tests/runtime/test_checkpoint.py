@@ -59,15 +59,17 @@ def test_a_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch)
         real(path, data)
 
     monkeypatch.setattr(ckpt, "_write_synced", crash_on_state)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(CheckpointError) as e:
         save(tmp_path, 2)
+    # names the checkpoint that failed, why, and the one that stands
+    assert "step-00000002 could not be written: simulated power loss" in str(e.value)
+    assert "step-00000001 stands" in str(e.value)
     monkeypatch.setattr(ckpt, "_write_synced", real)
     assert written[:2] == ["weights.safetensors", "state.pt"]
     assert latest(tmp_path).name == "step-00000001"
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000001"]
     assert load_checkpoint(tmp_path).step == 1
-    save(tmp_path, 3)  # the next save cleans the half-written temporary folder
-    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
+    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))  # its own temporary removed
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
@@ -112,3 +114,106 @@ def test_fingerprint_diff_says_what_differs():
     assert "networks: arrow/f: shapes: w: checkpoint has [8, 2], now [16, 2]" in lines
     assert "networks: arrow/h: not in the checkpoint, now {}" in lines
     assert fingerprint_diff(a, a) == []
+
+
+@pytest.mark.parametrize("left", [["meta.json"], ["state.pt", "meta.json"], ["weights.safetensors"],
+                                  []])
+def test_a_half_deleted_checkpoint_is_never_listed(tmp_path, left):
+    """What a kill -9 in the middle of deleting a folder leaves (any subset of its files):
+    never listed, never offered as the one that may still load, never counted by rotation."""
+    first = save(tmp_path, 1)
+    save(tmp_path, 2)
+    for f in first.iterdir():
+        if f.name not in left:
+            f.unlink()
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000002"]
+    (tmp_path / "checkpoints" / "step-00000002" / "state.pt").write_bytes(b"torn")
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(tmp_path)
+    assert "step-00000001" not in str(e.value)  # not offered as a fallback
+    if left:
+        with pytest.raises(CheckpointError, match="step-00000001"):
+            load_checkpoint(tmp_path, "step-00000001")
+
+
+def test_a_save_leaves_other_writers_temporaries_alone(tmp_path):
+    save(tmp_path, 1)
+    other = tmp_path / "checkpoints" / ".tmp-step-00000007-inprogress"
+    other.mkdir()
+    (other / "weights.safetensors").write_bytes(b"half")
+    save(tmp_path, 2, keep_last=1)
+    assert other.is_dir()  # only the claim of the run folder removes stale temporaries
+
+
+def test_an_emptied_latest_pointer_is_named(tmp_path):
+    save(tmp_path, 1)
+    (tmp_path / "checkpoints" / "latest").write_text("")
+    with pytest.raises(CheckpointError, match=r"latest is empty.*step-00000001"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "checkpoints" / "latest").write_text("step-00000005\n")
+    with pytest.raises(CheckpointError, match=r"latest names step-00000005, which does not"):
+        load_checkpoint(tmp_path)
+
+
+ROTATE = """
+import sys, torch
+from runtime.checkpoint import save_checkpoint
+run = sys.argv[1]
+w = {f"arrow/f/w{i}": torch.randn(64, 64) for i in range(64)}
+for step in range(1, 10_000):
+    save_checkpoint(run, step, w, {"step": step}, {"schema": "s"}, keep_last=1)
+    print(step, flush=True)
+"""
+
+
+def test_kill_9_at_random_moments_of_rotation_leaves_only_loadable_checkpoints(tmp_path):
+    """A writer saving with ``keep_last=1`` (a rotation per save) is killed with SIGKILL
+    at random moments; every listed checkpoint, and the latest, must then load."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(0)
+    for attempt in range(6):
+        run = tmp_path / f"run{attempt}"
+        proc = subprocess.Popen([sys.executable, "-c", ROTATE, str(run)],
+                                stdout=subprocess.PIPE, text=True)
+        for _ in range(2 + attempt):  # a few saves in, then at a random moment
+            proc.stdout.readline()
+        time.sleep(rng.uniform(0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        listed = list_checkpoints(run)
+        assert listed, "the first saves completed"
+        for path in listed:
+            assert load_checkpoint(run, path.name).step == int(path.name[5:])
+        assert load_checkpoint(run).path in listed
+
+
+DISK_FULL = """
+import resource, signal, sys, torch
+from runtime.checkpoint import save_checkpoint
+from runtime.errors import CheckpointError
+run = sys.argv[1]
+save_checkpoint(run, 1, {"arrow/f/w": torch.ones(4)}, {"step": 1}, {"schema": "s"})
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+try:
+    save_checkpoint(run, 2, {"arrow/f/w": torch.ones(100_000)}, {"step": 2}, {"schema": "s"})
+except CheckpointError as e:
+    print(e)
+"""
+
+
+def test_a_full_disk_names_the_checkpoint_and_the_one_that_stands(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", DISK_FULL, str(tmp_path)], text=True,
+                         capture_output=True, check=True).stdout
+    assert "step-00000002 could not be written: File too large" in out
+    assert "the last good checkpoint step-00000001 stands" in out
+    assert load_checkpoint(tmp_path).step == 1
+    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
