@@ -61,7 +61,7 @@ def _check_restart_flags(args: argparse.Namespace) -> None:
 def _launcher_out(args: argparse.Namespace) -> argparse.Namespace:
     """The launcher fixes the run folder, so that every worker and restart finds it."""
     from .experiment import DEFAULT
-    from .trainer import fresh_out
+    from .run_folder import fresh_out
 
     if args.out is None and not args.resume:
         args.out = str(fresh_out(Path(args.experiment or DEFAULT).stem))
@@ -74,7 +74,7 @@ def _choose_folder(args: argparse.Namespace, parallel) -> None:
     :mod:`runtime.restarts` plans, else rank 0's choice."""
     from .experiment import DEFAULT
     from .restarts import follow_restart, launch_id
-    from .trainer import fresh_out
+    from .run_folder import fresh_out
 
     args.launch = None
     if parallel is None:
@@ -118,7 +118,8 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     from .errors import Interrupted, RunError, TrainingDiverged
     from .evaluation import format_table
     from .experiment import BUILTIN, DEFAULT, describe, prepare
-    from .trainer import Trainer, fresh_out
+    from .run_folder import fresh_out
+    from .trainer import Trainer
 
     if args.list:
         for name in BUILTIN:

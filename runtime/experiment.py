@@ -174,7 +174,8 @@ def open_run(run: str | Path, checkpoint: str | None = None,
     """Experiment, program and checkpoint of a finished or running run folder, with the
     checkpoint's weights loaded (for ``cdl sample`` and ``cdl eval``)."""
     from .checkpoint import load_checkpoint
-    from .trainer import read_run_info, restore_weights
+    from .run_folder import read_run_info
+    from .trainer import restore_weights
 
     exp, program = rebuild(read_run_info(run), device,
                            hint=f"load {run}'s checkpoint with runtime.load_checkpoint")

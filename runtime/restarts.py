@@ -55,7 +55,7 @@ def restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
     """
     from .checkpoint import latest
     from .experiment import DEFAULT
-    from .trainer import fresh_out, occupied
+    from .run_folder import fresh_out, occupied
 
     k, most = parallel.restart_count, os.environ.get("TORCHELASTIC_MAX_RESTARTS", "?")
     name = Path(args.experiment or DEFAULT).stem
@@ -93,7 +93,7 @@ def restart_note(parallel) -> str:
 def _launch_record(out: Path) -> dict | None:
     """``run.json``'s ``launch`` entry of ``out`` (which launch and attempt began it), or
     ``None``: no run.json, not readable, or not begun under torchrun."""
-    from .trainer import read_run_info
+    from .run_folder import read_run_info
 
     try:
         info = read_run_info(out)

@@ -17,6 +17,7 @@ Run folder (see ``runtime/report`` for the page)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import math
@@ -43,6 +44,7 @@ from .checkpoint import (
 from .errors import CheckpointError, Interrupted, RunError, RunFolderError, TrainingDiverged
 from .evaluation import Evaluate
 from .loader import Batches
+from .run_folder import claim, read_run_info
 from .sources import Augment, check_source
 from .sources.check import as_source
 
@@ -76,7 +78,10 @@ class Trainer:
     ``max_grad_norm`` clips the arrows' and critics' gradients separately. Every
     ``log_every`` steps the window's mean losses go to ``metrics.jsonl`` (and
     TensorBoard when installed); every ``sample_every`` a grid per source object;
-    every ``checkpoint_every`` a checkpoint (the newest ``keep_last`` kept).
+    every ``checkpoint_every`` a checkpoint (the newest ``keep_last`` kept). Left
+    ``None``, they default to a tenth and a quarter of the run; ``0`` means never: no grids
+    (the evaluation still runs at the last step), no periodic checkpoints (the final one,
+    and one on SIGINT/SIGTERM, are still written — a run always ends resumable).
     ``evaluate(program)`` returns ``{row: {column: value}}``, logged with each grid;
     :meth:`fit` returns the last one. ``sample_inputs`` (object → a fixed batch) feed
     the grids, by default the first samples of each source; ``sample_references``
@@ -116,9 +121,9 @@ class Trainer:
         self.batch_size = _count("batch_size", batch_size)
         self.n_critic = _count("n_critic", n_critic)
         self.log_every = _count("log_every", log_every)
-        self.sample_every = _count("sample_every", sample_every or max(1, self.steps // 10))
-        self.checkpoint_every = _count("checkpoint_every",
-                                       checkpoint_every or max(1, self.steps // 4))
+        self.sample_every = _every("sample_every", sample_every, max(1, self.steps // 10))
+        self.checkpoint_every = _every("checkpoint_every", checkpoint_every,
+                                       max(1, self.steps // 4))
         self.keep_last = _count("keep_last", keep_last)
         if not (isinstance(decay_from, (int, float)) and 0 <= decay_from <= 1):
             raise RunError(f"decay_from must be a fraction of the steps in [0, 1], "
@@ -128,7 +133,14 @@ class Trainer:
         if precision == "bf16" and program.device.type != "cuda":
             raise RunError(f"precision='bf16' autocasts on CUDA; this program's networks are "
                            f"on {program.device} (build them on a CUDA device, or use fp32)")
-        self.seed, self.decay_from, self.max_grad_norm = int(seed), float(decay_from), \
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise RunError(f"seed must be a whole number, got {seed!r} "
+                           f"({type(seed).__name__})")
+        if max_grad_norm is not None and (isinstance(max_grad_norm, bool) or not isinstance(
+                max_grad_norm, (int, float)) or not 0 < max_grad_norm < math.inf):
+            raise RunError(f"max_grad_norm must be a positive number or None, got "
+                           f"{max_grad_norm!r}")
+        self.seed, self.decay_from, self.max_grad_norm = seed, float(decay_from), \
             max_grad_norm
         self.precision, self.progress, self.tensorboard = precision, progress, tensorboard
         self.evaluate, self.samples, self.callbacks = evaluate, samples, list(callbacks)
@@ -147,6 +159,7 @@ class Trainer:
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(
             opt, linear_decay(self.steps, self.decay_from)) for opt in program.optimizers]
         self.step = 0
+        self.opened = False  # the run folder is made or restored (a later fit continues)
         self.evaluation: dict[str, dict[str, float]] | None = None
         self._signal: int | None = None
         self._plotted = time.monotonic()
@@ -190,13 +203,14 @@ class Trainer:
         :class:`TrainingDiverged` (the last good checkpoint untouched) on NaN/inf losses.
         """
         stop = self.steps if until is None else min(_count("until", until), self.steps)
-        self._open_run()
-        if self.resuming:
-            self._restore()
-        with _SignalGuard(self), _Progress(self, stop) as bar, _Logger(self) as log:
-            self._loop(stop, bar, log)
-            self._save()
-        self._report()
+        with self._claim():
+            if self.resuming and not self.opened:
+                self._restore()
+            self.opened = True
+            with _SignalGuard(self), _Progress(self, stop) as bar, _Logger(self) as log:
+                self._loop(stop, bar, log)
+                self._save()
+            self._report()
         return self.evaluation
 
     def _loop(self, stop: int, bar, log) -> None:
@@ -229,17 +243,22 @@ class Trainer:
             bar.update()
             if self.step == 1:
                 bar.note(None)
-            if self.is_writer and (self.step % self.sample_every == 0
-                                   or self.step == self.steps):
+            if self.is_writer and self._due(self.sample_every):
                 self.write_samples()
-                if self.evaluate is not None:
-                    self.evaluation = self._evaluate(log)
+            if self.is_writer and self.evaluate is not None and (
+                    self._due(self.sample_every) or self.step == self.steps):
+                self.evaluation = self._evaluate(log)
             if (self._signal is not None if self.parallel is None
                     else self.parallel.stop_agreed):  # all ranks stop at the same step
                 raise self._interrupted()
-            if self.step % self.checkpoint_every == 0 and self.step < stop:
+            if self._due(self.checkpoint_every, last=False) and self.step < stop:
                 self._save()
                 self._report(final=False)
+
+    def _due(self, every: int, last: bool = True) -> bool:
+        """Whether a thing done ``every`` steps (0: never) is due now (``last``: and at the
+        run's last step)."""
+        return every > 0 and (self.step % every == 0 or (last and self.step == self.steps))
 
     @property
     def lr(self) -> float:
@@ -273,26 +292,22 @@ class Trainer:
                            ) from None
         return out
 
-    def _open_run(self) -> None:
-        out = self.out
+    @contextlib.contextmanager
+    def _claim(self):
+        """The run folder claimed for this fit (the writer only; see
+        :mod:`runtime.run_folder`), made the first time: run.json and the schema's picture."""
         if not self.is_writer:
+            yield
             return
-        if self.resuming:
-            if not (out / "run.json").is_file():
-                raise RunFolderError(f"--resume: {out} is not a run folder (no run.json); "
-                                     f"start a new run without --resume")
-            return
-        if occupied(out):
-            raise RunFolderError(f"{out} exists and is not empty: pass --resume to continue "
-                                 f"that run, or choose another --out (cdl never overwrites "
-                                 f"a run)")
-        out.mkdir(parents=True, exist_ok=True)
-        info = {**self.run_info, "schema": str(self.program.functor.schema),
-                "trainer": self.settings(),
-                "started": datetime.datetime.now().isoformat(timespec="seconds")}
-        _write_json(out / "run.json", info)
-        self.run_info = info
-        draw(self.program.functor.schema, out / "schema.png")  # shown on the run's page
+        with claim(self.out, resume=self.resuming or self.opened):
+            if not (self.resuming or self.opened):
+                info = {**self.run_info, "schema": str(self.program.functor.schema),
+                        "trainer": self.settings(),
+                        "started": datetime.datetime.now().isoformat(timespec="seconds")}
+                _write_json(self.out / "run.json", info)
+                self.run_info = info
+                draw(self.program.functor.schema, self.out / "schema.png")  # the page shows it
+            yield
 
     def settings(self) -> dict:
         """The trainer options that ``Trainer.resume`` restores (JSON-safe)."""
@@ -510,36 +525,19 @@ class eval_mode:
 
 
 # ---------------------------------------------------------------------- helpers
-def occupied(path: Path) -> bool:
-    """Whether a new run may not use ``path``: it exists and is a file or a non-empty folder."""
-    return path.exists() and (not path.is_dir() or any(path.iterdir()))
-
-
-def fresh_out(name: str) -> Path:
-    """``runs/NAME``, or ``runs/NAME-2``, … : a new run never lands in an old one (the
-    default run folder of ``cdl train``)."""
-    base = Path("runs") / name
-    out, k = base, 1
-    while occupied(out):
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
-def read_run_info(run: str | Path) -> dict:
-    path = Path(run) / "run.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFolderError(f"{run} is not a run folder (no run.json): nothing to resume, "
-                             f"sample or evaluate") from None
-    except ValueError as e:
-        raise RunFolderError(f"{path} is not valid JSON ({e})") from None
-
-
 def _count(what: str, v: object) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise RunError(f"{what} must be a positive whole number, got {v!r}")
+    return v
+
+
+def _every(what: str, v: object, default: int) -> int:
+    """A period in steps: ``None`` the default, ``0`` never, else a positive whole number."""
+    if v is None:
+        return default
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise RunError(f"{what} must be a whole number of steps ≥ 0 (0: never; None: the "
+                       f"default, {default}), got {v!r}")
     return v
 
 

@@ -319,3 +319,133 @@ def test_resume_of_a_python_run_needs_its_program(tmp_path):
     trainer(run, steps=2).fit()
     with pytest.raises(RunFolderError, match="pass Trainer.resume"):
         Trainer.resume(run)
+
+
+# ---------------------------------------------------------------------- issue 19: settings
+def test_zero_means_never_for_grids_and_periodic_checkpoints(tmp_path):
+    seen = []
+    t = trainer(tmp_path / "run", steps=6, sample_every=0, checkpoint_every=0,
+                evaluate=lambda prog: seen.append(1) or {"f": {"x": 1.0}})
+    assert (t.sample_every, t.checkpoint_every) == (0, 0)
+    t.fit()
+    assert not (tmp_path / "run" / "samples").exists()  # no grid at all
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step-00000006"]  # final
+    assert seen == [1]  # the evaluation still runs once, at the last step
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["trainer"]["sample_every"] == 0
+
+
+def test_left_out_periods_take_the_defaults(tmp_path):
+    t = trainer(tmp_path / "run", steps=40, sample_every=None, checkpoint_every=None)
+    assert (t.sample_every, t.checkpoint_every) == (4, 10)
+
+
+@pytest.mark.parametrize("bad", [{"sample_every": -1}, {"checkpoint_every": 2.5},
+                                 {"seed": "abc"}, {"seed": 1.0}, {"seed": True},
+                                 {"max_grad_norm": "1"}, {"max_grad_norm": 0}])
+def test_wrong_settings_name_the_setting(tmp_path, bad):
+    (name, value), = bad.items()
+    with pytest.raises(RunError, match=rf"^{name} must be .*got {value!r}"):
+        trainer(tmp_path / "run", **bad)
+
+
+def test_fit_twice_continues_the_same_run(tmp_path):
+    t = trainer(tmp_path / "run", steps=6)
+    t.fit(until=3)
+    t.fit()
+    assert t.step == 6 and load_checkpoint(tmp_path / "run").step == 6
+
+
+# ---------------------------------------------------------------------- issue 19: run folders
+def test_a_run_folder_held_by_another_process_is_refused(tmp_path):
+    """The claim is a kernel lock: a second writer, fresh or resuming, meets it."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    trainer(run, steps=2).fit()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from runtime.run_folder import claim; "
+         "c = claim(sys.argv[1], resume=True); print('held', flush=True); sys.stdin.read()",
+         str(run)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunFolderError, match=rf"being written by another process "
+                                                 rf"\(pid {holder.pid}\)"):
+            Trainer.resume(run, program=tiny_program(), data=tiny_data(), steps=4,
+                           **QUIET).fit()
+    finally:
+        holder.communicate("")
+    # the holder is gone (and with it its lock): the run resumes
+    Trainer.resume(run, program=tiny_program(), data=tiny_data(), steps=4, **QUIET).fit()
+    assert load_checkpoint(run).step == 4
+
+
+CONCURRENT = """
+import sys
+from runtime import Trainer
+from runtime.errors import RunFolderError
+sys.path.insert(0, sys.argv[2])
+from tests.runtime.runtime_fixtures import tiny_data, tiny_program
+t = Trainer(tiny_program(), tiny_data(), sys.argv[1], steps=3, batch_size=8,
+            checkpoint_every=1, progress=False, tensorboard=False)
+sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+try:
+    t.fit()
+    print("trained")
+except RunFolderError as e:
+    print("refused:", e)
+"""
+
+
+def test_two_runs_started_together_on_one_folder(tmp_path):
+    """Both pass every check up to the start, then start at the same instant: exactly one
+    trains, the other is refused, and the run is whole (repeated: a race)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[2])
+    for attempt in range(4):
+        run = tmp_path / f"run{attempt}"
+        procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(run), repo],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outs = sorted(p.communicate()[0].strip() for p in procs)
+        assert outs[1] == "trained", outs
+        assert outs[0].startswith("refused:") and ("another process" in outs[0]
+                                                   or "not empty" in outs[0]), outs
+        assert load_checkpoint(run).step == 3
+        assert len(logged(run)) == len([line for line in logged(run) if "step" in line])
+
+
+def test_a_run_that_died_before_its_first_checkpoint_is_taken_over(tmp_path, capsys):
+    run = tmp_path / "run"
+    with pytest.raises(Crash):  # dies at step 1: run.json, no checkpoint
+        trainer(run, steps=4, callbacks=[crash_at(1)]).fit()
+    assert (run / "run.json").is_file() and not list_checkpoints(run)
+    trainer(run, steps=2).fit()
+    assert "takes the folder over" in capsys.readouterr().err
+    assert load_checkpoint(run).step == 2
+
+
+def test_a_run_with_foreign_files_is_not_taken_over(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        trainer(run, steps=4, callbacks=[crash_at(1)]).fit()
+    (run / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError, match="not empty"):
+        trainer(run, steps=2).fit()
+    assert (run / "notes.txt").read_text() == "mine"
+
+
+def test_run_json_that_is_not_an_object(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("[]")
+    with pytest.raises(RunFolderError, match="holds a JSON list, not the object"):
+        Trainer.resume(run, program=tiny_program(), data=tiny_data(), **QUIET)
