@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 
@@ -42,7 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     data-parallel group (if any), agrees on the run folder, then trains."""
     from .distributed import DataParallel, launch
 
-    _check_restart_flags(args)
+    _check_flags(args)
     if args.nproc is not None and "RANK" not in os.environ and not args.list:
         return launch(args.nproc, _worker_argv(_launcher_out(args)), args.max_restarts)
     parallel = DataParallel.from_env(timeout_s=args.dist_timeout)
@@ -50,12 +52,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     return _train_or_report(args, parallel)
 
 
-def _check_restart_flags(args: argparse.Namespace) -> None:
-    if args.max_restarts and args.nproc is None and "RANK" not in os.environ:
-        from .errors import RunError
+def _check_flags(args: argparse.Namespace) -> None:
+    """Flags that contradict each other, or that a resume cannot honour, refused before
+    anything starts (a worker of a launch finds them checked already)."""
+    from .devices import resolve_device
+    from .errors import RunError
+    from .run_folder import read_run_info
 
+    if args.max_restarts and args.nproc is None and "RANK" not in os.environ:
         raise RunError(f"--max-restarts {args.max_restarts} needs --nproc N: torchrun "
                        f"restarts the workers of a data-parallel run")
+    if args.checkpoint is not None and not args.resume:
+        raise RunError(f"--checkpoint {args.checkpoint} picks the checkpoint a resumed run "
+                       f"continues from: add --resume (and --out RUN)")
+    if args.resume:
+        for flag, value, why in RESUME_REFUSES:
+            if getattr(args, value) is not None:
+                raise RunError(f"--resume continues the run as it was trained, so {flag} "
+                               f"cannot change: {why}")
+    if args.device is not None:
+        resolve_device(args.device)
+    if args.nproc is not None and "RANK" not in os.environ and not args.list:
+        batch = args.batch
+        if batch is None and args.resume and args.out:
+            batch = read_run_info(args.out).get("trainer", {}).get("batch_size")
+        if isinstance(batch, int) and batch % args.nproc:
+            raise RunError(f"--nproc {args.nproc} does not divide the global batch {batch}: "
+                           f"each process takes an equal share; choose --nproc among the "
+                           f"divisors of {batch}, or another --batch")
+
+
+# what a resume refuses to change, and why (--device and --backend it honours)
+RESUME_REFUSES = (
+    ("--seed", "seed", "the resumed run continues the recorded random state exactly; start "
+                       "a new run (another --out) for another seed"),
+    ("--equation-weight", "equation_weight", "it changes the losses being trained; start a "
+                                             "new run, or load the weights into one in "
+                                             "Python"),
+)
 
 
 def _launcher_out(args: argparse.Namespace) -> argparse.Namespace:
@@ -137,17 +171,19 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
         if args.experiment is not None:
             print(f"cdl train: note: --resume continues the experiment recorded in "
                   f"{args.out}/run.json; {args.experiment!r} is ignored", file=sys.stderr)
-        trainer = Trainer.resume(args.out, checkpoint=args.checkpoint, **overrides, **extra)
+        trainer = Trainer.resume(args.out, checkpoint=args.checkpoint, device=args.device,
+                                 backend=args.backend, **overrides, **extra)
     else:
         ref = args.experiment or DEFAULT
-        exp, program = prepare(ref, device=args.device, seed=args.seed, **compile_over)
+        seed = 0 if args.seed is None else args.seed
+        exp, program = prepare(ref, device=args.device, seed=seed, **compile_over)
         out = Path(args.out) if args.out else fresh_out(Path(ref).stem)
         info = {"experiment": ref if not ref.endswith(".py") else str(Path(ref).resolve()),
-                "options": {"device": str(program.device), "seed": args.seed,
+                "options": {"device": str(program.device), "seed": seed,
                             "compile": compile_over}}
         if getattr(args, "launch", None):
             info["launch"] = args.launch  # torchrun: which launch and attempt began it
-        trainer = Trainer(program, exp.data, out, **{**exp.train, "seed": args.seed,
+        trainer = Trainer(program, exp.data, out, **{**exp.train, "seed": seed,
                                                      **overrides},
                           **exp.trainer_extras(), run_info=info, **extra)
     ranks = "" if parallel is None else (f", {parallel.world} processes × batch "
@@ -155,6 +191,7 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     if trainer.is_writer:
         print(f"cdl train: {trainer.out} ({trainer.program.device}, {trainer.steps} steps, "
               f"batch {trainer.batch_size}{ranks})", file=sys.stderr)
+    _quiet_after_stop(trainer)
     try:
         table = trainer.fit()
         if parallel is not None:
@@ -177,6 +214,28 @@ def _train(args: argparse.Namespace, parallel, extra: dict) -> int:
     return 0
 
 
+def _quiet_after_stop(trainer) -> None:
+    """Signal handlers for the time the trainer's own are not installed (it restores these
+    when ``fit`` ends): once a signal has stopped the run, its checkpoint is saved and
+    nothing is left to save, so a second Ctrl-C (or SIGTERM) while the interpreter winds
+    down — torch's and tqdm's exit callbacks — ends the process at once, with the status of
+    the first, never with a traceback from inside an exit callback. Before that, Ctrl-C is
+    Python's ``KeyboardInterrupt`` as usual."""
+    def handle(signum, frame):
+        if trainer._signal is None:
+            raise KeyboardInterrupt
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(128 + trainer._signal)
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, handle)
+
+
 def _worker_argv(args: argparse.Namespace) -> list[str]:
     """The launcher's ``train`` command line for the workers: its options without
     ``--nproc``/``--max-restarts``, the run folder fixed (every restart of every worker
@@ -195,9 +254,13 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .experiment import open_run
     from .report import save_grid
-    from .report.grid import save_grids
+    from .report.grid import grid_format, save_grids
     from .trainer import sample_inputs_for, sample_rows
 
+    try:  # before the run is rebuilt: an image grid's format, or else a scatter's
+        grid_format(args.output, "image")
+    except ValueError:
+        grid_format(args.output, "vector")
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
     inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
     refs = {getattr(k, "name", k): v for k, v in (exp.references or {}).items()}
@@ -241,7 +304,7 @@ def add_commands(sub) -> None:
                                                 "never an existing non-empty one)")
     p.add_argument("--device", metavar="D", help="cpu, cuda, cuda:1 … (default: cuda "
                                                  "when present)")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--seed", type=int, metavar="S", help="the run's seed (default 0)")
     p.add_argument("--backend", metavar="NAME", help="compile backend (inductor, eager, …) "
                                                      "instead of the experiment's")
     p.add_argument("--equation-weight", type=float, metavar="W",
@@ -270,6 +333,8 @@ def add_commands(sub) -> None:
         p.add_argument("--checkpoint", metavar="NAME")
         p.add_argument("--device", metavar="D")
         if name == "sample":
-            p.add_argument("-o", "--output", default="samples.png")
+            p.add_argument("-o", "--output", default="samples.png", metavar="FILE",
+                           help="the grid to write: .png, .jpg, .webp or .pdf (.svg for "
+                                "vectors); default samples.png")
             p.add_argument("-n", type=positive_int, default=8, help="samples per object")
         p.set_defaults(run=fn)

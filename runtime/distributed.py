@@ -268,11 +268,11 @@ def resume_hint(out: object, world: int, batch_size: int) -> str:
 def launch(nproc: int, argv: Sequence[str], max_restarts: int = 0) -> int:
     """Run ``python -m runtime ARGV`` on ``nproc`` local processes through torchrun
     (``--standalone`` rendezvous: a fresh run id per launch), restarting them up to
-    ``max_restarts`` times; returns torchrun's exit status."""
+    ``max_restarts`` times; returns the workers' exit status (:mod:`runtime.torchrun`)."""
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+    cmd = [sys.executable, "-m", "runtime.torchrun", "--standalone",
            f"--nproc_per_node={nproc}", f"--max-restarts={max_restarts}",
            "-m", "runtime", *argv]
     return subprocess.call(cmd)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import random
 import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +26,11 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from category import Schema
-from compiler import Functor, Program, compile_functor
+from category import Schema, SchemaError
+from compiler import CompilerError, Functor, Program, compile_functor
 
-from .errors import ExperimentError
+from .devices import resolve_device
+from .errors import ExperimentError, RunError, RunFolderError
 from .evaluation import Evaluate
 
 # name -> "module" (its build) or "module:function" (a variant built by another function)
@@ -135,19 +138,14 @@ def describe(ref: str) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def prepare(ref: str, device: str | torch.device | None = None, seed: int = 0,
             **compile_overrides) -> tuple[Experiment, Program]:
     """Build experiment ``ref`` on ``device`` (default: CUDA when present) and compile it."""
     module, ref = load(ref)
-    dev = default_device() if device is None else torch.device(device)
+    dev = resolve_device(device)
     torch.manual_seed(seed)
     random.seed(seed)
-    with dev:
-        exp = module.build(Options(dev, seed))
+    exp = _build(module, ref, Options(dev, seed))
     if not isinstance(exp, Experiment):
         raise ExperimentError(f"experiment {ref}: build(options) must return a "
                               f"runtime.Experiment, got {type(exp).__name__}")
@@ -155,18 +153,44 @@ def prepare(ref: str, device: str | torch.device | None = None, seed: int = 0,
     return exp, program
 
 
-def rebuild(info: Mapping, device: str | torch.device | None = None,
-            hint: str = "") -> tuple[Experiment, Program]:
-    """The experiment and compiled program a run folder's ``run.json`` records (``info``),
-    built again with the recorded seed, device (unless ``device``) and compile options."""
-    from .errors import RunFolderError
+def _build(module: ModuleType | Entry, ref: str, options: Options) -> Experiment:
+    """``module.build(options)`` on the options' device; a failure inside it is the
+    experiment's, reported with the file and line where it was raised."""
+    build = module.build
+    try:
+        inspect.signature(build).bind(options)
+    except TypeError:
+        raise ExperimentError(f"experiment {ref}: build must take one argument, the options "
+                              f"(def build(options) -> runtime.Experiment), but it is "
+                              f"build{inspect.signature(build)}") from None
+    except ValueError:  # no signature to inspect (a builtin): let the call decide
+        pass
+    try:
+        with options.device:
+            return build(options)
+    except (RunError, SchemaError, CompilerError):
+        raise  # cdl's own errors already say what is wrong and where
+    except Exception as e:  # noqa: BLE001 - any other failure in build is the experiment's
+        frames = traceback.extract_tb(e.__traceback__)[1:]  # [0] is this function
+        file = inspect.getsourcefile(build) if inspect.isfunction(build) else None
+        frame = ([f for f in frames if f.filename == file] or frames)[-1]
+        raise ExperimentError(f"experiment {ref}: build(options) failed at {frame.filename}, "
+                              f"line {frame.lineno}: {type(e).__name__}: {e}") from e
 
+
+def rebuild(info: Mapping, device: str | torch.device | None = None, hint: str = "",
+            backend: str | None = None) -> tuple[Experiment, Program]:
+    """The experiment and compiled program a run folder's ``run.json`` records (``info``),
+    built again with the recorded seed, device (unless ``device``) and compile options
+    (the backend replaced by ``backend``: it changes how, not what, is computed)."""
     if not info.get("experiment"):
         raise RunFolderError(f"this run was trained from a Program built in Python, not an "
                              f"experiment{': ' + hint if hint else ''}")
     options = info.get("options", {})
+    compile_options = {**options.get("compile", {}),
+                       **({"backend": backend} if backend is not None else {})}
     return prepare(info["experiment"], device=device or options.get("device"),
-                   seed=options.get("seed", 0), **options.get("compile", {}))
+                   seed=options.get("seed", 0), **compile_options)
 
 
 def open_run(run: str | Path, checkpoint: str | None = None,

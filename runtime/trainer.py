@@ -169,19 +169,27 @@ class Trainer:
     # ------------------------------------------------------------------ resuming
     @classmethod
     def resume(cls, run: str | Path, program: Program | None = None,
-               data: Mapping[object, object] | None = None, **overrides) -> Trainer:
+               data: Mapping[object, object] | None = None, *,
+               device: str | torch.device | None = None, backend: str | None = None,
+               **overrides) -> Trainer:
         """The trainer of run folder ``run``, ready to continue from its latest checkpoint.
 
-        A run made by ``cdl train`` (an experiment) is rebuilt from its ``run.json``;
-        a run made in Python needs its ``program`` and ``data`` passed again.
+        A run made by ``cdl train`` (an experiment) is rebuilt from its ``run.json``, on
+        ``device`` and with the compile ``backend`` when given (neither changes what is
+        trained); a run made in Python needs its ``program`` and ``data`` passed again.
         ``overrides`` replace recorded trainer settings (e.g. ``steps=20000``).
         """
         info = read_run_info(run)
+        if program is not None and (device is not None or backend is not None):
+            raise RunError("Trainer.resume: device= and backend= apply to a run rebuilt from "
+                           "its experiment; with program=..., build that program on the "
+                           "device and backend you want")
         if program is None:
             from .experiment import rebuild  # the experiment runner sits above the trainer
 
-            setup, program = rebuild(info, hint=f"pass Trainer.resume({str(run)!r}, "
-                                                f"program=prog, data=data)")
+            setup, program = rebuild(info, device, backend=backend,
+                                     hint=f"pass Trainer.resume({str(run)!r}, "
+                                          f"program=prog, data=data)")
             data = setup.data if data is None else data
             overrides = {**setup.trainer_extras(), **overrides}
         elif data is None:

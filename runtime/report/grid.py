@@ -32,6 +32,39 @@ FONT_SIZE = 13
 
 Rows = Sequence[tuple[str, torch.Tensor]]
 
+# file extension -> the format a grid of that kind is written in (Pillow's name for
+# images, matplotlib's for the scatter of vectors); an extension not listed is refused
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
+                 ".pdf": "PDF"}
+SCATTER_FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp",
+                   ".pdf": "pdf", ".svg": "svg"}
+
+
+def grid_format(path: str | os.PathLike[str], kind: str = "image") -> str:
+    """The format a grid of ``kind`` (``"image"`` or ``"vector"``) is written in at
+    ``path``, from its extension; a :class:`ValueError` for a folder or an extension that
+    no writer of that kind has (never bytes of another format under that name).
+
+    >>> grid_format("grid.JPG"), grid_format("codes.svg", "vector")
+    ('JPEG', 'svg')
+    >>> grid_format("grid.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot write a sample grid as grid.txt: ...
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: give a file name for the grid, e.g. "
+                         f"{path / 'samples.png'}")
+    formats = IMAGE_FORMATS if kind == "image" else SCATTER_FORMATS
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        raise ValueError(f"cannot write a sample grid as {path}: the extension "
+                         f"{suffix or '(none)'} names no format for "
+                         f"{'images' if kind == 'image' else 'vectors'}; use one of "
+                         f"{', '.join(formats)}")
+    return formats[suffix]
+
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """Map images in [-1, 1] to bytes in [0, 255]; outside values are clipped.
@@ -221,7 +254,8 @@ def save_grids(rows: Rows, path: str | os.PathLike[str]) -> list[Path]:
 
 def save_grid(rows: Rows, path: str | os.PathLike[str], nrow: int | None = None,
               labels: bool = True, scale: int | None = None) -> Path:
-    """Save a labelled grid of samples as a PNG at ``path`` and return the path.
+    """Save a labelled grid of samples at ``path`` and return the path; the format is the
+    extension's (:func:`grid_format`: png, jpg, webp, pdf; svg too for vectors).
 
     ``rows`` is a list of ``(label, tensor)``, one per path of the schema, all holding
     the same ``N`` samples: images ``[N, C, H, W]`` in [-1, 1] with ``C`` = 1 or 3
@@ -234,9 +268,11 @@ def save_grid(rows: Rows, path: str | os.PathLike[str], nrow: int | None = None,
     found shape.
     """
     kind = _check_rows(rows)
+    fmt = grid_format(path, kind)
     buffer = io.BytesIO()
     if kind == "image":
-        image_grid(rows, nrow=nrow, labels=labels, scale=scale).save(buffer, format="PNG")
+        image = image_grid(rows, nrow=nrow, labels=labels, scale=scale)
+        image.save(buffer, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
     else:
-        scatter_figure(rows, labels=labels).savefig(buffer, format="png")
+        scatter_figure(rows, labels=labels).savefig(buffer, format=fmt)
     return write_atomic(path, buffer.getvalue())

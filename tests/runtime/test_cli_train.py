@@ -140,3 +140,91 @@ def test_sigterm_saves_and_says_how_to_resume(tmp_path):
     assert "SIGTERM: stopped at step" in err and "cdl train --resume --out" in err
     assert "Traceback" not in err
     assert (out / "checkpoints" / "latest").is_file()
+
+
+# ---------------------------------------------------------------------- issue 19
+@pytest.mark.parametrize("args, message", [
+    (["train", "gaussians", "--checkpoint", "step-5"],
+     "--checkpoint step-5 picks the checkpoint a resumed run continues from: add --resume"),
+    (["train", "--resume", "--out", "R", "--seed", "3"],
+     "--resume continues the run as it was trained, so --seed cannot change"),
+    (["train", "--resume", "--out", "R", "--equation-weight", "0"],
+     "so --equation-weight cannot change"),
+    (["train", "gaussians", "--device", "tpu"], "device 'tpu' is not a device torch knows"),
+    (["train", "gaussians", "--device", "cuda:0"], "available here: cpu"),
+    (["eval", "R", "--device", "tpu"], "device 'tpu' is not a device torch knows"),
+    (["train", "gaussians", "--nproc", "3", "--batch", "16"],
+     "--nproc 3 does not divide the global batch 16"),
+    (["sample", "R", "-o", "grid.txt"], "the extension .txt names no format"),
+])
+def test_contradicting_flags_are_one_clear_line(args, message, capsys, tmp_path):
+    args = [str(tmp_path / "R") if a == "R" else a for a in args]
+    if "--resume" in args or args[0] in ("eval", "sample"):
+        assert run(["train", "gaussians", "--steps", "2", "--out", str(tmp_path / "R")],
+                   capsys)[0] == 0
+    code, _, err = run(args, capsys)
+    assert code == 1 and message in err and "Traceback" not in err, err
+    if "--nproc" in args:
+        assert "worker" not in err  # refused by the launcher, before any worker started
+
+
+def test_resume_honours_device_and_backend(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(["train", "gaussians", "--steps", "4", "--out", str(out)], capsys)[0] == 0
+    code, _, err = run(["train", "--resume", "--out", str(out), "--steps", "6", "--device",
+                        "cpu", "--backend", "eager"], capsys)
+    assert code == 0, err
+    from runtime.trainer import Trainer
+
+    t = Trainer.resume(out, steps=8, backend="inductor", progress=False)
+    assert t.program.backend == "inductor" and t.step == 0  # restored when fit starts
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".jpg", b"\xff\xd8"),
+                                           (".webp", b"RIFF"), (".pdf", b"%PDF")])
+def test_sample_writes_the_format_its_extension_names(tmp_path, capsys, suffix, magic):
+    out = tmp_path / "run"
+    if not out.exists():
+        assert run(["train", "gaussians", "--steps", "2", "--out", str(out)], capsys)[0] == 0
+    target = tmp_path / f"grid{suffix}"
+    code, stdout, err = run(["sample", str(out), "-o", str(target)], capsys)
+    assert code == 0, err
+    written = [Path(w.split(" (step")[0].removeprefix("wrote ")) for w in stdout.splitlines()]
+    assert written and all(w.read_bytes().startswith(magic) for w in written)
+
+
+def test_sample_into_a_folder_names_the_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(["train", "gaussians", "--steps", "2", "--out", str(out)], capsys)[0] == 0
+    code, _, err = run(["sample", str(out), "-o", str(tmp_path)], capsys)
+    assert code == 1 and f"{tmp_path} is a folder: give a file name" in err
+    assert ".tmp" not in err
+
+
+def test_a_second_ctrl_c_after_the_save_is_quiet(tmp_path):
+    """SIGINT stops the run and saves; a second SIGINT while the process winds down exits
+    at once, never with a traceback from an exit callback (repeated at several delays)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    for attempt in range(3):
+        out = tmp_path / f"run{attempt}"
+        proc = subprocess.Popen([sys.executable, "-m", "runtime", "train", "gaussians",
+                                 "--steps", "1000000", "--out", str(out)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        metrics = out / "metrics.jsonl"
+        deadline = time.monotonic() + 120
+        while not (metrics.is_file() and metrics.read_text().count("\n") >= 2):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no progress within 120 s"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        while not (out / "checkpoints" / "latest").is_file() and proc.poll() is None:
+            time.sleep(0.005)
+        time.sleep(0.05 * attempt)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        # 130 from cdl, or the signal's default action in the interpreter's last moments
+        # (after it restores default handlers): both are what a shell reports as 130
+        assert proc.returncode in (130, -signal.SIGINT), err
+        assert "SIGINT: stopped at step" in err and "Traceback" not in err, err

@@ -43,6 +43,10 @@ def test_unknown_experiment_lists_the_known_ones():
      "importing experiment .* failed: ModuleNotFoundError"),
     ("def build(options):\n    return {'functor': None}\n", prepare,
      "must return a runtime.Experiment, got dict"),
+    ("def build():\n    return None\n", prepare,
+     r"build must take one argument, the options .* but it is build\(\)"),
+    ("def build(options):\n    x = 1\n    return {}['missing']\n", prepare,
+     r"build\(options\) failed at .*mine.py, line 3: KeyError: 'missing'"),
 ])
 def test_a_broken_experiment_file_is_named(tmp_path, text, step, message):
     f = tmp_path / "mine.py"
