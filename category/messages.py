@@ -139,6 +139,10 @@ def not_decided_finite(schema: str, reason: str) -> str:
             f"system; completion {reason}")
 
 
+def bad_path_length(value: object) -> str:
+    return f"max_length must be an int >= 0, got {value!r}"
+
+
 def bad_length(value: object) -> str:
     return f"max_length must be an int >= 0 or None, got {value!r}"
 
