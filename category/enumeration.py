@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from . import messages
 from .core import Ob, Path
 from .errors import BoundError, CountTooLarge
 
 
+def _check_length(max_length: object) -> None:
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
+        raise BoundError(messages.bad_path_length(max_length))
+
+
 def free_paths(schema, max_length: int, dom: Ob | None = None,
                cod: Ob | None = None) -> Iterator[Path]:
-    """Yield every path of length ``0..max_length``, by length then arrow names.
+    """Every path of length ``0..max_length``, by length then arrow names, lazily.
 
     Iterative deepening keeps memory at O(max_length) whatever the number of
     paths; each path is built by extending a valid prefix with an arrow out of
     its codomain, so it needs no re-validation (``Path._unchecked``).
     """
-    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
-        raise BoundError(f"max_length must be an int >= 0, got {max_length!r}")
+    _check_length(max_length)  # here, not in the generator: at the call, not at next()
+    return _free_paths(schema, max_length, dom, cod)
+
+
+def _free_paths(schema, max_length: int, dom: Ob | None, cod: Ob | None) -> Iterator[Path]:
     objects = sorted(schema.objects(), key=lambda o: o.name)
     # Out-arrows of each object in name order; the lexicographic order of the
     # words then follows from a depth-first walk.
@@ -96,8 +105,7 @@ def count_free_paths(schema, max_length: int, dom: Ob | None, cod: Ob | None,
     """The number of paths ``free_paths`` yields, as an exact integer (see
     ``Schema.count_paths``); ``method``: ``"steps"`` or ``"squaring"`` (default: the
     cheaper for this schema and length)."""
-    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 0:
-        raise BoundError(f"max_length must be an int >= 0, got {max_length!r}")
+    _check_length(max_length)
     objects = schema.objects()
     index = {o: i for i, o in enumerate(objects)}
     n = len(objects)

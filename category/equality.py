@@ -19,7 +19,7 @@ from . import messages
 from .completion import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS, cached_completion
 from .core import Path, as_path
 from .errors import SchemaError, Undecided
-from .proof import DEFAULT_MAX_STEPS, Proof, from_rules
+from .proof import DEFAULT_MAX_STEPS, Proof, check_max_steps, from_rules
 
 
 def _word(schema, system, p) -> tuple[str, Path]:
@@ -77,8 +77,10 @@ def prove(schema, p, q, max_rules: int = DEFAULT_MAX_RULES,
     """A chain of equation steps from ``p`` to ``q`` (see :mod:`category.proof`).
 
     Raises :class:`SchemaError` when ``p`` and ``q`` are provably different and
-    :class:`Undecided` when the (partial) rules cannot join them.
+    :class:`Undecided` when the (partial) rules cannot join them. ``max_steps`` bounds
+    the steps the proof holds and, carried by it, their unfolding (``proof.steps``).
     """
+    check_max_steps(max_steps)
     system = cached_completion(schema, max_rules, max_seconds)
     wp, p = _word(schema, system, p)
     wq, q = _word(schema, system, q)

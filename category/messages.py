@@ -112,6 +112,11 @@ def not_equal(p: str, q: str, np: str, nq: str) -> str:
             "confluent system, so no proof exists")
 
 
+def bad_max_steps(value: object) -> str:
+    return (f"max_steps must be an int >= 0 (the most equation steps a proof may take), "
+            f"got {value!r}")
+
+
 def proof_too_long(limit: int) -> str:
     return f"the proof has more than max_steps={limit} equation steps; raise max_steps"
 
@@ -132,6 +137,10 @@ def infinite_hom(what: str) -> str:
 def not_decided_finite(schema: str, reason: str) -> str:
     return (f"schema {schema!r}: cannot enumerate morphisms without a confluent rewrite "
             f"system; completion {reason}")
+
+
+def bad_path_length(value: object) -> str:
+    return f"max_length must be an int >= 0, got {value!r}"
 
 
 def bad_length(value: object) -> str:

@@ -29,9 +29,16 @@ from __future__ import annotations
 
 from . import messages
 from .core import Arrow, Equation, Path, _Frozen, _setter
-from .errors import ProofError, SchemaError
+from .errors import BoundError, ProofError, SchemaError
 
 DEFAULT_MAX_STEPS = 1_000_000
+
+
+def check_max_steps(value: object) -> int:
+    """``value`` if it is a valid ``max_steps`` (an int >= 0), else :class:`BoundError`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BoundError(messages.bad_max_steps(value))
+    return value
 
 
 class ProofStep(_Frozen):
@@ -94,23 +101,28 @@ class Proof(_Frozen):
     statements of ``lemmas``; each lemma's steps use the equations and earlier lemmas.
     ``len(proof)`` counts the equation steps of the unfolded chain, ``size`` the steps
     actually held (what :func:`check_proof` replays), ``steps`` unfolds the chain.
+    ``max_steps`` bounds that unfolding (``Schema.prove`` passes its own ``max_steps``);
+    it is a limit, not part of the proof, so proofs compare without it.
     """
 
-    __slots__ = ("source", "target", "chain", "lemmas", "_cache")
+    __slots__ = ("source", "target", "chain", "lemmas", "max_steps", "_cache")
 
-    def __init__(self, source: Path, target: Path, steps, lemmas=()):
+    def __init__(self, source: Path, target: Path, steps, lemmas=(),
+                 max_steps: int = DEFAULT_MAX_STEPS):
         _pr_src(self, source)
         _pr_tgt(self, target)
         _pr_chain(self, tuple(steps))
         _pr_lemmas(self, tuple(lemmas))
+        _pr_max(self, check_max_steps(max_steps))
         _pr_cache(self, {})
 
     @property
     def steps(self) -> tuple[ProofStep, ...]:
         """The chain unfolded into the schema's equation steps only.
 
-        Refused (:class:`SchemaError`) above ``DEFAULT_MAX_STEPS`` steps: use
-        :meth:`expanded` with a larger ``max_steps`` to unfold such a proof on purpose.
+        Refused (:class:`SchemaError`) above :attr:`max_steps` steps (the ``max_steps``
+        of ``Schema.prove``, default ``DEFAULT_MAX_STEPS``): use :meth:`expanded` with a
+        larger ``max_steps`` to unfold such a proof on purpose.
         """
         if not self.lemmas:
             return self.chain
@@ -118,8 +130,10 @@ class Proof(_Frozen):
             self._cache["steps"] = self.expanded().chain
         return self._cache["steps"]
 
-    def expanded(self, max_steps: int = DEFAULT_MAX_STEPS) -> Proof:
-        """The same proof with every lemma unfolded: equation steps only."""
+    def expanded(self, max_steps: int | None = None) -> Proof:
+        """The same proof with every lemma unfolded: equation steps only; refused above
+        ``max_steps`` steps (default: this proof's :attr:`max_steps`)."""
+        max_steps = self.max_steps if max_steps is None else check_max_steps(max_steps)
         if not self.lemmas:
             return self
         if len(self) > max_steps:
@@ -145,7 +159,7 @@ class Proof(_Frozen):
 
         for lemma in self.lemmas:
             done.append(unfold(lemma.steps))
-        return Proof(self.source, self.target, unfold(self.chain))
+        return Proof(self.source, self.target, unfold(self.chain), max_steps=max_steps)
 
     @property
     def size(self) -> int:
@@ -198,8 +212,8 @@ class Proof(_Frozen):
         return f"Proof({self.source} = {self.target}, {len(self)} steps{held})"
 
 
-_pr_src, _pr_tgt, _pr_chain, _pr_lemmas, _pr_cache = (_setter(Proof, s)
-                                                      for s in Proof.__slots__)
+_pr_src, _pr_tgt, _pr_chain, _pr_lemmas, _pr_max, _pr_cache = (_setter(Proof, s)
+                                                               for s in Proof.__slots__)
 
 
 def _show(source: Path, steps, names: dict, indent: str) -> list[str]:
@@ -280,7 +294,8 @@ def from_rules(store, chain, equations, decode, max_steps: int = DEFAULT_MAX_STE
     ``j``; ``decode(word)`` is the path of a left or right side. Rules are unfolded
     where that costs nothing: a rule derived in one step is replaced by that step, and
     a rule cited only once is spelled out where it is cited. Every other rule becomes a
-    lemma, proved once. ``max_steps`` bounds the steps the proof holds.
+    lemma, proved once. ``max_steps`` bounds the steps the proof holds, and is the
+    proof's bound on unfolding them (:attr:`Proof.max_steps`).
     """
     source, target, top = chain
     derivation = store.derivation
@@ -342,7 +357,7 @@ def from_rules(store, chain, equations, decode, max_steps: int = DEFAULT_MAX_STE
                 for ref, pos, fwd in steps]
 
     lemmas = [Lemma(statements[r], as_steps(unfold(steps_of[r]))) for r in kept]
-    proof = Proof(source, target, as_steps(unfold(top)), lemmas)
+    proof = Proof(source, target, as_steps(unfold(top)), lemmas, max_steps)
     if proof.size > max_steps:
         raise SchemaError(messages.proof_too_long(max_steps))
     return proof

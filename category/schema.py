@@ -166,7 +166,9 @@ class Schema:
         """Every path of the free category up to ``max_length`` arrows, lazily.
 
         Ordered by length, then by the arrows' names; identities have length 0.
-        Equations are ignored here: this lists words, not morphisms.
+        Equations are ignored here: this lists words, not morphisms. The arguments are
+        checked at the call (:class:`~category.BoundError`, unknown objects), not at
+        the first ``next()``.
 
         >>> S = Schema.parse("object A, B\\nf : A -> B\\ng : B -> A")
         >>> [str(p) for p in S.paths(2, dom="A")]

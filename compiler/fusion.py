@@ -97,16 +97,27 @@ class Bank:
         Each member's parameter keeps its identity (``module.parameters()`` and any
         optimizer built on them stay valid) but its data becomes a view into the
         stack, so an update of one is an update of the other.
+
+        Parameters that are already the rows of one stack in this bank's order (another
+        program compiled these modules and grouped them alike, e.g. the same functor
+        with another backend) keep that storage: this bank's stack is a tensor over it,
+        so both programs train the modules' weights and neither moves them from the
+        other. A different grouping gets a stack of its own; each program then moves
+        the rows back into its stack, with their current values, when it is used
+        (``views.ModuleViews.check``).
         """
         if not self.stacked or self.stacks:
             return
         per = [dict(m.named_parameters()) for m in self.modules]
         with torch.no_grad():
             for n in self.names:
-                stack = torch.stack([p[n].detach() for p in per]).requires_grad_(True)
-                for i, p in enumerate(per):
-                    p[n].data = stack.data[i]
-                self.stacks.append(stack)
+                rows = [p[n] for p in per]
+                stack = _stack_of(rows)
+                if stack is None:
+                    stack = torch.stack([r.detach() for r in rows])
+                    for i, r in enumerate(rows):
+                        r.data = stack.data[i]
+                self.stacks.append(stack.requires_grad_(True))
 
     def from_modules(self) -> list[torch.Tensor]:
         """The stacked parameters, built from the members' own parameters (autograd
@@ -123,6 +134,21 @@ class Bank:
         if not self.stacked:
             return f"{self.name}: {kind}"
         return f"{self.name}: {kind} ×{self.size} ({who})"
+
+
+def _stack_of(rows: list[torch.Tensor]) -> torch.Tensor | None:
+    """A tensor over the storage that ``rows`` fill exactly as one stack, row ``i`` at
+    offset ``i`` (what :meth:`Bank.adopt` leaves), or None if they are not such rows."""
+    first = rows[0]
+    n, storage = first.numel(), first.untyped_storage()
+    if n == 0 or storage.nbytes() != len(rows) * n * first.element_size():
+        return None
+    for i, r in enumerate(rows):
+        if (r.untyped_storage().data_ptr() != storage.data_ptr()
+                or r.storage_offset() != i * n or not r.is_contiguous()):
+            return None
+    stack = torch.empty(0, dtype=first.dtype, device=first.device)
+    return stack.set_(storage, 0, (len(rows), *first.shape))
 
 
 @dataclass

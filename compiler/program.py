@@ -108,6 +108,13 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     parameter groups, arrows then critics, so one fused update runs per step; with
     ``critic_optimizer`` the critics get their own.
 
+    Several programs may be compiled over the same modules (one per backend to compare
+    them, or again after changing an option), each with its own optimizers: each one
+    trains the modules as they are when it is used, whichever program trained them
+    last. Programs that stack the same modules alike train one stack (no copies); a
+    program that stacks them otherwise copies the current weights into its stack when
+    it is used (see ``fusion.Bank.adopt``).
+
     ``check_finite``: :meth:`Program.step` refuses to apply an update whose losses are
     not finite (NaN or inf), raising :class:`NonFiniteLossError` with the parameters
     and optimizer state untouched, rather than silently filling the networks with NaN;

@@ -8,13 +8,16 @@ and their shapes, dtypes and devices (the graphs' constants and the batches foll
 modules at every entry point of the program, in a few attribute reads per parameter:
 
 - *honoured*: in-place changes of values (``load_state_dict`` without ``assign``, a
-  user's optimizer) and ``requires_grad`` (freezing or unfreezing a parameter: the
-  program's steps then leave it unchanged, see :attr:`ModuleViews.frozen`);
+  user's optimizer), ``requires_grad`` (freezing or unfreezing a parameter: the
+  program's steps then leave it unchanged, see :attr:`ModuleViews.frozen`), and a
+  stacked parameter whose storage left the program's stack with its shape, dtype and
+  device (another program compiled over the same modules stacked them otherwise, or
+  ``.data`` was assigned): its current values are copied into its row of the stack and
+  it becomes a view of that row again, so the program trains the module as it is;
 - *refused* with a :class:`CompilerError` naming the module and the change, before
   anything runs: a submodule added, removed or replaced, a parameter replaced
   (``load_state_dict(..., assign=True)``, a new ``nn.Parameter``), added or removed, or a
-  parameter whose shape, dtype or device changed or whose storage left the program's
-  stack (``module.to(...)``, ``.half()``, assigning ``.data``).
+  parameter whose shape, dtype or device changed (``module.to(...)``, ``.half()``).
 
 >>> import torch
 >>> from torch import nn
@@ -110,7 +113,7 @@ class ModuleViews:
                 if q is not p.param:
                     self._refuse(v)
                 if p.ptr is not None:
-                    if q.data_ptr() != p.ptr:
+                    if q.data_ptr() != p.ptr and not self._rejoin(v, p):
                         self._refuse(v)
                 elif q.dtype != p.dtype or q.device != p.device or q.shape != p.shape:
                     self._refuse(v)
@@ -119,6 +122,25 @@ class ModuleViews:
                     grad_changed = True
         if grad_changed:
             self.frozen = self._frozen_rows()
+
+    @staticmethod
+    def _rejoin(v: _View, p: _Param) -> bool:
+        """Make stacked parameter ``p``, whose storage left its row of the stack, a view
+        of that row again, holding its current values; False (nothing done) if its
+        shape, dtype or device changed too, which the program cannot follow.
+
+        Another program over the same modules that grouped them differently made them
+        views of its own stack and trained them there: their values are the modules'
+        weights now, and copying them in is what lets both programs train in turn."""
+        q = p.param
+        stack = v.stacked[0].get(p.name)
+        if stack is None or (q.shape, q.dtype, q.device) != (p.shape, p.dtype, p.device):
+            return False
+        i = v.stacked[1]
+        with torch.no_grad():
+            stack[i].copy_(q)
+        q.data = stack.data[i]
+        return True
 
     def _refuse(self, v: _View) -> None:
         """Raise the :class:`CompilerError` that says what changed in ``v``'s module."""
@@ -138,8 +160,11 @@ class ModuleViews:
             if p.ptr is not None and q.data_ptr() != p.ptr:
                 raise CompilerError(
                     f"{v.label}: the parameters of {v.label} were moved or replaced after "
-                    f"compile_functor (e.g. module.to(...) or assigning .data): the "
-                    f"program trains stacked copies of them; {AGAIN}")
+                    f"compile_functor, and parameter {p.name!r} is now {tuple(q.shape)} "
+                    f"{q.dtype} on {q.device}, but was {tuple(p.shape)} {p.dtype} on "
+                    f"{p.device} (module.to(...), .half(), or .data assigned a tensor of "
+                    f"another shape, dtype or device): the program trains stacked copies "
+                    f"of them; {AGAIN}")
             if q.shape != p.shape or q.dtype != p.dtype or q.device != p.device:
                 raise CompilerError(
                     f"{v.label}: parameter {p.name!r} is now {tuple(q.shape)} {q.dtype} "

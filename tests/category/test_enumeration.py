@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from category import Schema
+from category import BoundError, Schema
+from category.enumeration import free_paths
 
 from .strategies import multigraph_schemas
 
@@ -43,11 +44,13 @@ def test_is_lazy_and_memory_does_not_grow_with_the_number_of_paths():
     assert peak < 1 << 20, peak
 
 
-def test_bad_max_length():
+def test_bad_max_length_is_refused_at_the_call():
     S = Schema.parse("object A")
     for bad in (-1, 1.5, "2", True):
-        with pytest.raises(ValueError, match="max_length"):
-            list(S.paths(bad))
+        with pytest.raises(BoundError, match=f"max_length must be an int >= 0, got {bad!r}"):
+            S.paths(bad)  # not iterated: the call raises, not the first next()
+        with pytest.raises(BoundError, match=f"max_length must be an int >= 0, got {bad!r}"):
+            free_paths(S, bad)
 
 
 def adjacency(S: Schema) -> np.ndarray:

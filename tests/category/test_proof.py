@@ -1,8 +1,17 @@
 
 import pytest
 
-from category import Equation, Proof, ProofError, ProofStep, Schema, SchemaError, check_proof
-from category.proof import Lemma
+from category import (
+    BoundError,
+    Equation,
+    Proof,
+    ProofError,
+    ProofStep,
+    Schema,
+    SchemaError,
+    check_proof,
+)
+from category.proof import DEFAULT_MAX_STEPS, Lemma
 
 from .presentations import DIHEDRAL8, TRIVIAL, coxeter, monoid
 
@@ -83,6 +92,41 @@ def test_proof_length_is_bounded():
     S = coxeter(5)
     with pytest.raises(Exception, match="max_steps=3"):
         S.prove("s4.s3.s2.s1.s4.s3.s2.s4.s3.s4", "s1.s2.s1.s3.s2.s1.s4.s3.s2.s1", max_steps=3)
+
+
+def test_proves_max_steps_bounds_the_unfolding_of_the_proof_it_returns():
+    # prove's max_steps used to bound only the steps held; .steps unfolded up to the
+    # default 1,000,000 whatever the caller asked.
+    S = coxeter(5)
+    p, q = "s4.s3.s2.s1.s4.s3.s2.s4.s3.s4", "s1.s2.s1.s3.s2.s1.s4.s3.s2.s1"
+    full = S.prove(p, q)
+    assert full.size < len(full)  # lemmas: the unfolded chain is longer than the one held
+    held = S.prove(p, q, max_steps=full.size)
+    assert held == full  # the same proof, with a tighter bound on unfolding it
+    with pytest.raises(SchemaError, match=f"max_steps={full.size} equation steps"):
+        len(held.steps)
+    with pytest.raises(SchemaError, match=f"max_steps={full.size} equation steps"):
+        held.expanded()
+    assert S.prove(p, q, max_steps=len(full)).steps == full.steps
+    assert held.max_steps == full.size
+    assert held.expanded(max_steps=len(full)).steps == full.steps
+    # a bound above the default is the proof's too: it, not the default, refuses
+    T = monoid("abc", *TRIVIAL)
+    n = len(T.prove("c.b.b", "b.a"))
+    assert n > DEFAULT_MAX_STEPS
+    for bound in (20_000, n - 1):
+        with pytest.raises(SchemaError, match=f"max_steps={bound} equation steps"):
+            len(T.prove("c.b.b", "b.a", max_steps=bound).steps)
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "10", True, None])
+def test_a_bad_max_steps_is_refused_where_it_is_given(bad):
+    S = cyclegan()
+    with pytest.raises(BoundError, match=rf"max_steps must be an int >= 0 .*got {bad!r}"):
+        S.prove("f.g.f", "f", max_steps=bad)
+    if bad is not None:  # expanded's None: the proof's own bound
+        with pytest.raises(BoundError, match="max_steps must be an int >= 0"):
+            S.prove("f.g.f", "f").expanded(max_steps=bad)
 
 
 def test_the_checker_refuses_paths_of_another_schema():

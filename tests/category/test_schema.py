@@ -1,9 +1,12 @@
+import inspect
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
 
 from category import (
     Arrow,
+    BoundError,
     CompositionError,
     DuplicateNameError,
     EquationError,
@@ -11,6 +14,7 @@ from category import (
     Ob,
     Schema,
     SchemaError,
+    SchemaTypeError,
     UnknownNameError,
 )
 
@@ -168,3 +172,44 @@ def test_unknown_lookup_is_not_a_bare_keyerror():
         cyclegan()["h"]
     assert "unknown object or arrow 'h'" in str(err.value)
     assert not str(err.value).startswith("'")
+
+
+# Every public method of Schema that returns an iterator, with bad arguments for it: a
+# generator function would raise only at the first next(), far from the mistake.
+BAD_ITERATOR_ARGUMENTS = {
+    "paths": [
+        ((-1,), {}, BoundError, "max_length must be an int >= 0, got -1"),
+        ((1.5,), {}, BoundError, "max_length must be an int >= 0, got 1.5"),
+        (("2",), {}, BoundError, "max_length must be an int >= 0, got '2'"),
+        ((True,), {}, BoundError, "max_length must be an int >= 0, got True"),
+        ((2,), {"dom": "Zebar"}, UnknownNameError, "unknown object 'Zebar'.*'Zebra'"),
+        ((2,), {"cod": "Mule"}, UnknownNameError, "unknown object 'Mule'"),
+        ((2,), {"dom": 3}, SchemaTypeError, "expected an object .*, got int 3"),
+    ],
+    "hom": [
+        (("Horse", "Zebar"), {}, UnknownNameError, "unknown object 'Zebar'"),
+        ((None, "Zebra"), {}, SchemaTypeError, "expected an object .*, got NoneType"),
+        (("Horse", "Zebra"), {"max_length": -1}, BoundError,
+         r"max_length must be an int >= 0 or None, got -1"),
+    ],
+    "morphisms": [
+        ((), {"max_length": -1}, BoundError, r"max_length must be an int >= 0 or None, got -1"),
+        ((), {"max_length": "3"}, BoundError, "got '3'"),
+    ],
+}
+
+
+def test_every_iterator_returning_method_has_bad_arguments_to_try():
+    returning = {name for name, fn in inspect.getmembers(Schema, inspect.isfunction)
+                 if not name.startswith("_")
+                 and str(inspect.signature(fn).return_annotation).startswith("Iterator")}
+    assert returning == set(BAD_ITERATOR_ARGUMENTS)
+
+
+@pytest.mark.parametrize(("method", "args", "kwargs", "error", "match"), [
+    (method, *case) for method, cases in BAD_ITERATOR_ARGUMENTS.items() for case in cases])
+def test_iterator_methods_check_their_arguments_at_the_call(method, args, kwargs, error,
+                                                            match):
+    S = cyclegan()
+    with pytest.raises(error, match=match):
+        getattr(S, method)(*args, **kwargs)  # not iterated: the call itself must raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
@@ -69,14 +70,84 @@ class Affine(nn.Module):
         return torch.tanh(x @ self.w.T + self.b)
 
 
-def cyclegan(backend="eager", seed: int = 0, dim: int = 2, net=None, **kw):
+def cyclegan_functor(seed: int = 0, dim: int = 2, net=None) -> tuple[Functor, dict]:
+    """The CycleGAN functor and its critics, not compiled."""
     torch.manual_seed(seed)
     net = net or mlp
     S = schema("cyclegan")
     F = Functor(S, ob={"Horse": Euclid(dim), "Zebra": Euclid(dim)},
                 ar={"f": net(dim, dim), "g": net(dim, dim)})
-    critics = {"Horse": net(dim, 1), "Zebra": net(dim, 1)}
+    return F, {"Horse": net(dim, 1), "Zebra": net(dim, 1)}
+
+
+def cyclegan(backend="eager", seed: int = 0, dim: int = 2, net=None, **kw):
+    F, critics = cyclegan_functor(seed, dim, net)
     return compile_functor(F, critics=critics, backend=backend, **kw)
+
+
+def momentum_sgd(params) -> torch.optim.Optimizer:
+    """An optimizer with state (momentum) whose update is linear in the gradients, so a
+    step can be checked to float tolerance against one computed apart."""
+    return torch.optim.SGD(params, lr=0.05, momentum=0.5)
+
+
+class Replay:
+    """Each program's step as it must be, computed apart from the programs: an eager,
+    unfused program over copies of the modules, and one optimizer per program under
+    test (its state continues as that program's does), applied each time to the weights
+    the modules hold now — whichever program trained them last."""
+
+    def __init__(self, F: Functor, critics: dict, make_opt, programs: int):
+        self.modules = [*F.modules.values(), *critics.values()]
+        self.copies = copy.deepcopy(self.modules)
+        n = len(F.modules)
+        ar = {a.name: c for a, c in zip(F.modules, self.copies[:n], strict=True)}
+        self.program = compile_functor(
+            Functor(F.schema, ob=dict(F.spaces), ar=ar),
+            critics=dict(zip(critics, self.copies[n:], strict=True)), backend="eager",
+            fuse=False)
+        params = [p for c in self.copies for p in c.parameters()]
+        self.optimizers = [make_opt(params) for _ in range(programs)]
+
+    def step(self, k: int, batch) -> tuple[dict, list[torch.Tensor]]:
+        """Program ``k``'s step from the modules' current weights: its losses, and every
+        module parameter after it (in ``self.modules`` order)."""
+        for m, c in zip(self.modules, self.copies, strict=True):
+            c.load_state_dict(m.state_dict())
+        opt = self.optimizers[k]
+        opt.zero_grad(set_to_none=True)
+        gen = self.program.generator_losses(batch)
+        gen["total"].backward()
+        cri = self.program.critic_losses(batch)
+        cri["total"].backward()
+        opt.step()
+        losses = {**gen, **{n: v for n, v in cri.items() if n != "total"},
+                  "critic_total": cri["total"]}
+        return ({n: v.detach() for n, v in losses.items()},
+                [p.detach().clone() for c in self.copies for p in c.parameters()])
+
+
+def train_in_turn(programs: list, replay: Replay, turns: int, atol: float = 1e-5) -> None:
+    """Step ``programs`` in turn over the same modules; every step must compute its losses
+    from the modules' current weights and leave in the modules what it trained (checked
+    against ``replay``); an eager program's ``generator_losses`` is checked first too."""
+    for i in range(turns):
+        k = i % len(programs)
+        prog, batch = programs[k], cyclegan_batch(seed=10 + i)
+        before = [p.detach().clone() for m in replay.modules for p in m.parameters()]
+        want, weights = replay.step(k, batch)
+        if prog.backend == "eager":
+            gen = prog.generator_losses(batch)
+            for n, v in gen.items():
+                assert torch.allclose(v, want[n], atol=atol), (i, n, v, want[n])
+        got = prog.step(batch)
+        assert got.keys() == want.keys()
+        for n, v in got.items():
+            assert torch.allclose(v, want[n], atol=atol), (i, n, v, want[n])
+        after = [p.detach() for m in replay.modules for p in m.parameters()]
+        for j, (b, a, w) in enumerate(zip(before, after, weights, strict=True)):
+            assert not torch.equal(a, b), (i, j)  # the step trained the modules themselves
+            assert torch.allclose(a, w, atol=atol), (i, j, (a - w).abs().max())
 
 
 def product(backend="eager", seed: int = 0, **kw):

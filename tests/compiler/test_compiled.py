@@ -10,12 +10,16 @@ import torch
 import torch._dynamo.testing as dynamo_testing
 from compiler_fixtures import (
     Affine,
+    Replay,
     cyclegan,
     cyclegan_batch,
+    cyclegan_functor,
     grads_of,
+    momentum_sgd,
     product,
     product_batch,
     schema,
+    train_in_turn,
     zero_grads,
 )
 from torch import nn
@@ -53,6 +57,20 @@ def test_cyclegan_inductor_equals_eager_in_one_graph_per_entry_point():
     assert counter.frame_count == 2  # generator graph + critic graph, no breaks
     losses_and_grads(compiled, cyclegan_batch(seed=9))  # same shapes: no recompilation
     assert counter.frame_count == 2
+
+
+def test_an_eager_and_a_compiled_program_over_the_same_modules_train_them_in_turn():
+    # The README's way to compare backends: compile the functor twice. The second
+    # compile stacked the modules' parameters anew, and the first program then refused
+    # them as moved. Grouped alike, the programs now train one stack: no copies.
+    F, critics = cyclegan_functor()
+    replay = Replay(F, critics, momentum_sgd, programs=2)
+    eager = compile_functor(F, critics, backend="eager", optimizer=momentum_sgd)
+    compiled = compile_functor(F, critics, backend="inductor", optimizer=momentum_sgd)
+    assert all(b.stacked for b in [*eager.arrow_banks.banks, *eager.critic_banks.banks])
+    assert all(a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+               for a, b in zip(eager.parameters(), compiled.parameters(), strict=True))
+    train_in_turn([eager, compiled], replay, turns=5)
 
 
 def test_product_wgan_gp_inductor_equals_eager():

@@ -5,19 +5,23 @@ import torch
 from compiler_fixtures import (
     Affine,
     Counted,
+    Replay,
     cyclegan,
     cyclegan_batch,
     grads_of,
     grid,
     grid_batch,
     mlp,
+    momentum_sgd,
     product,
     product_batch,
     schema,
+    train_in_turn,
     zero_grads,
 )
 from torch import nn
 
+from category import Schema
 from compiler import (
     BatchError,
     CompilerError,
@@ -140,6 +144,27 @@ def test_user_modules_stay_the_source_of_truth():
     f.to(torch.float64)
     with pytest.raises(CompilerError, match="f were moved or replaced"):
         prog.step(cyclegan_batch())
+
+
+def test_programs_that_stack_the_same_modules_differently_train_them_in_turn():
+    # Three programs over one set of modules: every arrow stacked (f, g, h: one stack of
+    # three), two of them stacked (f, g: a stack of two, h alone), none stacked. Each
+    # program moves the rows it stacks back into its own stack when used, with the
+    # weights the last step left, and its optimizer's state goes on from its own steps.
+    S = Schema.parse("schema Three\nobject Horse, Zebra\nf, h : Horse -> Zebra\n"
+                     "g : Zebra -> Horse\nf.g = id(Horse)\ng.f = id(Zebra)")
+    torch.manual_seed(0)
+    F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
+                ar={a: mlp(2, 2) for a in "fgh"})
+    critics = {"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}
+    replay = Replay(F, critics, momentum_sgd, programs=3)
+    h = F.modules[S["h"]]
+    programs = [compile_functor(F, critics, backend="eager", optimizer=momentum_sgd,
+                                    fuse=fuse)
+                for fuse in (None, lambda m: m is not h, False)]
+    assert [[b.size for b in p.arrow_banks.banks] for p in programs] == [[3], [2, 1],
+                                                                         [1, 1, 1]]
+    train_in_turn(programs, replay, turns=7)
 
 
 def test_a_users_optimizer_works_with_generator_losses():

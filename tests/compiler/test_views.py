@@ -119,9 +119,9 @@ def test_plain_load_state_dict_is_followed():
 
 
 # --------------------------------------------------------------------- property
-MISUSE = st.sampled_from(["freeze", "unfreeze", "load", "noop",
-                          "assign", "replace", "redtype", "new_param"])
-REFUSED = {"assign", "replace", "redtype", "new_param"}
+MISUSE = st.sampled_from(["freeze", "unfreeze", "load", "noop", "data",
+                          "assign", "replace", "redtype", "new_param", "data_dtype"])
+REFUSED = {"assign", "replace", "redtype", "new_param", "data_dtype"}
 
 
 def misuse(prog, what: str, target: str, which: int) -> None:
@@ -141,6 +141,12 @@ def misuse(prog, what: str, target: str, which: int) -> None:
         m.to(torch.float64)
     elif what == "new_param":
         m[2].weight = nn.Parameter(m[2].weight.detach().clone())
+    elif what == "data":  # new storage, same shape, dtype and device: followed
+        p = params[which % len(params)]
+        p.data = p.detach() * 0.9
+    elif what == "data_dtype":
+        p = params[which % len(params)]
+        p.data = p.detach().double()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
