@@ -12,19 +12,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from ..errors import SourceError
+from . import args
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
-
-
-def image_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
-    """``size`` as ``(h, w)``: an int is a square."""
-    if size is None:
-        return None
-    h, w = (size, size) if isinstance(size, int) else tuple(size)
-    if not (isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0):
-        raise ValueError(f"size must be a positive int or (h, w), got {size!r}")
-    return h, w
 
 
 def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
@@ -70,9 +61,11 @@ class ImageFolder(Dataset):
 
     def __init__(self, path: str | Path, size: int | tuple[int, int] | None = None,
                  channels: int = 3):
-        if channels not in MODES:
-            raise ValueError(f"channels must be 1 (L), 3 (RGB) or 4 (RGBA), got {channels!r}")
-        self.path, self.channels, self.size = Path(path), channels, image_size(size)
+        owner = "ImageFolder"
+        self.path = args.path(owner, "path", path)
+        self.size = args.image_size(owner, size)
+        self.channels = args.choice(owner, "channels", channels, MODES,
+                                    expected="1 (L), 3 (RGB) or 4 (RGBA)")
         if not self.path.is_dir():
             raise SourceError(f"ImageFolder: {str(self.path)!r} is not a folder")
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
@@ -110,9 +103,9 @@ class ImageFolder(Dataset):
                 raise SourceError(f"ImageFolder {str(self.path)!r}: images differ in size "
                                   f"(h x w: {listed}); pass size= (e.g. size={sizes[0][0]}) "
                                   f"to resize them all")
-            self.shape = (channels, *sizes[0])
+            self.shape = (self.channels, *sizes[0])
         else:
-            self.shape = (channels, *self.size)
+            self.shape = (self.channels, *self.size)
         self._cache: list[torch.Tensor | None] = [None] * len(self.files)
 
     def __len__(self) -> int:

@@ -9,6 +9,7 @@ from compiler import Euclid
 from runtime.errors import RunError, SourceError
 from runtime.sources import (
     Augment,
+    Circles,
     GaussianPrior,
     ImageFolder,
     Product,
@@ -18,6 +19,7 @@ from runtime.sources import (
     draw_circles,
     font_names,
     glyphs,
+    skin_tones,
 )
 
 
@@ -288,3 +290,84 @@ def test_augment_shifts_and_flips_per_sample_deterministically():
     assert None not in moves and len(moves) == 25  # every shift in range occurs, no other
     assert torch.equal(Augment(shift=0)(x, None), x)
     assert torch.equal(aug(torch.zeros(5, 3), None), torch.zeros(5, 3))  # not an image
+
+
+# argument checks: every public constructor names the argument, what it takes, what came
+
+FOLDER = object()  # stands for a folder with one image, made per test
+WRONG_ARGUMENTS = [  # (source, kwargs, the message's start, what came)
+    (ImageFolder, {"path": FOLDER, "size": 32.0},
+     "ImageFolder: size must be a positive whole number (or a (height, width) pair",
+     "32.0 (float)"),
+    (ImageFolder, {"path": FOLDER, "size": "32"}, "ImageFolder: size must be", "'32' (str)"),
+    (ImageFolder, {"path": FOLDER, "size": True}, "ImageFolder: size must be", "True (bool)"),
+    (ImageFolder, {"path": FOLDER, "size": (32, 0)}, "ImageFolder: size must be",
+     "(32, 0) (tuple)"),
+    (ImageFolder, {"path": FOLDER, "channels": 3.0},
+     "ImageFolder: channels must be 1 (L), 3 (RGB) or 4 (RGBA)", "3.0 (float)"),
+    (ImageFolder, {"path": 123}, "ImageFolder: path must be a non-empty str or os.PathLike",
+     "123 (int)"),
+    (GaussianPrior, {"shape": 2.5}, "GaussianPrior: shape must be a positive whole number",
+     "2.5 (float)"),
+    (GaussianPrior, {"shape": (2, "a")}, "GaussianPrior: shape must be", "(2, 'a') (tuple)"),
+    (GaussianPrior, {"shape": True}, "GaussianPrior: shape must be", "True (bool)"),
+    (GaussianPrior, {"shape": 2, "seed": 1.5}, "GaussianPrior: seed must be a whole number",
+     "1.5 (float)"),
+    (circles, {"n": True}, "circles: n must be a positive whole number", "True (bool)"),
+    (circles, {"n": 4, "size": 32.0}, "circles: size must be a positive whole number",
+     "32.0 (float)"),
+    (circles, {"n": 4, "seed": "a"}, "circles: seed must be a whole number", "'a' (str)"),
+    (circles, {"n": 4, "radius": 0.3}, "circles: radius must be a pair (lo, hi)", "0.3 (float)"),
+    (circles, {"n": 4, "radius": ("a", 0.3)}, "circles: radius must be", "('a', 0.3) (tuple)"),
+    (Circles, {"params": {"center": torch.zeros(1, 2)}, "size": 8},
+     "Circles: params must be a dict of tensors with keys background, center",
+     "a dict with keys center"),
+    (glyphs, {"size": 32.0}, "glyphs: size must be a whole number >= 4", "32.0 (float)"),
+    (glyphs, {"font": 3}, "glyphs: font must be a font file's path or the name", "3 (int)"),
+    (glyphs, {"chars": ["A"]}, "glyphs: chars must be a non-empty string", "['A'] (list)"),
+    (glyphs, {"split": "val"}, "glyphs: split must be 'train', 'test' or None", "'val' (str)"),
+    (glyphs, {"split": "test", "holdout": "x"}, "glyphs: holdout must be a number in (0, 1)",
+     "'x' (str)"),
+    (glyphs, {"seed": 0.5}, "glyphs: seed must be a whole number", "0.5 (float)"),
+    (glyphs, {"em": "x"}, "glyphs: em must be a positive number (pixels per em) or None",
+     "'x' (str)"),
+    (glyphs, {"margin": 0.6}, "glyphs: margin must be a number in [0, 0.5)", "0.6 (float)"),
+    (Augment, {"shift": 2.0}, "Augment: shift must be a whole number >= 0", "2.0 (float)"),
+    (Augment, {"shift": True}, "Augment: shift must be", "True (bool)"),
+    (Augment, {"flip": "yes"}, "Augment: flip must be True or False", "'yes' (str)"),
+    (skin_tones, {"size": 8.0}, "skin_tones: size must be a whole number in [4, 72]",
+     "8.0 (float)"),
+    (skin_tones, {"split": "test", "holdout": None}, "skin_tones: holdout must be a number",
+     "None (NoneType)"),
+]
+
+
+@pytest.mark.parametrize("source, kwargs, expected, came", WRONG_ARGUMENTS,
+                         ids=[f"{s.__name__}-{list(kw)[-1]}={list(kw.values())[-1]!r}"
+                              for s, kw, _, _ in WRONG_ARGUMENTS])
+def test_a_wrong_argument_is_a_source_error_naming_it(tmp_path, source, kwargs, expected, came):
+    png(tmp_path / "one.png")
+    kwargs = {k: tmp_path if v is FOLDER else v for k, v in kwargs.items()}
+    with pytest.raises(SourceError) as e:
+        source(**kwargs)
+    msg = str(e.value)
+    assert msg.startswith(expected) and msg.endswith(f"got {came}"), msg
+    assert isinstance(e.value, ValueError)  # a SourceError is a RunError is a ValueError
+
+
+def test_product_refuses_a_factor_that_is_not_a_dataset():
+    a = TensorSource(torch.zeros(3))
+    for factor, came in ((5, "5 (int)"), ([1, 2, 3], "[1, 2, 3] (list)"),
+                         ((x for x in "ab"), "(generator)")):
+        with pytest.raises(SourceError, match=r"Product: factor 1 must be a dataset \(an object "
+                                              r"with len\(\) and \[i\]") as e:
+            Product(a, factor)
+        assert came in str(e.value)
+
+
+def test_whole_numbers_of_numpy_are_accepted_and_normalised(tmp_path):
+    png(tmp_path / "one.png", size=(8, 6))
+    s = ImageFolder(tmp_path, size=np.int64(4), channels=np.int64(1))
+    assert s.shape == (1, 4, 4) and type(s.channels) is int
+    assert GaussianPrior((np.int32(2), 3)).shape == (2, 3)
+    assert type(Augment(shift=np.int64(1)).shift) is int
