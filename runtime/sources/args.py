@@ -147,14 +147,19 @@ def choice(owner: str, name: str, value: object, options: Iterable[object],
     refuse(owner, name, expected or alternatives(options), value)
 
 
-def dataset(owner: str, name: str, value: object) -> object:
-    """``value`` if it is dataset-like: it has ``len()`` and ``[i]``.
+def is_dataset(value: object) -> bool:
+    """Whether ``value`` is dataset-like: it has ``len()`` and ``[i]``.
 
-    A list, dict or string has both but is refused too: its items are not samples
-    (wrap a tensor of samples in :class:`~runtime.sources.TensorSource`).
+    A tuple, list, dict or string has both but is not: its items are not samples (a
+    tuple of sources is a product's, and samples belong in one tensor).
     """
-    if isinstance(value, (str, bytes, dict, list)) or not (
-            hasattr(value, "__len__") and hasattr(value, "__getitem__")):
+    return (not isinstance(value, (str, bytes, dict, list, tuple))
+            and hasattr(value, "__len__") and hasattr(value, "__getitem__"))
+
+
+def dataset(owner: str, name: str, value: object) -> object:
+    """``value`` if it is dataset-like (:func:`is_dataset`)."""
+    if not is_dataset(value):
         refuse(owner, name, "a dataset (an object with len() and [i], e.g. a "
                "torch.utils.data.Dataset or a TensorSource of a tensor of samples)", value)
     return value

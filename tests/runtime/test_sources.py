@@ -7,6 +7,7 @@ from PIL import Image
 
 from compiler import Euclid
 from runtime.errors import RunError, SourceError
+from runtime.loader import Batches
 from runtime.sources import (
     Augment,
     Circles,
@@ -14,6 +15,7 @@ from runtime.sources import (
     ImageFolder,
     Product,
     TensorSource,
+    as_source,
     check_source,
     circles,
     draw_circles,
@@ -186,6 +188,44 @@ def test_check_source_reports_non_finite_dtype_and_empty():
         check_source("Horse", Euclid(4), [])
     with pytest.raises(SourceError, match="Horse.*len 0"):
         check_source("Horse", Euclid(4), torch.utils.data.TensorDataset(torch.zeros(0, 4)))
+
+
+def test_a_tensor_is_a_source_of_its_samples_along_dim_0():
+    x = torch.randn(10, 3, 4, 4)
+    s = as_source(x)
+    assert isinstance(s, TensorSource) and len(s) == 10 and torch.equal(s[3], x[3])
+    idx = torch.tensor([7, 2, 2])
+    assert torch.equal(s.gather(idx), x[idx])  # the loader's fast path, not Tensor.gather
+    check_source("H", Euclid(3, 4, 4), x)
+    batch = next(Batches({"H": x}, 4, seed=1))["H"]  # the loader wraps it the same way
+    assert batch.shape == (4, 3, 4, 4) and all(any(torch.equal(b, r) for r in x) for b in batch)
+    p = as_source((torch.zeros(4, 2), torch.ones(4, 3)))  # a product of two tensors
+    assert isinstance(p, Product) and all(isinstance(f, TensorSource) for f in p.sources)
+    check_source("BxC", Euclid(2) * Euclid(3), (torch.zeros(4, 2), torch.ones(4, 3)))
+    with pytest.raises(SourceError, match=r"source for object H: TensorSource .*from_numpy"):
+        as_source(np.zeros((4, 2)), "H")
+
+
+NOT_DATASETS = [({0: torch.zeros(3)}, "(dict)"), ((x for x in range(3)), "(generator)"),
+                (5, "5 (int)"), ("abc", "'abc' (str)")]
+
+
+@pytest.mark.parametrize("bad, came", NOT_DATASETS, ids=[c for _, c in NOT_DATASETS])
+def test_what_is_not_a_dataset_is_refused_naming_the_object(bad, came):
+    expected = r"expected a dataset \(an object with len\(\) and \[i\]"
+    with pytest.raises(SourceError, match=rf"^source for object Horse: {expected}") as e:
+        as_source(bad, "Horse")  # as the trainer calls it, before check_source
+    assert str(e.value).endswith(came)
+    with pytest.raises(SourceError, match=rf"^source for object Horse \(R\^3\): {expected}"):
+        check_source("Horse", Euclid(3), bad)
+
+
+def test_a_list_of_numbers_for_a_product_says_what_a_list_means():
+    with pytest.raises(SourceError) as e:
+        check_source("BxC", Euclid(2) * Euclid(3), [1, 2])
+    msg = str(e.value)
+    assert msg.startswith("source for object BxC (R^2 × R^3): factor 0: expected a dataset")
+    assert "got 1 (int)" in msg and "one source per factor" in msg and "one tensor" in msg
 
 
 # glyphs ---------------------------------------------------------------------------------
