@@ -12,6 +12,7 @@ overlaps as well as the fonts allow: ``glyphs(a)[i]`` and
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 import random
@@ -51,23 +52,44 @@ def font_names() -> list[str]:
 
 
 def font_path(font: str | Path) -> Path:
-    """A font file: a path, or the name of one of matplotlib's bundled fonts."""
+    """A font file: a path, or the name of one of matplotlib's bundled fonts.
+
+    The file is opened (its character map read) here, so that a file that is not a
+    font is refused with its path rather than failing inside fontTools or Pillow.
+    """
     p = Path(font)
-    if p.is_file():
-        return p
-    q = font_dir() / p.name
-    if q.is_file() and str(p) == p.name:
-        return q
-    raise SourceError(f"unknown font {str(font)!r}: give a path to a .ttf file or one of "
-                      f"matplotlib's fonts: {', '.join(font_names())}")
+    if str(p) == p.name and not p.is_file():  # a bare name: a bundled font
+        p = font_dir() / p.name
+        if not p.is_file():
+            raise SourceError(f"unknown font {str(font)!r}{_did_you_mean(str(font))}: give a "
+                              f"path to a .ttf or .otf file, or the name of one of "
+                              f"matplotlib's fonts (in {font_dir()}): {', '.join(font_names())}")
+    elif p.is_dir():
+        raise SourceError(f"font {str(font)!r} is a folder: give a .ttf or .otf file in it")
+    elif not p.is_file():
+        raise SourceError(f"font file {str(font)!r} does not exist: give the path of a .ttf "
+                          f"or .otf file, or the name of a bundled font (see font_names())")
+    _cmap(str(p))  # raises SourceError unless it is a font
+    return p
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, font_names(), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @functools.lru_cache(maxsize=64)
 def _cmap(path: str) -> frozenset[int]:
+    """The code points the font at ``path`` maps to glyphs; SourceError if it is no font."""
     from fontTools.ttLib import TTFont  # a matplotlib dependency
 
-    with TTFont(path, lazy=True) as f:
-        return frozenset(f.getBestCmap() or {})
+    try:
+        with TTFont(path, lazy=True) as f:
+            return frozenset(f.getBestCmap() or {})
+    except Exception as e:  # TTLibError for another format; struct or key errors if corrupt
+        raise SourceError(f"font file {path!r} is not a TrueType or OpenType font, or is "
+                          f"damaged ({type(e).__name__}: {e}): give a .ttf or .otf file, or "
+                          f"the name of a bundled font (see font_names())") from None
 
 
 def has_char(path: Path, ch: str) -> bool:

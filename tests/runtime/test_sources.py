@@ -292,6 +292,35 @@ def test_glyphs_skip_missing_characters_and_unknown_font_lists_fonts():
     assert "DejaVuSans.ttf" in font_names()
 
 
+@pytest.mark.parametrize("content", [b"hello world", "png", "cut"])
+def test_a_file_that_is_not_a_font_is_a_source_error_naming_it(tmp_path, content):
+    path = tmp_path / "fake.ttf"
+    if content == "png":  # another format, under a font's name
+        png(path.with_suffix(".png"))
+        path.write_bytes(path.with_suffix(".png").read_bytes())
+    elif content == "cut":  # a real font, truncated
+        real = glyphs(chars="A", size=8).font.read_bytes()
+        path.write_bytes(real[: len(real) // 2])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(SourceError) as e:
+        glyphs(path, chars="AB", size=16)
+    msg = str(e.value)
+    assert str(path) in msg and "not a TrueType or OpenType font" in msg and "font_names()" in msg
+
+
+def test_a_missing_font_file_a_folder_and_a_misspelt_name_say_so(tmp_path):
+    with pytest.raises(SourceError, match=r"font file '.*nope\.ttf' does not exist"):
+        glyphs(tmp_path / "nope.ttf")
+    with pytest.raises(SourceError, match=r"font '.*' is a folder"):
+        glyphs(tmp_path)
+    with pytest.raises(SourceError) as e:
+        glyphs("DejaVuSan.ttf")
+    msg = str(e.value)
+    assert "unknown font 'DejaVuSan.ttf' (did you mean 'DejaVuSans.ttf'?)" in msg
+    assert "DejaVuSans-Bold.ttf" in msg and "fonts/ttf" in msg.replace("\\", "/")
+
+
 # circles, Augment -----------------------------------------------------------------------
 
 def test_circles_are_deterministic_by_seed_and_redrawable_from_params():
