@@ -16,16 +16,53 @@ from . import args
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+# Grey modes of more than 8 bits. Pillow's convert("L") clips them at 255 instead of
+# scaling (so 300 and 65535 were both white). A 16-bit grey PNG opens as I;16; Pillow
+# reads 16-bit RGB, RGBA and grey+alpha PNGs as 8-bit RGB / RGBA, already scaled by
+# depth (it has no 16-bit colour mode): nothing to do there. I;16B and I come from TIFF
+# content (Pillow opens a file by its content, whatever its extension); I is taken as
+# 16-bit, the range Pillow reads and writes it in, and refused outside it.
+DEEP = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+WHITE16 = 65535
 
 
 def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
-    """A Pillow image as a ``[C, H, W]`` uint8 tensor, converted and resized."""
+    """A Pillow image as a ``[C, H, W]`` uint8 tensor, converted and resized.
+
+    A grey image of more than 8 bits is resampled at full precision and scaled by its
+    depth (65535 is +1).
+    """
+    if im.mode in DEEP or im.mode == "F":
+        im = deep_to_l(im, size)
     im = im.convert(MODES[channels])
     if size is not None and (im.height, im.width) != size:
         im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
     a = np.asarray(im, dtype=np.uint8)
     a = a[:, :, None] if a.ndim == 2 else a
     return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
+
+
+def deep_to_l(im: Image.Image, size: tuple[int, int] | None) -> Image.Image:
+    """A grey image of more than 8 bits as 8-bit ``L``, resized first at full precision
+    (as float: Pillow resizes I;16B wrongly) and scaled by its depth (65535 -> 255).
+
+    A float image (mode ``F``), or an ``I`` one with values outside 16 bits, has no
+    known white: refused rather than guessed.
+    """
+    if im.mode == "F":
+        raise SourceError("its pixels are floating-point (mode F), which has no fixed white "
+                          "level: save it with 8 or 16 bits per channel")
+    if im.mode == "I":
+        lo, hi = im.getextrema()
+        if lo < 0 or hi > WHITE16:
+            raise SourceError(f"its pixels are 32-bit integers from {lo} to {hi}, outside "
+                              f"0..65535, so its white level is unknown: save it with 8 or "
+                              f"16 bits per channel")
+    f = im.convert("F")
+    if size is not None and (f.height, f.width) != size:
+        f = f.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+    f = np.asarray(f, dtype=np.float32)
+    return Image.fromarray(np.clip(np.rint(f * (255 / WHITE16)), 0, 255).astype(np.uint8))
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:
@@ -52,7 +89,10 @@ class ImageFolder(Dataset):
 
     ``channels`` 1, 3 or 4 converts to ``L``, ``RGB`` or ``RGBA``; ``size`` (an int for a
     square, or ``(h, w)``) resizes every image (bicubic, aspect ratio not kept). Without
-    ``size`` all images must have the same size.
+    ``size`` all images must have the same size. Values are scaled by the image's bit
+    depth: 0 is -1 and the largest value +1, 255 in 8 bits and 65535 in 16 (a 16-bit
+    image is resized at full precision, then kept at 8 bits like every other one). A
+    float image has no fixed white and is refused when read.
 
     At construction every file is opened and verified (a header and integrity check, not
     a full decode); unreadable ones are skipped with one warning. Images are decoded on
@@ -118,6 +158,8 @@ class ImageFolder(Dataset):
             try:
                 with Image.open(p) as im:
                     x = to_uint8(im, self.channels, self.size)
+            except SourceError as e:  # decoded, but its pixels cannot be used
+                raise SourceError(f"ImageFolder: cannot use {str(p)!r}: {e}") from None
             except Exception as e:
                 raise SourceError(f"ImageFolder: cannot decode {str(p)!r} ({e}); it passed the "
                                   f"check at construction, so the file is likely truncated: "

@@ -1,4 +1,6 @@
+import struct
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ from runtime.sources import (
     glyphs,
     skin_tones,
 )
+from runtime.sources.images import to_uint8
 
 
 def png(path, size=(8, 6), mode="RGB", value=128):
@@ -107,6 +110,73 @@ def test_mismatched_sizes_without_size_is_an_error_listing_sizes(tmp_path):
         ImageFolder(tmp_path)
     msg = str(e.value)
     assert "6x8 (2 images)" in msg and "9x5 (1 images)" in msg and "size=" in msg
+
+
+def png16(path, a):
+    """A 16-bit PNG of ``a`` (uint16 ``[h, w]`` grey or ``[h, w, 3]`` RGB), written by hand:
+    Pillow writes 16-bit grey but not 16-bit RGB."""
+    a = np.asarray(a, np.uint16)
+    h, w = a.shape[:2]
+    raw = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in a)
+
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", w, h, 16, 0 if a.ndim == 2 else 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_16_bit_grey_pngs_are_scaled_by_their_depth(tmp_path):
+    values = {"black": 0, "near_black": 300, "mid": 32768, "white": 65535, "v128": 128 * 257}
+    for name, v in values.items():
+        Image.fromarray(np.full((6, 8), v, np.uint16)).save(tmp_path / f"{name}.png")
+    with Image.open(tmp_path / "mid.png") as im:
+        assert im.mode == "I;16"
+    png(tmp_path / "eight_bit_128.png", mode="L", value=128)
+    for channels in (1, 3):
+        s = ImageFolder(tmp_path, channels=channels)
+        x = {p.stem: s[i] for i, p in enumerate(s.files)}
+        assert bool((x["black"] == -1).all()) and bool((x["white"] == 1).all())
+        assert bool((x["mid"].abs() < 0.01).all())
+        assert bool((x["near_black"] < -0.98).all())  # 300 / 65535 is nearly black
+        assert torch.equal(x["v128"], x["eight_bit_128"])  # 16-bit 128·257 is 8-bit 128
+    # a resized 16-bit gradient matches the same gradient in 8 bits
+    ramp = np.tile(np.linspace(0, 255, 64), (16, 1))
+    folder = tmp_path / "ramps"
+    folder.mkdir()
+    Image.fromarray((ramp * 257).round().astype(np.uint16)).save(folder / "a16.png")
+    Image.fromarray(ramp.round().astype(np.uint8)).save(folder / "b8.png")
+    s = ImageFolder(folder, size=(4, 8), channels=1)
+    assert (s[0] - s[1]).abs().max() <= 2 / 255 + 1e-6
+
+
+def test_16_bit_rgb_pngs_are_read_at_their_scale(tmp_path):
+    # Pillow reads 16-bit RGB (and RGBA) PNGs as 8-bit, keeping the high byte: right as is
+    png16(tmp_path / "rgb16.png", np.full((6, 8, 3), (0, 32768, 65535), np.uint16))
+    with Image.open(tmp_path / "rgb16.png") as im:
+        assert im.mode == "RGB"
+    x = ImageFolder(tmp_path)[0]
+    assert torch.allclose(x[:, 0, 0], torch.tensor([-1.0, 1 / 255, 1.0]), atol=1e-6)
+
+
+def test_other_deep_grey_modes_are_scaled_or_refused(tmp_path):
+    v = np.array([[0, 300, 32768, 65535]] * 2, np.uint16)
+    expected = torch.tensor([0, 1, 128, 255], dtype=torch.uint8).expand(1, 2, 4)
+    big_endian = Image.frombytes("I;16B", (4, 2), v.astype(">u2").tobytes())
+    assert torch.equal(to_uint8(big_endian, 1, None), expected)
+    assert torch.equal(to_uint8(Image.fromarray(v.astype(np.int32)), 1, None), expected)  # I
+    ramp = np.tile(np.linspace(0, 65535, 64), (16, 1)).astype(np.uint16)
+    be_ramp = Image.frombytes("I;16B", (64, 16), ramp.astype(">u2").tobytes())
+    assert torch.equal(to_uint8(be_ramp, 3, (4, 8)), to_uint8(Image.fromarray(ramp), 3, (4, 8)))
+    with pytest.raises(SourceError, match=r"32-bit integers from -5 to 70000, outside 0\.\.65535"):
+        to_uint8(Image.fromarray(np.array([[-5, 70000]], np.int32)), 1, None)
+    # a float image (TIFF content under a .png name: Pillow goes by content) names its file
+    Image.fromarray(np.full((6, 8), 0.5, np.float32)).save(tmp_path / "float.png", "TIFF")
+    with pytest.raises(SourceError) as e:
+        ImageFolder(tmp_path)[0]
+    assert "float.png" in str(e.value) and "floating-point (mode F)" in str(e.value)
 
 
 # TensorSource, GaussianPrior, Product ---------------------------------------------------
