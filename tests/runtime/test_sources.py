@@ -128,6 +128,18 @@ def png16(path, a):
                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+def texture(w, h, seed=0):
+    """A photo-like ``[h, w, 3]`` uint8 image: smooth colour, noise, hard-edged discs."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    a = np.stack([np.sin(7 * x + 3 * y), np.cos(5 * y - 2 * x), np.sin(11 * x * y)], -1)
+    a = (a + 1) * 100 + rng.normal(0, 12, (h, w, 3))
+    for _ in range(12):
+        cx, cy, r = rng.uniform(0, 1, 2).tolist() + [rng.uniform(0.03, 0.15)]
+        a[(x - cx) ** 2 + (y - cy * h / max(w, h)) ** 2 < r * r] = rng.uniform(0, 255, 3)
+    return np.clip(a, 0, 255).astype(np.uint8)
+
+
 def test_16_bit_grey_pngs_are_scaled_by_their_depth(tmp_path):
     values = {"black": 0, "near_black": 300, "mid": 32768, "white": 65535, "v128": 128 * 257}
     for name, v in values.items():
@@ -177,6 +189,39 @@ def test_other_deep_grey_modes_are_scaled_or_refused(tmp_path):
     with pytest.raises(SourceError) as e:
         ImageFolder(tmp_path)[0]
     assert "float.png" in str(e.value) and "floating-point (mode F)" in str(e.value)
+
+
+MODE_CASES = [(mode, channels) for mode in ("RGB", "L", "RGBA", "P", "LA")
+              for channels in (1, 3, 4)]
+
+
+@pytest.mark.parametrize("mode, channels", MODE_CASES)
+def test_resizing_stays_close_to_converting_then_resizing_the_full_image(tmp_path, mode, channels):
+    rgb = Image.fromarray(texture(300, 200))
+    alpha = Image.fromarray(texture(300, 200, seed=1)[..., 0])
+    im = {"RGB": rgb, "L": rgb.convert("L"), "P": rgb.convert("P"),
+          "RGBA": Image.merge("RGBA", (*rgb.split(), alpha)),
+          "LA": Image.merge("LA", (rgb.convert("L"), alpha))}[mode]
+    im.save(tmp_path / "a.png")
+    target = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
+    for size in ((32, 32), (24, 40), (100, 150)):
+        with Image.open(tmp_path / "a.png") as ref:  # the previous path, done by hand
+            ref = np.asarray(ref.convert(target).resize(size[::-1], Image.Resampling.BICUBIC))
+        ref = torch.from_numpy(ref.astype(np.int16).reshape(*size, channels)).permute(2, 0, 1)
+        got = ImageFolder(tmp_path, size=size, channels=channels)._load(0).to(torch.int16)
+        d = (got - ref).abs()
+        assert d.max() <= 4 and d.float().mean() <= 0.5, (size, int(d.max()))
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_matches_a_full_resize(tmp_path):
+    Image.fromarray(texture(1024, 768)).save(tmp_path / "big.jpg", quality=90)
+    with Image.open(tmp_path / "big.jpg") as im:
+        x = to_uint8(im, 3, (24, 32))
+        assert im.size == (128, 96)  # the decoder kept 1/8 of each side: 1/64 of the memory
+    with Image.open(tmp_path / "big.jpg") as im:
+        ref = np.asarray(im.convert("RGB").resize((32, 24), Image.Resampling.BICUBIC))
+    d = (x.to(torch.int16) - torch.from_numpy(ref.astype(np.int16)).permute(2, 0, 1)).abs()
+    assert tuple(x.shape) == (3, 24, 32) and d.max() <= 8 and d.float().mean() <= 1.0
 
 
 # TensorSource, GaussianPrior, Product ---------------------------------------------------
