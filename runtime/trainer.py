@@ -286,7 +286,7 @@ class Trainer:
             if not isinstance(name, str) or name not in S or not hasattr(S[name], "factors"):
                 raise RunError(f"data: {key!r} is not an object of schema {S.name} "
                                f"(objects: {', '.join(map(str, S.objects()))})")
-            src = as_source(src)
+            src = as_source(src, name)  # a tensor becomes a TensorSource
             check_source(name, F.spaces[S[name]], src)
             out[name] = src
         if not out:

@@ -3,7 +3,8 @@
 A source is any ``torch.utils.data.Dataset`` whose sample ``i`` is a float32 tensor of
 the object's shape (``[C, H, W]`` for images), or a tuple of them for a product
 object. Optional fast paths the loader uses: ``gather(indices)`` (a whole batch) and,
-for priors, ``sample(n, generator)``.
+for priors, ``sample(n, generator)``. Where a source is expected, a plain tensor is
+taken as the :class:`TensorSource` of its samples along dim 0 (:func:`as_source`).
 """
 
 from .augment import Augment

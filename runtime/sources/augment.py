@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from . import args
+
 
 @dataclass(frozen=True)
 class Augment:
@@ -26,8 +28,9 @@ class Augment:
     flip: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.shift, int) or self.shift < 0:
-            raise ValueError(f"Augment shift must be an int >= 0, got {self.shift!r}")
+        # normalised in place (a numpy int becomes an int); frozen, hence object.__setattr__
+        object.__setattr__(self, "shift", args.whole("Augment", "shift", self.shift, low=0))
+        args.flag("Augment", "flip", self.flip)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         if x.dim() == 3:

@@ -5,12 +5,52 @@ from __future__ import annotations
 import torch
 
 from ..errors import SourceError
+from . import args
 from .product import Product
+from .tensor import TensorSource
+
+DATASET = ("a dataset (an object with len() and [i], such as a torch.utils.data.Dataset), "
+           "or a tensor of samples along dim 0")
 
 
-def as_source(source: object) -> object:
-    """A plain tuple of sources (one per factor) becomes a :class:`Product`."""
-    return Product(*source) if isinstance(source, (tuple, list)) else source
+def as_source(source: object, name: object = None) -> object:
+    """``source`` as a dataset: a tensor becomes a :class:`TensorSource` (its samples along
+    dim 0), a plain tuple of sources (one per factor) a :class:`Product` of them.
+
+    Anything else must already be dataset-like (``len()`` and ``[i]``): a list of
+    numbers, a dict or a generator is refused here, rather than failing later inside the
+    loader. ``name``, the object (or its name) the source feeds, starts the message.
+
+    >>> as_source(torch.zeros(10, 3, 4, 4))[0].shape
+    torch.Size([3, 4, 4])
+    >>> as_source({"a": 1}, "Horse")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.SourceError: source for object Horse: expected a dataset (an object with \
+len() and [i], such as a torch.utils.data.Dataset), or a tensor of samples along dim 0; \
+got {'a': 1} (dict)
+    """
+    try:
+        if isinstance(source, (tuple, list)):
+            return Product(*(_one(s, f"factor {k}")
+                             for k, s in enumerate(source)))
+        return _one(source)
+    except SourceError as e:
+        if name is None:
+            raise
+        raise SourceError(f"source for object {getattr(name, 'name', name)}: {e}") from None
+
+
+def _one(source: object, where: str = "") -> object:
+    """One source: a tensor (or numpy array, refused with its fix) wrapped, a dataset kept."""
+    if isinstance(source, torch.Tensor) or type(source).__module__ == "numpy":
+        return TensorSource(source)
+    if not args.is_dataset(source):
+        hint = (" (a tuple or list stands for one source per factor of a product object; "
+                "stack samples into one tensor instead)" if where else "")
+        where = f"{where}: " if where else ""
+        raise SourceError(f"{where}expected {DATASET}; got {args.got(source)}{hint}")
+    return source
 
 
 def _describe(x: object) -> str:

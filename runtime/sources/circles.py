@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
+from ..errors import SourceError
+from . import args
 from .tensor import TensorSource
+
+PARAMS = ("background", "center", "foreground", "radius")  # draw_circles' tensor arguments
 
 
 def draw_circles(center: torch.Tensor, radius: torch.Tensor, foreground: torch.Tensor,
@@ -32,8 +38,24 @@ class Circles(TensorSource):
     draws the same circles on other backgrounds."""
 
     def __init__(self, params: dict[str, torch.Tensor], size: int):
+        size = args.whole("Circles", "size", size, low=1)
+        if not isinstance(params, Mapping) or sorted(params) != list(PARAMS) or not all(
+                isinstance(v, torch.Tensor) for v in params.values()):
+            came = (f"a dict with keys {', '.join(map(str, params))}"
+                    if isinstance(params, Mapping) else args.got(params))
+            raise SourceError(f"Circles: params must be a dict of tensors with keys "
+                              f"{', '.join(PARAMS)} (as circles() makes), got {came}")
         super().__init__(draw_circles(**params, size=size))
         self.params, self.size = params, size
+
+
+def radius_range(radius: object) -> tuple[float, float]:
+    """``radius`` as ``(lo, hi)``, fractions of the size with ``0 < lo <= hi < 0.5``."""
+    if not (isinstance(radius, (tuple, list)) and len(radius) == 2
+            and all(args.is_real(r) for r in radius) and 0 < radius[0] <= radius[1] < 0.5):
+        args.refuse("circles", "radius", "a pair (lo, hi) of fractions of size with "
+                    "0 < lo <= hi < 0.5", radius)
+    return float(radius[0]), float(radius[1])
 
 
 def circles(n: int, size: int = 32, seed: int = 0,
@@ -47,11 +69,10 @@ def circles(n: int, size: int = 32, seed: int = 0,
     >>> bool((a.tensor == b.tensor).all()), sorted(a.params)
     (True, ['background', 'center', 'foreground', 'radius'])
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"circles needs a positive number of images, got n={n!r}")
-    lo, hi = radius
-    if not 0 < lo <= hi < 0.5:
-        raise ValueError(f"radius must be fractions 0 < lo <= hi < 0.5 of size, got {radius!r}")
+    n = args.whole("circles", "n", n, low=1)
+    size = args.whole("circles", "size", size, low=1)
+    seed = args.whole("circles", "seed", seed)
+    lo, hi = radius_range(radius)
     g = torch.Generator().manual_seed(seed)
     r = (lo + (hi - lo) * torch.rand(n, generator=g)) * size
     center = r[:, None] + torch.rand(n, 2, generator=g) * (size - 2 * r[:, None])

@@ -22,7 +22,8 @@ import torch
 from PIL import Image
 
 from ..errors import SourceError
-from .glyphs import split_chars
+from . import args
+from .glyphs import check_split, split_chars
 from .tensor import TensorSource
 
 TONES = ("1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff")  # Fitzpatrick 1-2 … 6
@@ -121,8 +122,9 @@ def skin_tones(size: int = 32, split: str | None = None, holdout: float = 0.2,
     >>> bool(s.toned.min() >= -1 and s.toned.max() == 1), s.tone[:6].tolist()
     (True, [0, 1, 2, 3, 4, 0])
     """
-    if isinstance(size, bool) or not isinstance(size, int) or not 4 <= size <= 72:
-        raise ValueError(f"size must be an int in [4, 72] (the PNGs are 72 px), got {size!r}")
+    size = args.whole("skin_tones", "size", size, low=4, high=72,
+                      expected="a whole number in [4, 72] (the PNGs are 72 px)")
+    split, holdout, seed = check_split("skin_tones", split, holdout, seed)
     folder = str(assets_dir())
     codes = base_codes(folder)
     if not codes:

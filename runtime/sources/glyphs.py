@@ -12,7 +12,9 @@ overlaps as well as the fonts allow: ``glyphs(a)[i]`` and
 
 from __future__ import annotations
 
+import difflib
 import functools
+import os
 import random
 import string
 from pathlib import Path
@@ -22,6 +24,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import SourceError
+from . import args
 from .tensor import TensorSource
 
 SUPERSAMPLE = 4  # render at 4x and box-filter down: antialiased, centred to 1/8 px
@@ -49,23 +52,44 @@ def font_names() -> list[str]:
 
 
 def font_path(font: str | Path) -> Path:
-    """A font file: a path, or the name of one of matplotlib's bundled fonts."""
+    """A font file: a path, or the name of one of matplotlib's bundled fonts.
+
+    The file is opened (its character map read) here, so that a file that is not a
+    font is refused with its path rather than failing inside fontTools or Pillow.
+    """
     p = Path(font)
-    if p.is_file():
-        return p
-    q = font_dir() / p.name
-    if q.is_file() and str(p) == p.name:
-        return q
-    raise SourceError(f"unknown font {str(font)!r}: give a path to a .ttf file or one of "
-                      f"matplotlib's fonts: {', '.join(font_names())}")
+    if str(p) == p.name and not p.is_file():  # a bare name: a bundled font
+        p = font_dir() / p.name
+        if not p.is_file():
+            raise SourceError(f"unknown font {str(font)!r}{_did_you_mean(str(font))}: give a "
+                              f"path to a .ttf or .otf file, or the name of one of "
+                              f"matplotlib's fonts (in {font_dir()}): {', '.join(font_names())}")
+    elif p.is_dir():
+        raise SourceError(f"font {str(font)!r} is a folder: give a .ttf or .otf file in it")
+    elif not p.is_file():
+        raise SourceError(f"font file {str(font)!r} does not exist: give the path of a .ttf "
+                          f"or .otf file, or the name of a bundled font (see font_names())")
+    _cmap(str(p))  # raises SourceError unless it is a font
+    return p
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, font_names(), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @functools.lru_cache(maxsize=64)
 def _cmap(path: str) -> frozenset[int]:
+    """The code points the font at ``path`` maps to glyphs; SourceError if it is no font."""
     from fontTools.ttLib import TTFont  # a matplotlib dependency
 
-    with TTFont(path, lazy=True) as f:
-        return frozenset(f.getBestCmap() or {})
+    try:
+        with TTFont(path, lazy=True) as f:
+            return frozenset(f.getBestCmap() or {})
+    except Exception as e:  # TTLibError for another format; struct or key errors if corrupt
+        raise SourceError(f"font file {path!r} is not a TrueType or OpenType font, or is "
+                          f"damaged ({type(e).__name__}: {e}): give a .ttf or .otf file, or "
+                          f"the name of a bundled font (see font_names())") from None
 
 
 def has_char(path: Path, ch: str) -> bool:
@@ -73,14 +97,19 @@ def has_char(path: Path, ch: str) -> bool:
     return ord(ch) in _cmap(str(path))
 
 
+def check_split(owner: str, split: object, holdout: object,
+                seed: object) -> tuple[str | None, float, int]:
+    """``(split, holdout, seed)`` checked for ``owner``: a split name, a fraction, an int."""
+    return (args.choice(owner, "split", split, ("train", "test", None)),
+            args.real(owner, "holdout", holdout, low=0, high=1, open_low=True, open_high=True),
+            args.whole(owner, "seed", seed))
+
+
 def split_chars(chars: str, split: str | None, holdout: float, seed: int) -> set[str]:
     """The characters of ``split``: a seeded shuffle of ``chars``, ``holdout`` in test."""
+    split, holdout, seed = check_split("split_chars", split, holdout, seed)
     if split is None:
         return set(chars)
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}")
-    if not 0 < holdout < 1:
-        raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout!r}")
     order = sorted(set(chars))
     random.Random(seed).shuffle(order)
     n_test = max(1, round(holdout * len(order)))
@@ -157,17 +186,22 @@ def glyphs(font: str | Path = "DejaVuSans.ttf", chars: str | None = None, size: 
     >>> bool((a[0] - b[0]).abs().mean() < (a[0] - b[1]).abs().mean())
     True
     """
+    owner = "glyphs"
+    if not isinstance(font, (str, os.PathLike)) or not font:
+        args.refuse(owner, "font", "a font file's path or the name of a bundled font "
+                    "(see font_names())", font)
+    chars = DEFAULT_CHARS if chars is None else args.text(owner, "chars", chars)
+    size = args.whole(owner, "size", size, low=4)
+    split, holdout, seed = check_split(owner, split, holdout, seed)
+    em = None if em is None else args.real(owner, "em", em, low=0, open_low=True,
+                                           expected="a positive number (pixels per em) or None")
+    margin = args.real(owner, "margin", margin, low=0, high=0.5, open_high=True)
     path = font_path(font)
-    chars = DEFAULT_CHARS if chars is None else chars
-    if not isinstance(chars, str) or not chars:
-        raise ValueError(f"chars must be a non-empty string, got {chars!r}")
-    if not isinstance(size, int) or size < 4:
-        raise ValueError(f"size must be an int >= 4, got {size!r}")
     chars = "".join(dict.fromkeys(c for c in chars if not c.isspace()))
     present = "".join(c for c in chars if has_char(path, c))
     if not present:
         raise SourceError(f"font {path.name} has none of the characters {chars[:40]!r}")
-    em = fit_em(path, present, size, margin) if em is None else float(em)
+    em = fit_em(path, present, size, margin) if em is None else em
     keep = split_chars(chars, split, holdout, seed)
     chosen = "".join(c for c in present if c in keep)
     if not chosen:

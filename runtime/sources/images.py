@@ -12,29 +12,84 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from ..errors import SourceError
+from . import args
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
-
-
-def image_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
-    """``size`` as ``(h, w)``: an int is a square."""
-    if size is None:
-        return None
-    h, w = (size, size) if isinstance(size, int) else tuple(size)
-    if not (isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0):
-        raise ValueError(f"size must be a positive int or (h, w), got {size!r}")
-    return h, w
+# Grey modes of more than 8 bits. Pillow's convert("L") clips them at 255 instead of
+# scaling (so 300 and 65535 were both white). A 16-bit grey PNG opens as I;16; Pillow
+# reads 16-bit RGB, RGBA and grey+alpha PNGs as 8-bit RGB / RGBA, already scaled by
+# depth (it has no 16-bit colour mode): nothing to do there. I;16B and I come from TIFF
+# content (Pillow opens a file by its content, whatever its extension); I is taken as
+# 16-bit, the range Pillow reads and writes it in, and refused outside it.
+DEEP = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+WHITE16 = 65535
+# Modes whose conversion to L, RGB or RGBA is the same before or after resizing (a
+# per-pixel linear map: no alpha to premultiply, no palette), so it can wait until the
+# image is small; any other mode is converted at full size, as before.
+LINEAR = ("L", "RGB")
+# Pillow first shrinks by a whole factor (box filter) while the image stays this many
+# times the target, then resamples: its docs call 3 indistinguishable from resampling
+# the whole image, at a fraction of the work on a huge one. JPEG decoding is scaled the
+# same way (draft: the decoder keeps 1/2, 1/4 or 1/8 of the pixels).
+REDUCING_GAP = 3.0
 
 
 def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
-    """A Pillow image as a ``[C, H, W]`` uint8 tensor, converted and resized."""
-    im = im.convert(MODES[channels])
-    if size is not None and (im.height, im.width) != size:
-        im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+    """A Pillow image (opened, not yet loaded) as a ``[C, H, W]`` uint8 tensor, converted
+    to ``channels`` and resized (bicubic) to ``size``.
+
+    A huge image costs little more than its decoded pixels (a JPEG far less): the JPEG
+    decoder is asked for a reduced scale, an L or RGB image is resized before it is
+    converted, and one already in the right mode is not copied. A grey image of more
+    than 8 bits is resampled at full precision and scaled by its depth (65535 is +1).
+    """
+    mode = MODES[channels]
+    if size is not None:
+        request = (round(size[1] * REDUCING_GAP), round(size[0] * REDUCING_GAP))
+        im.draft(None, request)  # JPEG only (a no-op elsewhere); keeps its mode
+    if im.mode in DEEP or im.mode == "F":
+        im = deep_to_l(im, size)
+    elif im.mode != mode and im.mode not in LINEAR:
+        im = im.convert(mode)
+    im = resized(im, size)
+    if im.mode != mode:
+        im = im.convert(mode)
     a = np.asarray(im, dtype=np.uint8)
     a = a[:, :, None] if a.ndim == 2 else a
-    return torch.from_numpy(a.copy()).permute(2, 0, 1).contiguous()
+    # one copy from Pillow's read-only buffer, straight into [C, H, W] order
+    return torch.from_numpy(np.array(a.transpose(2, 0, 1), order="C"))
+
+
+def resized(im: Image.Image, size: tuple[int, int] | None) -> Image.Image:
+    """``im`` at ``size`` (``(h, w)``; None keeps it), bicubic with Pillow's reducing gap."""
+    if size is None or (im.height, im.width) == size:
+        return im
+    # With alpha Pillow resamples premultiplied colour, and the colour kept under nearly
+    # transparent pixels (colour / alpha) swings with any change of filter: resample as
+    # before there.
+    gap = None if im.mode in ("RGBA", "LA") else REDUCING_GAP
+    return im.resize((size[1], size[0]), Image.Resampling.BICUBIC, reducing_gap=gap)
+
+
+def deep_to_l(im: Image.Image, size: tuple[int, int] | None) -> Image.Image:
+    """A grey image of more than 8 bits as 8-bit ``L``, resized first at full precision
+    (as float: Pillow resizes I;16B wrongly) and scaled by its depth (65535 -> 255).
+
+    A float image (mode ``F``), or an ``I`` one with values outside 16 bits, has no
+    known white: refused rather than guessed.
+    """
+    if im.mode == "F":
+        raise SourceError("its pixels are floating-point (mode F), which has no fixed white "
+                          "level: save it with 8 or 16 bits per channel")
+    if im.mode == "I":
+        lo, hi = im.getextrema()
+        if lo < 0 or hi > WHITE16:
+            raise SourceError(f"its pixels are 32-bit integers from {lo} to {hi}, outside "
+                              f"0..65535, so its white level is unknown: save it with 8 or "
+                              f"16 bits per channel")
+    f = np.asarray(resized(im.convert("F"), size), dtype=np.float32)
+    return Image.fromarray(np.clip(np.rint(f * (255 / WHITE16)), 0, 255).astype(np.uint8))
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +116,14 @@ class ImageFolder(Dataset):
 
     ``channels`` 1, 3 or 4 converts to ``L``, ``RGB`` or ``RGBA``; ``size`` (an int for a
     square, or ``(h, w)``) resizes every image (bicubic, aspect ratio not kept). Without
-    ``size`` all images must have the same size.
+    ``size`` all images must have the same size. Values are scaled by the image's bit
+    depth: 0 is -1 and the largest value +1, 255 in 8 bits and 65535 in 16 (a 16-bit
+    image is resized at full precision, then kept at 8 bits like every other one). A
+    float image has no fixed white and is refused when read.
+
+    A huge image is reduced as it loads: a JPEG is decoded at 1/2, 1/4 or 1/8 scale
+    when ``size`` allows, and an L or RGB image is resized before any conversion, so a
+    PNG costs little more than its decoded pixels.
 
     At construction every file is opened and verified (a header and integrity check, not
     a full decode); unreadable ones are skipped with one warning. Images are decoded on
@@ -70,9 +132,11 @@ class ImageFolder(Dataset):
 
     def __init__(self, path: str | Path, size: int | tuple[int, int] | None = None,
                  channels: int = 3):
-        if channels not in MODES:
-            raise ValueError(f"channels must be 1 (L), 3 (RGB) or 4 (RGBA), got {channels!r}")
-        self.path, self.channels, self.size = Path(path), channels, image_size(size)
+        owner = "ImageFolder"
+        self.path = args.path(owner, "path", path)
+        self.size = args.image_size(owner, size)
+        self.channels = args.choice(owner, "channels", channels, MODES,
+                                    expected="1 (L), 3 (RGB) or 4 (RGBA)")
         if not self.path.is_dir():
             raise SourceError(f"ImageFolder: {str(self.path)!r} is not a folder")
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
@@ -110,9 +174,9 @@ class ImageFolder(Dataset):
                 raise SourceError(f"ImageFolder {str(self.path)!r}: images differ in size "
                                   f"(h x w: {listed}); pass size= (e.g. size={sizes[0][0]}) "
                                   f"to resize them all")
-            self.shape = (channels, *sizes[0])
+            self.shape = (self.channels, *sizes[0])
         else:
-            self.shape = (channels, *self.size)
+            self.shape = (self.channels, *self.size)
         self._cache: list[torch.Tensor | None] = [None] * len(self.files)
 
     def __len__(self) -> int:
@@ -125,6 +189,8 @@ class ImageFolder(Dataset):
             try:
                 with Image.open(p) as im:
                     x = to_uint8(im, self.channels, self.size)
+            except SourceError as e:  # decoded, but its pixels cannot be used
+                raise SourceError(f"ImageFolder: cannot use {str(p)!r}: {e}") from None
             except Exception as e:
                 raise SourceError(f"ImageFolder: cannot decode {str(p)!r} ({e}); it passed the "
                                   f"check at construction, so the file is likely truncated: "

@@ -8,6 +8,8 @@ import math
 import torch
 from torch.utils.data import Dataset
 
+from . import args
+
 UNBOUNDED = 2 ** 62  # the length of a prior: never exhausted in practice
 
 
@@ -35,10 +37,8 @@ class GaussianPrior(Dataset):
     """
 
     def __init__(self, shape: int | tuple[int, ...], seed: int = 0):
-        self.shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
-        if any(d < 1 for d in self.shape):
-            raise ValueError(f"GaussianPrior shape must have positive dims, got {self.shape}")
-        self.seed = seed
+        self.shape = args.shape("GaussianPrior", shape)
+        self.seed = args.whole("GaussianPrior", "seed", seed)
 
     def __len__(self) -> int:
         return UNBOUNDED

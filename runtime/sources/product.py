@@ -6,6 +6,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import SourceError
+from . import args
 from .prior import UNBOUNDED
 
 
@@ -30,13 +31,9 @@ class Product(Dataset):
         if len(sources) < 2:
             raise SourceError(f"a Product needs a source per factor (at least two), "
                               f"got {len(sources)}")
-        lengths = []
         for k, s in enumerate(sources):
-            try:
-                lengths.append(len(s))
-            except TypeError:
-                raise SourceError(f"Product factor {k} is not a dataset (no len()): "
-                                  f"{type(s).__name__}") from None
+            args.dataset("Product", f"factor {k}", s)
+        lengths = [len(s) for s in sources]
         finite = {n for s, n in zip(sources, lengths) if not is_unbounded(s)}
         if len(finite) > 1:
             found = ", ".join(f"factor {k}: {n}" for k, n in enumerate(lengths))

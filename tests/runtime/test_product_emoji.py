@@ -39,7 +39,7 @@ def test_the_split_is_by_base_disjoint_and_complete():
     assert skin_tones(size=8, split="test", seed=1).codes != test.codes
     with pytest.raises(ValueError, match="split must be 'train', 'test' or None"):
         skin_tones(size=8, split="val")
-    with pytest.raises(ValueError, match=r"size must be an int in \[4, 72\]"):
+    with pytest.raises(ValueError, match=r"skin_tones: size must be a whole number in \[4, 72\]"):
         skin_tones(size=128)
 
 

@@ -262,6 +262,16 @@ def test_source_of_the_wrong_shape(tmp_path):
         Trainer(tiny_program(), data, tmp_path / "r", steps=2, **QUIET)
 
 
+def test_a_plain_tensor_is_a_source_and_a_dict_is_refused_naming_its_object(tmp_path):
+    data = {name: src.tensor for name, src in tiny_data().items()}  # bare tensors
+    run = Trainer(tiny_program(), data, tmp_path / "r", steps=2, batch_size=8, **QUIET)
+    run.fit()
+    assert run.step == 2 and isinstance(run.data["A"], TensorSource)
+    with pytest.raises(SourceError, match=r"^source for object B: expected a dataset .*\(dict\)"):
+        Trainer(tiny_program(), {**tiny_data(), "B": {0: torch.zeros(2)}}, tmp_path / "d",
+                steps=2, **QUIET)
+
+
 def test_batch_larger_than_a_source(tmp_path):
     with pytest.raises(SourceError, match="64 samples, fewer than the batch size 100"):
         Trainer(tiny_program(), tiny_data(), tmp_path / "r", steps=2, batch_size=100, **QUIET)
