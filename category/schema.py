@@ -25,12 +25,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import messages
+from .completion import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
 from .errors import DuplicateNameError, SchemaError, SchemaTypeError, UnknownNameError
-
-# Bounds of Knuth–Bendix completion (kept here so the signature shows them).
-DEFAULT_MAX_RULES = 5_000
-DEFAULT_MAX_SECONDS = 2.0
 
 if TYPE_CHECKING:
     import networkx
@@ -71,7 +68,7 @@ class Schema:
         if not names:
             return tuple(self._objects.values())
         obs = [Ob(check_name("object", n)) for n in names]
-        self._check_fresh([o.name for o in obs])
+        self.check_fresh(*[o.name for o in obs])
         for o in obs:
             self._add_object(o)
         return tuple(obs)
@@ -80,20 +77,45 @@ class Schema:
         """Declare one object and return it."""
         return self.objects(name)[0]
 
+    def check_fresh(self, *names: str) -> None:
+        """Raise :class:`~category.DuplicateNameError` unless every name is unused here
+        and distinct: what the declaring methods check first, for a caller that
+        declares several things at once and must add none if one name is taken.
+
+        >>> S = Schema.parse("object A\\nf : A -> A")
+        >>> S.check_fresh("g", "h")
+        >>> S.check_fresh("g", "f")
+        Traceback (most recent call last):
+        ...
+        category.errors.DuplicateNameError: name 'f' is already used by arrow f : A -> A ...
+        """
+        seen: set[str] = set()
+        for n in names:
+            if n in self._objects:
+                raise DuplicateNameError(messages.duplicate_name(n, f"object {n}", self.name))
+            if n in self._arrows:
+                a = self._arrows[n]
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
+            if n in seen:
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
+            seen.add(n)
+
     def product(self, name: str, *factors: ObLike) -> Ob:
         """Declare the product object ``name = factors[0] * factors[1] * …``."""
         obs = tuple(self.ob(x) for x in factors)
         if len(obs) < 2:
             raise SchemaError(messages.empty_product(name))
         ob = Ob(name, obs)
-        self._check_fresh([name])
+        self.check_fresh(name)
         self._add_object(ob)
         return ob
 
     def arrow(self, name: str, dom: ObLike, cod: ObLike) -> Arrow:
         """Declare the generating arrow ``name : dom -> cod`` and return it."""
         arrow = Arrow(check_name("arrow", name), self.ob(dom), self.ob(cod))
-        self._check_fresh([name])
+        self.check_fresh(name)
         self._arrows[name] = arrow
         self._out[arrow.dom].append(arrow)
         self._changed()
@@ -440,24 +462,6 @@ class Schema:
         self._objects[ob.name] = ob
         self._out[ob] = []
         self._changed()
-
-    def _check_fresh(self, names: list[str]) -> None:
-        seen: set[str] = set()
-        for n in names:
-            if n in self._objects:
-                raise DuplicateNameError(messages.duplicate_name(n, f"object {n}", self.name))
-            if n in self._arrows:
-                a = self._arrows[n]
-                raise DuplicateNameError(
-                    messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
-            if n in seen:
-                raise DuplicateNameError(
-                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
-            seen.add(n)
-
-    # The names the other modules of the package still use; they go next commit.
-    _ob = ob
-    _path = path
 
     def _own_arrow(self, a: Arrow) -> Arrow:
         if self._arrows.get(a.name) != a:
