@@ -1,7 +1,7 @@
 """Where each part of a schema's picture goes: a layout that reads like a commutative diagram.
 
 Pure geometry, no drawing library: :func:`layout` returns boxes and curves in points
-(1/72 inch, y upwards), which :mod:`category.drawing` renders with matplotlib and
+(1/72 inch, y upwards), which :mod:`category.drawing.render` renders with matplotlib and
 which tests check directly.
 
 - Objects are rounded boxes, sized from their names. Acyclic parts are layered: each

@@ -1,6 +1,6 @@
 """Pictures of a schema: Graphviz ``dot`` text, and PNG / SVG / PDF pictures.
 
-The geometry comes from :func:`category.layout.layout` (layered columns, commuting
+The geometry comes from :func:`category.drawing.layout.layout` (layered columns, commuting
 squares as rectangles, products joined to their factors by dashed projections, labels
 clear of everything); this module renders it with matplotlib, or hands :func:`to_dot`
 to Graphviz ``dot`` when it is installed. matplotlib is imported only when a picture
@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 
-from .files import replace_atomically
+from ..files import replace_atomically
 from .layout import (
     LABEL_FONT,
     NODE_FONT,
@@ -46,7 +46,7 @@ def _quote(name: str) -> str:
 def to_dot(schema) -> str:
     """Graphviz text: objects as boxes, arrows as edges, projections dashed.
 
-    Objects in one column of :func:`~category.layout.layout` share a rank, so ``dot``
+    Objects in one column of :func:`~category.drawing.layout.layout` share a rank, so ``dot``
     draws a commuting square as a square too; products and equations are the note.
 
     >>> from category import Schema
