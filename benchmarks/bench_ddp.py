@@ -59,7 +59,7 @@ def worker(args) -> None:
     import torch
 
     from runtime import Batches, prepare
-    from runtime.distributed import DataParallel
+    from runtime.train.distributed import DataParallel
 
     torch.set_num_threads(args.threads)
     parallel = DataParallel.from_env(timeout_s=600)

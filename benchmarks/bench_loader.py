@@ -1,4 +1,4 @@
-"""Producing one batch with ``runtime.loader.Batches`` [target: well under 1 ms].
+"""Producing one batch with ``runtime.train.loader.Batches`` [target: well under 1 ms].
 
 Workloads, batch 16: 200 glyphs 32×32 (``[1, 32, 32]``), the same with
 ``Augment(shift=2, flip=True)``, a ``GaussianPrior(128)``, a cached 200-image
@@ -34,8 +34,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runtime.loader import Batches  # noqa: E402
 from runtime.sources import Augment, GaussianPrior, ImageFolder, glyphs  # noqa: E402
+from runtime.train.loader import Batches  # noqa: E402
 
 B, N, RUNS = 16, 1000, 5
 

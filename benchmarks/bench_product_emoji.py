@@ -27,9 +27,9 @@ import torch  # noqa: E402
 
 from compiler import compile_functor  # noqa: E402
 from runtime import Trainer  # noqa: E402
-from runtime.evaluation import format_table  # noqa: E402
-from runtime.experiment import Options  # noqa: E402
+from runtime.experiments import Options  # noqa: E402
 from runtime.experiments.product_emoji import build_emoji  # noqa: E402
+from runtime.report.evaluation import format_table  # noqa: E402
 
 VARIANTS = {  # name -> (build_emoji keywords, Trainer keywords), each a change of the default
     "default": ({}, {}),  # lr 1e-3, equation weight 3 (g.f's code 0.3), gated g, 3x3 layer

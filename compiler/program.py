@@ -662,7 +662,7 @@ class Program:
             "compiled graphs and the program's own closures): save what it trains instead "
             "— each module's state_dict() (prog.functor.modules, prog.critics), "
             "opt.state_dict() for opt in prog.optimizers, and prog.state_dict() (the fake "
-            "pool) — as runtime.checkpoint does, and call compile_functor again to load")
+            "pool) — as runtime.train.checkpoint does, and call compile_functor again to load")
 
     def _critics(self) -> list[tuple[str, nn.Module]]:
         return [("/".join(label), m) for b in self.critic_banks.banks

@@ -1,4 +1,7 @@
-"""cdl's runtime: data sources, the trainer, checkpoints, experiments and the ``cdl`` CLI.
+"""cdl's runtime, laid out as the user's workflow: data in (``sources/``), training
+(``train/``: the loop, its options, checkpoints, batches, data-parallel, the run folder),
+what comes out (``report/``: grids, curves, the page, evaluation tables), the built-in
+experiments (``experiments/``, with their registry) and the commands (``cli/``).
 
 Typical use::
 
@@ -16,26 +19,28 @@ import importlib
 
 # public name -> the module that defines it
 _WHERE = {
-    "Batches": "loader",
-    "Checkpoint": "checkpoint",
+    "Batches": "train.loader",
+    "Checkpoint": "train.checkpoint",
     "CheckpointError": "errors",
-    "DataParallel": "distributed",
-    "Experiment": "experiment",
+    "DataParallel": "train.distributed",
+    "Experiment": "experiments",
     "ExperimentError": "errors",
+    "Hooks": "train",
     "Interrupted": "errors",
-    "Options": "experiment",
-    "RankFailure": "distributed",
+    "Options": "experiments",
+    "RankFailure": "train.distributed",
     "RunError": "errors",
     "RunFolderError": "errors",
     "SourceError": "errors",
-    "Trainer": "trainer",
+    "TrainOptions": "train",
+    "Trainer": "train",
     "TrainingDiverged": "errors",
-    "format_table": "evaluation",
-    "load_checkpoint": "checkpoint",
+    "format_table": "report.evaluation",
+    "load_checkpoint": "train.checkpoint",
     "main": "cli",
-    "open_run": "experiment",
-    "prepare": "experiment",
-    "save_checkpoint": "checkpoint",
+    "open_run": "train.run_folder",
+    "prepare": "experiments",
+    "save_checkpoint": "train.checkpoint",
 }
 
 __all__ = sorted([*_WHERE, "sources"])

@@ -29,10 +29,10 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.experiment import Experiment, Options
 from runtime.sources import TensorSource, draw_circles
 
 from . import schema_file
+from .experiment import Experiment, Options
 from .nets import PlaceEdit, patch_critic
 
 SIZE, RADIUS = 32, 8.0

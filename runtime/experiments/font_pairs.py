@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from runtime.measures import ssim
+from runtime.report.measures import ssim
 from runtime.sources import glyphs
 
 SIZE = 32

@@ -43,11 +43,11 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.experiment import Experiment, Options
-from runtime.measures import kid
+from runtime.report.measures import kid
 from runtime.sources import glyphs
 
 from . import schema_file
+from .experiment import Experiment, Options
 from .glyph_classifier import classifier
 
 FONT = "DejaVuSans.ttf"

@@ -12,8 +12,9 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.experiment import Experiment, Options
 from runtime.sources import TensorSource
+
+from .experiment import Experiment, Options
 
 MEANS = ((-2.0, 0.0), (2.0, 1.0))
 

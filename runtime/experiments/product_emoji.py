@@ -38,11 +38,11 @@ import torch
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.experiment import Experiment, Options
 from runtime.sources import TensorSource, skin_tones
 
 from . import schema_file
 from .emoji_metrics import codes, evaluate_emoji
+from .experiment import Experiment, Options
 from .nets import patch_critic
 from .product_nets import Inserter, Remover, code_critic
 

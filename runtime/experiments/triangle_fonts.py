@@ -15,9 +15,9 @@ import torch
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.experiment import Experiment, Options
 
 from . import schema_file
+from .experiment import Experiment, Options
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic

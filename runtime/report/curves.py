@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
+from category.files import write_atomic
+
 from .metrics import LOSS_GROUPS, loss_group, read_metrics, series, split_eval_key
 
 

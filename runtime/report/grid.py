@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .atomic import write_atomic
+from category.files import write_atomic
 
 CELL_TARGET = 64
 """The size in pixels a cell is enlarged towards (by an integer factor, never shrunk)."""

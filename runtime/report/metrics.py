@@ -17,7 +17,7 @@ import os
 import warnings
 from pathlib import Path
 
-from .atomic import write_atomic
+from category.files import write_atomic
 
 Series = dict[str, tuple[list[int], list[float]]]
 

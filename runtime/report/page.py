@@ -20,7 +20,8 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from .atomic import write_atomic
+from category.files import write_atomic
+
 from .metrics import eval_table, is_number, latest, loss_group, read_metrics
 
 OPEN_STEPS = 3

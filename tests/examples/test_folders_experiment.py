@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from runtime import Options, Trainer
-from runtime.experiment import load
+from runtime.experiments import load
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "folders_experiment.py"
 

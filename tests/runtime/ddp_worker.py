@@ -18,7 +18,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from runtime import Trainer  # noqa: E402
-from runtime.distributed import DataParallel, RankFailure, resume_hint  # noqa: E402
+from runtime.train.distributed import DataParallel, RankFailure, resume_hint  # noqa: E402
 from tests.runtime.runtime_fixtures import parameters, tiny_data, tiny_program  # noqa: E402
 
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from runtime import Trainer
-from runtime.experiment import prepare
 from runtime.experiments import equalizer_circles as eq
+from runtime.experiments import prepare
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,15 @@ import json
 import pytest
 import torch
 
-import runtime.checkpoint as ckpt
-from runtime.checkpoint import (
+import runtime.train.checkpoint as ckpt
+from runtime.errors import CheckpointError
+from runtime.train.checkpoint import (
     fingerprint_diff,
     latest,
     list_checkpoints,
     load_checkpoint,
     save_checkpoint,
 )
-from runtime.errors import CheckpointError
 
 W = {"arrow/f/weight": torch.arange(6.0).reshape(2, 3)}
 STATE = {"step": 1, "rng": torch.get_rng_state(), "nested": {"lr": 0.1, "t": [1, 2]}}
@@ -157,7 +157,7 @@ def test_an_emptied_latest_pointer_is_named(tmp_path):
 
 ROTATE = """
 import sys, torch
-from runtime.checkpoint import save_checkpoint
+from runtime.train.checkpoint import save_checkpoint
 run = sys.argv[1]
 w = {f"arrow/f/w{i}": torch.randn(64, 64) for i in range(64)}
 for step in range(1, 10_000):
@@ -194,7 +194,7 @@ def test_kill_9_at_random_moments_of_rotation_leaves_only_loadable_checkpoints(t
 
 DISK_FULL = """
 import resource, signal, sys, torch
-from runtime.checkpoint import save_checkpoint
+from runtime.train.checkpoint import save_checkpoint
 from runtime.errors import CheckpointError
 run = sys.argv[1]
 save_checkpoint(run, 1, {"arrow/f/w": torch.ones(4)}, {"step": 1}, {"schema": "s"})

@@ -174,7 +174,7 @@ def test_resume_honours_device_and_backend(tmp_path, capsys):
     code, _, err = run(["train", "--resume", "--out", str(out), "--steps", "6", "--device",
                         "cpu", "--backend", "eager"], capsys)
     assert code == 0, err
-    from runtime.trainer import Trainer
+    from runtime.train import Trainer
 
     t = Trainer.resume(out, steps=8, backend="inductor", progress=False)
     assert t.program.backend == "inductor" and t.step == 0  # restored when fit starts

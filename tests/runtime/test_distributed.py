@@ -22,9 +22,9 @@ import pytest
 import torch
 
 from runtime import Batches, Trainer
-from runtime.checkpoint import latest, list_checkpoints, load_checkpoint
 from runtime.errors import RunError
 from runtime.sources import TensorSource
+from runtime.train.checkpoint import latest, list_checkpoints, load_checkpoint
 
 from .runtime_fixtures import assert_bitwise_equal, parameters, tiny_data, tiny_program
 
@@ -350,7 +350,7 @@ def test_each_torchrun_attempt_joins_the_agent_store_under_its_own_prefix():
     (gloo's addresses) must not be seen by attempt 1, else its mesh dials dead ports."""
     import datetime
 
-    from runtime.distributed import attempt_store
+    from runtime.train.distributed import attempt_store
 
     t = datetime.timedelta(seconds=10)
     agent = torch.distributed.TCPStore("127.0.0.1", 0, 1, is_master=True, timeout=t)
@@ -407,9 +407,8 @@ def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path, monke
     (with or without a checkpoint) is neither resumed nor set aside; without --out
     (torchrun by hand) the restart finds this launch's runs/NAME-k folder."""
     import shutil
-    from argparse import Namespace
 
-    from runtime.restarts import restart_plan
+    from runtime.train.restarts import restart_plan
 
     other = tmp_path / "other"
     straight(other, 4, 8, until=2)
@@ -425,17 +424,14 @@ def test_a_restart_does_not_take_over_a_folder_of_another_launch(tmp_path, monke
         shutil.copytree(other, tmp_path / "runs" / name)
         info["launch"] = {"id": launch, "attempt": 0}
         (tmp_path / "runs" / name / "run.json").write_text(json.dumps(info))
-    args = Namespace(out=None, experiment="gaussians", resume=False,
-                     launch={"id": "y@h:2", "attempt": 1})
-    assert restart_plan(args, Rank0()) == (str(Path("runs/gaussians-2")), True)
-    args.launch["id"] = "z@h:3"  # the dead attempt made no folder: a fresh one
-    assert restart_plan(args, Rank0()) == (str(Path("runs/gaussians-3")), False)
+    def plan(out, launch):
+        return restart_plan(out, "gaussians", launch, False, Rank0())
 
-    args = Namespace(out=str(other), experiment="gaussians", resume=False,
-                     launch={"id": "y@h:2", "attempt": 1})
-    assert restart_plan(args, Rank0()) == (str(other), False)  # left to the usual refusal
-    args.launch["id"] = "x@h:1"
-    assert restart_plan(args, Rank0()) == (str(other), True)  # ours: resumed
+    assert plan(None, "y@h:2") == (str(Path("runs/gaussians-2")), True)
+    # the dead attempt made no folder: a fresh one
+    assert plan(None, "z@h:3") == (str(Path("runs/gaussians-3")), False)
+    assert plan(str(other), "y@h:2") == (str(other), False)  # left to the usual refusal
+    assert plan(str(other), "x@h:1") == (str(other), True)  # ours: resumed
     (other / "checkpoints").rename(tmp_path / "moved")
-    assert restart_plan(args, Rank0()) == (str(other), False)  # ours, no checkpoint
+    assert plan(str(other), "x@h:1") == (str(other), False)  # ours, no checkpoint
     assert (tmp_path / "other.attempt-0" / "run.json").is_file() and not other.exists()

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from runtime.errors import ExperimentError
-from runtime.experiment import BUILTIN, Experiment, Options, describe, load, prepare
+from runtime.experiments import BUILTIN, Experiment, Options, describe, load, prepare
 
 
 def test_builtin_experiments_load_and_build():

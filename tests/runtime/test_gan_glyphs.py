@@ -4,8 +4,7 @@ import pytest
 import torch
 
 import runtime
-from runtime.experiment import prepare
-from runtime.experiments import gan_glyphs
+from runtime.experiments import gan_glyphs, prepare
 from runtime.experiments import glyph_classifier as gc
 from runtime.sources import glyphs
 

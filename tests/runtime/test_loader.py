@@ -5,8 +5,8 @@ import torch
 
 from category import Schema
 from runtime.errors import RunError, SourceError
-from runtime.loader import Batches
 from runtime.sources import Augment, GaussianPrior, TensorSource
+from runtime.train.loader import Batches
 
 
 def ids(n):

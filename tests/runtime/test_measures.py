@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from runtime.measures import kid, ssim
+from runtime.report.measures import kid, ssim
 
 
 def glyph_like(n: int = 4, seed: int = 0) -> torch.Tensor:

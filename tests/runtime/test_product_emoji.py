@@ -6,7 +6,7 @@ import torch
 
 from runtime import Trainer
 from runtime.errors import SourceError
-from runtime.experiment import prepare
+from runtime.experiments import prepare
 from runtime.experiments.emoji_metrics import region_colour, skin_mask
 from runtime.sources import skin_tones
 from runtime.sources.emoji import TONES

@@ -9,7 +9,6 @@ from PIL import Image
 
 from compiler import Euclid
 from runtime.errors import RunError, SourceError
-from runtime.loader import Batches
 from runtime.sources import (
     Augment,
     Circles,
@@ -26,6 +25,7 @@ from runtime.sources import (
     skin_tones,
 )
 from runtime.sources.images import to_uint8
+from runtime.train.loader import Batches
 
 
 def png(path, size=(8, 6), mode="RGB", value=128):

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from runtime import Trainer
-from runtime.checkpoint import list_checkpoints, load_checkpoint
 from runtime.errors import (
     CheckpointError,
     Interrupted,
@@ -17,7 +16,9 @@ from runtime.errors import (
     TrainingDiverged,
 )
 from runtime.sources import TensorSource
-from runtime.trainer import application_label, linear_decay
+from runtime.train import linear_decay
+from runtime.train.checkpoint import list_checkpoints, load_checkpoint
+from runtime.train.samples import application_label
 
 from .runtime_fixtures import assert_bitwise_equal, parameters, tiny_data, tiny_program
 
@@ -374,7 +375,7 @@ def test_a_run_folder_held_by_another_process_is_refused(tmp_path):
     run = tmp_path / "run"
     trainer(run, steps=2).fit()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from runtime.run_folder import claim; "
+        [sys.executable, "-c", "import sys; from runtime.train.run_folder import claim; "
          "c = claim(sys.argv[1], resume=True); print('held', flush=True); sys.stdin.read()",
          str(run)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

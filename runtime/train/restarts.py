@@ -18,10 +18,13 @@ decides where to train (:func:`restart_plan`) and every rank follows
 
 from __future__ import annotations
 
-import argparse
 import os
+import socket
 import sys
 from pathlib import Path
+
+from .checkpoint import latest
+from .run_folder import fresh_out, occupied, read_run_info
 
 
 def launch_id() -> str:
@@ -29,53 +32,48 @@ def launch_id() -> str:
     (a fresh uuid per ``--standalone`` launch), the host and the agent's pid (the workers'
     parent). Recorded in ``run.json``, it tells a restarted worker that the run folder
     it finds was begun by this launch, not by an earlier one."""
-    import socket
-
     return (f"{os.environ.get('TORCHELASTIC_RUN_ID', 'none')}@{socket.gethostname()}:"
             f"{os.getppid()}")
 
 
-def follow_restart(args: argparse.Namespace, parallel) -> None:
-    """Every rank of a restarted attempt: rank 0's :func:`restart_plan`, broadcast, as
-    ``args.out``; when it resumes, ``args.resume`` set and the experiment the one
-    recorded in ``run.json``."""
-    plan = restart_plan(args, parallel) if parallel.is_writer else None
-    args.out, resume = parallel.broadcast_object(plan)
-    if resume:
-        args.resume, args.experiment = True, None  # the one recorded in run.json
+def follow_restart(out: str | None, name: str, launch: str, resume: bool,
+                   parallel) -> tuple[str, bool]:
+    """Every rank of a restarted attempt: rank 0's :func:`restart_plan`, broadcast — the
+    run folder, and whether to resume it (then the experiment is the one its ``run.json``
+    records)."""
+    plan = restart_plan(out, name, launch, resume, parallel) if parallel.is_writer else None
+    out, resume = parallel.broadcast_object(plan)
+    return out, resume
 
 
-def restart_plan(args: argparse.Namespace, parallel) -> tuple[str, bool]:
+def restart_plan(out: str | None, name: str, launch: str, resume: bool,
+                 parallel) -> tuple[str, bool]:
     """Rank 0 of a restarted attempt: the run folder and whether to resume it.
 
     A folder begun by this launch (``run.json``'s ``launch`` id) with a checkpoint is
     resumed from it; one without a checkpoint (the workers died before the first) is set
     aside as ``OUT.attempt-K`` (nothing is deleted) and the run starts over in ``OUT``.
     Any other folder is left to the usual rules (``--resume``, or refused when occupied).
+    ``out`` is the ``--out`` given (None: ``runs/NAME``, the one this launch began).
     """
-    from .checkpoint import latest
-    from .experiment import DEFAULT
-    from .run_folder import fresh_out, occupied
-
     k, most = parallel.restart_count, os.environ.get("TORCHELASTIC_MAX_RESTARTS", "?")
-    name = Path(args.experiment or DEFAULT).stem
-    out = Path(args.out) if args.out else _launch_folder(name, args.launch["id"])
-    if out is None:  # the dead attempt chose no folder yet
-        out = fresh_out(name)
-    record = _launch_record(out)
-    ours = record is not None and record.get("id") == args.launch["id"]
-    ck = latest(out)
-    if ck is not None and (ours or args.resume):
-        print(f"cdl train: torchrun restart {k} of {most}: resuming {out} from its "
+    folder = Path(out) if out else _launch_folder(name, launch)
+    if folder is None:  # the dead attempt chose no folder yet
+        folder = fresh_out(name)
+    record = _launch_record(folder)
+    ours = record is not None and record.get("id") == launch
+    ck = latest(folder)
+    if ck is not None and (ours or resume):
+        print(f"cdl train: torchrun restart {k} of {most}: resuming {folder} from its "
               f"checkpoint {ck.name}", file=sys.stderr, flush=True)
-        return str(out), True
-    if ours and ck is None and occupied(out):
-        aside = _aside(out, int(record.get("attempt", 0)))
-        out.rename(aside)
-        print(f"cdl train: torchrun restart {k} of {most}: {out} has no checkpoint (the "
+        return str(folder), True
+    if ours and ck is None and occupied(folder):
+        aside = _aside(folder, int(record.get("attempt", 0)))
+        folder.rename(aside)
+        print(f"cdl train: torchrun restart {k} of {most}: {folder} has no checkpoint (the "
               f"workers died before the first); its files are set aside as {aside}, and the "
-              f"run starts over in {out}", file=sys.stderr, flush=True)
-    return str(out), args.resume
+              f"run starts over in {folder}", file=sys.stderr, flush=True)
+    return str(folder), resume
 
 
 def restart_note(parallel) -> str:
@@ -93,8 +91,6 @@ def restart_note(parallel) -> str:
 def _launch_record(out: Path) -> dict | None:
     """``run.json``'s ``launch`` entry of ``out`` (which launch and attempt began it), or
     ``None``: no run.json, not readable, or not begun under torchrun."""
-    from .run_folder import read_run_info
-
     try:
         info = read_run_info(out)
     except Exception:  # no run.json, or not readable: not begun by this launch

@@ -23,11 +23,11 @@ from collections.abc import Iterator, Mapping
 
 import torch
 
-from .errors import RunError, SourceError
-from .sources.augment import Augment
-from .sources.check import as_source
-from .sources.prior import derive_seed
-from .sources.product import Product, is_unbounded
+from ..errors import RunError, SourceError
+from ..sources.augment import Augment
+from ..sources.check import as_source
+from ..sources.prior import derive_seed
+from ..sources.product import Product, is_unbounded
 
 Batch = dict[object, torch.Tensor | tuple[torch.Tensor, ...]]
 

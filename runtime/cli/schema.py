@@ -1,7 +1,6 @@
-"""The ``cdl`` command line: one sub-command per function, each a small handler.
+"""``cdl check``, ``cdl equal``, ``cdl paths``, ``cdl draw``: the schema file's commands.
 
-Heavy imports (torch, matplotlib) happen inside the handlers that need them, so
-``cdl check`` answers instantly.
+They need the symbolic layer only (no torch): each answers at once.
 """
 
 from __future__ import annotations
@@ -9,11 +8,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from collections.abc import Sequence
+import time
 
 from category import Infinite, Schema, SchemaError, Undecided
-
-from .cli_train import add_commands
 
 # `cdl equal` exit codes: a shell script branches on the answer.
 EQUAL, NOT_EQUAL, UNDECIDED, BAD_INPUT = 0, 1, 2, 3
@@ -22,8 +19,6 @@ SHOWN_HOM_SETS = 30  # hom-sets printed by `cdl check` before it summarises
 SHOWN_RULES = 20
 INFINITE_PREFIX = 12  # longest word shown from an infinite hom-set
 DEFAULT_PATH_LIMIT = 1_000  # `cdl paths` stops there unless told otherwise
-INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
-BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `| head`
 
 
 def _load(path: str) -> Schema:
@@ -62,8 +57,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _print_structure(S: Schema, max_seconds: float) -> None:
     """Completion, finiteness and hom-sets: what the equations make of the graph."""
-    import time
-
     start = time.perf_counter()
     try:
         system = S.completion(max_seconds=max_seconds)
@@ -163,7 +156,7 @@ def _count_or_none(S: Schema, args: argparse.Namespace) -> int | None:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from category.drawing import draw
+    from category.drawing import draw  # matplotlib: loaded only when a picture is drawn
 
     S = _load(args.file)
     draw(S, args.output, engine=args.engine, equations=args.equations)
@@ -171,11 +164,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cdl", description="Compositional deep learning: schemas in, trained functors out.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_commands(sub) -> None:
+    """The schema commands' parsers, on ``cdl``'s sub-command list."""
     p = sub.add_parser("check", help="validate a .schema file and print what it presents")
     p.add_argument("file")
     p.add_argument("--max-seconds", type=float, default=2.0, metavar="S",
@@ -214,32 +204,3 @@ def build_parser() -> argparse.ArgumentParser:
                         "its own small diagram (matplotlib)")
     p.set_defaults(run=cmd_draw)
 
-    add_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        print(f"\ncdl {args.command}: interrupted", file=sys.stderr)
-        return INTERRUPTED
-    except BrokenPipeError:  # the reader went away (`cdl paths … | head -1`): stop quietly
-        _silence_stdout()
-        return BROKEN_PIPE
-    except (SchemaError, ValueError, OSError) as err:
-        print(f"cdl {args.command}: error: {err}", file=sys.stderr)
-        return 1
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's final flush of what is still
-    buffered does not fail on the closed pipe again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # no real file descriptor (captured output)
-        pass

@@ -38,13 +38,17 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 
 import torch
 import torch.distributed as dist
 
-from .errors import RunError
+from ..errors import RunError
+from .checkpoint import latest
+from .networks import named_modules
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_BUCKET_MB = 25.0
@@ -119,8 +123,6 @@ class DataParallel:
         """Start every rank from rank 0's weights and average gradients in each step."""
         tensors = list(program.parameters())
         seen = {id(t) for t in tensors}
-        from .trainer import named_modules  # the trainer sits above this module
-
         for m in named_modules(program).values():
             for t in [*m.parameters(), *m.buffers()]:
                 # stacked modules' parameters are views into the banks: already covered
@@ -256,8 +258,6 @@ def _unflatten_into(flat: torch.Tensor, tensors: Sequence[torch.Tensor]) -> None
 
 def resume_hint(out: object, world: int, batch_size: int) -> str:
     """How to continue a run folder after a failure: the latest checkpoint and commands."""
-    from .checkpoint import latest
-
     ck = latest(out)
     where = f"its latest checkpoint is {ck}" if ck else "it has no checkpoint yet"
     return (f"{out}: {where}. Resume with: cdl train --resume --out {out} --nproc {world} "
@@ -269,10 +269,7 @@ def launch(nproc: int, argv: Sequence[str], max_restarts: int = 0) -> int:
     """Run ``python -m runtime ARGV`` on ``nproc`` local processes through torchrun
     (``--standalone`` rendezvous: a fresh run id per launch), restarting them up to
     ``max_restarts`` times; returns the workers' exit status (:mod:`runtime.torchrun`)."""
-    import subprocess
-    import sys
-
-    cmd = [sys.executable, "-m", "runtime.torchrun", "--standalone",
+    cmd = [sys.executable, "-m", "runtime.train.torchrun", "--standalone",
            f"--nproc_per_node={nproc}", f"--max-restarts={max_restarts}",
            "-m", "runtime", *argv]
     return subprocess.call(cmd)

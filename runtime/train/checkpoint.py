@@ -48,7 +48,7 @@ from safetensors.torch import save as save_safetensors
 
 from category.files import write_atomic
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 WEIGHTS, STATE, META, LATEST = "weights.safetensors", "state.pt", "meta.json", "latest"
 FORMAT = 1

@@ -1,5 +1,9 @@
-"""The run folder: chosen, claimed, read — what ``cdl train``, ``--resume``, ``eval`` and
-``sample`` share.
+"""The run folder: made, claimed, found, opened and rebuilt — what ``cdl train``,
+``--resume``, ``eval`` and ``sample`` share.
+
+A run folder made by ``cdl train`` records in ``run.json`` which experiment it trained,
+with which seed, device and compile options: :func:`rebuild` builds that experiment and
+program again, and :func:`open_run` loads a checkpoint's weights into it.
 
 One process writes a run folder at a time. The writer *claims* it: it holds an exclusive
 ``flock`` on ``RUN/.lock`` for as long as it trains. The lock is the kernel's, so it is
@@ -25,13 +29,21 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from .checkpoint import folder as checkpoint_folder
-from .checkpoint import list_checkpoints
-from .errors import RunFolderError
+import torch
 
-__all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "read_run_info"]
+from compiler import Program
+
+from ..errors import RunFolderError
+from ..experiments import Experiment, prepare
+from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint
+from .checkpoint import folder as checkpoint_folder
+from .networks import restore_weights
+
+__all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "open_run", "read_run_info",
+           "rebuild"]
 
 LOCK = ".lock"
 # Everything a run writes into its folder; a folder holding only these (and no complete
@@ -172,3 +184,32 @@ def _remove_stale_temporaries(out: Path) -> None:
     if root.is_dir():
         for stale in root.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+
+
+def rebuild(info: Mapping, device: str | torch.device | None = None, hint: str = "",
+            backend: str | None = None) -> tuple[Experiment, Program]:
+    """The experiment and compiled program a run folder's ``run.json`` records (``info``),
+    built again with the recorded seed, device (unless ``device``) and compile options
+    (the backend replaced by ``backend``: it changes how, not what, is computed)."""
+    if not info.get("experiment"):
+        raise RunFolderError(f"this run was trained from a Program built in Python, not an "
+                             f"experiment{': ' + hint if hint else ''}")
+    options = info.get("options", {})
+    compile_options = {**options.get("compile", {}),
+                       **({"backend": backend} if backend is not None else {})}
+    return prepare(info["experiment"], device=device or options.get("device"),
+                   seed=options.get("seed", 0), **compile_options)
+
+
+
+
+def open_run(run: str | Path, checkpoint: str | None = None,
+             device: str | torch.device | None = None
+             ) -> tuple[Experiment, Program, Checkpoint]:
+    """Experiment, program and checkpoint of a finished or running run folder, with the
+    checkpoint's weights loaded (for ``cdl sample`` and ``cdl eval``)."""
+    exp, program = rebuild(read_run_info(run), device,
+                           hint=f"load {run}'s checkpoint with runtime.load_checkpoint")
+    ck = load_checkpoint(run, checkpoint)
+    restore_weights(program, ck)
+    return exp, program, ck

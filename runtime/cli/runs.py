@@ -1,0 +1,54 @@
+"""``cdl sample`` and ``cdl eval``: a run folder's checkpoint put to use.
+
+Both open the run (:func:`runtime.train.run_folder.open_run`: the experiment rebuilt from
+``run.json``, the checkpoint's weights loaded) and run the networks forward only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import RunError
+from ..report import save_grid
+from ..report.evaluation import format_table
+from ..report.grid import grid_format, save_grids
+from ..train.networks import eval_mode
+from ..train.run_folder import open_run
+from ..train.samples import sample_inputs_for, sample_rows
+
+__all__ = ["cmd_eval", "cmd_sample"]
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``cdl sample RUN -o FILE``: the grid of every path the plan evaluates, per object."""
+    try:  # before the run is rebuilt: an image grid's format, or else a scatter's
+        grid_format(args.output, "image")
+    except ValueError:
+        grid_format(args.output, "vector")
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
+    refs = {getattr(k, "name", k): v for k, v in (exp.references or {}).items()}
+    per_object = sample_rows(program, inputs, refs)
+    rows = [(f"{name}: {label}", t) for name, rs in per_object.items() for label, t in rs]
+    out = Path(args.output)
+    if len({tuple(t.shape[1:]) for _, t in rows}) == 1:
+        written = [save_grid(rows, out)]
+    else:  # objects of different shapes: a grid each
+        written = [w for name, rs in per_object.items()
+                   for w in save_grids(rs, out.with_name(f"{out.stem}-{name}{out.suffix}"))]
+    for w in written:
+        print(f"wrote {w} (step {ck.step})")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``cdl eval RUN``: the experiment's evaluation table at the run's checkpoint."""
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    if exp.evaluate is None:
+        raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
+    with eval_mode(program):
+        table = exp.evaluate(program)
+    print(f"{args.run_dir} at step {ck.step}:")
+    print(format_table(table))
+    return 0
