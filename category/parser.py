@@ -11,7 +11,8 @@
 
 Errors name the line and column, and suggest the closest known name.
 
->>> parse_schema("object Horse\\nf : Horse -> Zebar")
+>>> from category import Schema
+>>> Schema.parse("object Horse\\nf : Horse -> Zebar")
 Traceback (most recent call last):
 ...
 category.errors.UnknownNameParseError: line 2, col 14: unknown object 'Zebar'; known: Horse
@@ -20,11 +21,16 @@ category.errors.UnknownNameParseError: line 2, col 14: unknown object 'Zebar'; k
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import messages
 from .core import Path
 from .errors import ParseError, SchemaError, SchemaTypeError, UnknownNameError, parse_variant
+
+if TYPE_CHECKING:  # for the annotations only: schema.py imports this module
+    from .schema import Schema
 
 _TOKEN = re.compile(r"\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|[,:=*.()]))")
 
@@ -190,10 +196,9 @@ def _guard(line: _Line, tok: Token, action) -> None:
         raise line.error(str(err), tok, type(err)) from None
 
 
-def parse_schema(text: str):
-    """Parse ``.schema`` text into a :class:`~category.Schema`."""
-    from .schema import Schema
-
+def parse_schema(text: str, new: Callable[[str], Schema]) -> Schema:
+    """Parse ``.schema`` text into the schema ``new(name)`` makes (``Schema.parse`` passes
+    its class: the parser builds schemas without importing the module that defines them)."""
     _check_text(text, "Schema.parse")
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
     schema: Schema | None = None
@@ -205,12 +210,12 @@ def parse_schema(text: str):
         if tokens[0].text == "schema" and tokens[1].kind == "ident" and tokens[2].kind == "end":
             if schema is not None:
                 raise line.error("'schema NAME' must be the first statement, and appear once")
-            schema = Schema(tokens[1].text)
+            schema = new(tokens[1].text)
             continue
         if schema is None:
-            schema = Schema("Schema")
+            schema = new("Schema")
         _statement(schema, line)
-    return schema if schema is not None else Schema("Schema")
+    return schema if schema is not None else new("Schema")
 
 
 def parse_path(schema, text: str) -> Path:

@@ -96,10 +96,8 @@ def transitive_reduction(schema, max_length: int | None = None, **bounds):
     has removed arrows replaced by their paths, and equations that became trivial or
     repeated are dropped.
     """
-    from .schema import Schema
-
     sub = {h: p.arrows for h, p in redundant(schema, max_length, **bounds).items()}
-    T = Schema(schema.name)
+    T = type(schema)(schema.name)  # a schema of the same class (reduction never imports it)
     for ob in schema.objects():
         if ob.is_product:
             T.product(ob.name, *ob.factors)

@@ -390,7 +390,7 @@ class Schema:
         """Build a schema from the ``.schema`` text format."""
         from .parser import parse_schema
 
-        return parse_schema(text)
+        return parse_schema(text, cls)
 
     def to_text(self) -> str:
         """The schema in the ``.schema`` text format (``str(S)`` gives the same)."""

@@ -55,6 +55,7 @@ from torch import nn
 
 from category.files import write_atomic
 from runtime.sources import DEFAULT_CHARS, font_names, glyphs
+from runtime.sources.glyphs import font_path, has_char
 
 HELD_OUT = "STIXGeneralBol.ttf"
 EXCLUDED = ("LastResortHE-Regular.ttf",)  # placeholder boxes, not letters
@@ -66,8 +67,6 @@ CACHE = Path.home() / ".cache" / "cdl"
 
 def training_fonts(held_out: str = HELD_OUT) -> tuple[str, ...]:
     """The bundled fonts that have every character of ``DEFAULT_CHARS``, less ``held_out``."""
-    from runtime.sources.glyphs import font_path, has_char
-
     return tuple(f for f in font_names()
                  if f not in EXCLUDED and f != held_out
                  and all(has_char(font_path(f), c) for c in DEFAULT_CHARS))

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation
 
 from category.files import write_atomic
 
@@ -42,8 +44,6 @@ def ema(values: list[float], points_per_span: int = 20) -> np.ndarray:
 
 def _plain_log_formatter():
     """Matplotlib's choice of which log ticks to label, written ``0.3`` not ``3×10⁻¹``."""
-    from matplotlib.ticker import LogFormatterSciNotation
-
     class PlainLog(LogFormatterSciNotation):
         def __call__(self, x, pos=None):
             return f"{x:g}" if super().__call__(x, pos) else ""
@@ -71,7 +71,6 @@ def _panels(records: list[dict]) -> list[tuple[str, dict, bool]]:
 
 def curves_figure(records: list[dict]):
     """The matplotlib figure of :func:`plot_curves` for already-read records."""
-    from matplotlib.figure import Figure
 
     panels = _panels(records)
     if not panels:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
 from category.files import write_atomic
@@ -91,8 +93,6 @@ def cell_scale(height: int, width: int) -> int:
 @lru_cache(maxsize=4)
 def label_font(size: int = FONT_SIZE) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """DejaVu Sans as bundled with matplotlib (always present), at ``size`` pixels."""
-    from matplotlib import font_manager
-
     try:
         return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
     except OSError:  # pragma: no cover - matplotlib without its fonts
@@ -203,8 +203,6 @@ def image_grid(rows: Rows, nrow: int | None = None, labels: bool = True,
 def scatter_figure(rows: Rows, labels: bool = True):
     """A matplotlib figure: the first two coordinates of each row's vectors, one colour
     per row (a one-dimensional space is drawn against the sample index)."""
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(5, 5), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     one_d = all(t.shape[1] == 1 for _, t in rows)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import matplotlib
 import torch
+from fontTools.ttLib import TTFont  # a dependency of matplotlib, so always there
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import SourceError
@@ -81,8 +82,6 @@ def _did_you_mean(name: str) -> str:
 @functools.lru_cache(maxsize=64)
 def _cmap(path: str) -> frozenset[int]:
     """The code points the font at ``path`` maps to glyphs; SourceError if it is no font."""
-    from fontTools.ttLib import TTFont  # a matplotlib dependency
-
     try:
         with TTFont(path, lazy=True) as f:
             return frozenset(f.getBestCmap() or {})

@@ -1,7 +1,6 @@
 import pytest
 
 from category import Ob, ParseError, Schema, SchemaError
-from category.parser import parse_schema
 
 EXAMPLES = ["cyclegan", "gan", "product", "equalizer", "square", "involution"]
 
@@ -15,7 +14,7 @@ def test_bundled_schemas_parse_and_round_trip(name):
 
 
 def test_full_format():
-    S = parse_schema("""
+    S = Schema.parse("""
         # leading comment and blank lines
 
         schema Attr   # trailing comment
@@ -35,7 +34,7 @@ def test_full_format():
 
 
 def test_three_factor_products_and_long_paths():
-    S = parse_schema("object A, B, C\nobject P = A * B * C\nf : P -> P\nf.f.f = id(P)")
+    S = Schema.parse("object A, B, C\nobject P = A * B * C\nf : P -> P\nf.f.f = id(P)")
     assert S["P"].factors == (S["A"], S["B"], S["C"])
     assert len(S.equations[0].lhs) == 3
 
@@ -60,7 +59,7 @@ def test_three_factor_products_and_long_paths():
 ])
 def test_errors_name_line_and_column(text, line, col, needle):
     with pytest.raises(ParseError) as err:
-        parse_schema(text)
+        Schema.parse(text)
     assert (err.value.line, err.value.col) == (line, col), str(err.value)
     assert str(err.value).startswith(f"line {line}, col {col}: ")
     assert needle in str(err.value)
@@ -68,15 +67,15 @@ def test_errors_name_line_and_column(text, line, col, needle):
 
 
 def test_nothing_half_added_on_a_bad_arrow_line():
-    S = parse_schema("object A")
+    S = Schema.parse("object A")
     with pytest.raises(SchemaError):
         S.equate("f", "f")
     with pytest.raises(ParseError):
-        parse_schema("object A\nf, A : A -> A")  # 'A' taken: neither f nor A added
+        Schema.parse("object A\nf, A : A -> A")  # 'A' taken: neither f nor A added
 
 
 def test_path_expressions():
-    S = parse_schema("object A, B\nf : A -> B\ng : B -> A")
+    S = Schema.parse("object A, B\nf : A -> B\ng : B -> A")
     assert str(S.path("f.g.f")) == "f.g.f"
     assert S.path("id(B)") == S["B"].id
     with pytest.raises(ParseError, match="col 3"):
@@ -95,14 +94,14 @@ def test_path_expressions():
 ])
 def test_a_malformed_statement_is_named_by_its_kind(text, line, col, needle):
     with pytest.raises(ParseError) as err:
-        parse_schema(text)
+        Schema.parse(text)
     assert (err.value.line, err.value.col) == (line, col), str(err.value)
     assert needle in str(err.value)
     assert "unknown arrow" not in str(err.value)
 
 
 def test_identities_compose_inside_a_path_as_in_python():
-    S = parse_schema("object A, B\nf : A -> B\ng : B -> A\nid(A).f.id(B).g = id(A)")
+    S = Schema.parse("object A, B\nf : A -> B\ng : B -> A\nid(A).f.id(B).g = id(A)")
     (eq,) = S.equations
     A, f, g = S["A"], S["f"], S["g"]
     assert eq.lhs == A.id >> f >> S["B"].id >> g == f >> g
@@ -110,7 +109,7 @@ def test_identities_compose_inside_a_path_as_in_python():
 
 
 def test_a_byte_order_mark_is_skipped():
-    assert parse_schema("\ufeffschema S\nobject A").name == "S"
+    assert Schema.parse("\ufeffschema S\nobject A").name == "S"
 
 
 @pytest.mark.parametrize("value, needle, path_needle", [
@@ -123,5 +122,5 @@ def test_parse_of_something_other_than_text_is_a_schema_error(value, needle, pat
         Schema.parse(value)
     assert isinstance(err.value, TypeError)
     with pytest.raises(SchemaError, match=path_needle) as err:
-        parse_schema("object A").path(value)
+        Schema.parse("object A").path(value)
     assert isinstance(err.value, TypeError)
