@@ -28,7 +28,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid_format(args.output, "vector")
     exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
     inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
-    refs = {getattr(k, "name", k): v for k, v in (exp.references or {}).items()}
+    refs = {program.functor.schema.ob(k).name: v for k, v in (exp.references or {}).items()}
     per_object = sample_rows(program, inputs, refs)
     rows = [(f"{name}: {label}", t) for name, rs in per_object.items() for label, t in rs]
     out = Path(args.output)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
+from category import SchemaError
 from compiler import BatchError
 
 from ..errors import RunError, SourceError
@@ -157,10 +158,10 @@ def check_data(program, data: Mapping[object, object]) -> dict[str, object]:
     S = F.schema
     out: dict[str, object] = {}
     for key, src in data.items():
-        name = getattr(key, "name", key)
-        if not isinstance(name, str) or name not in S or not hasattr(S[name], "factors"):
-            raise RunError(f"data: {key!r} is not an object of schema {S.name} "
-                           f"(objects: {', '.join(map(str, S.objects()))})")
+        try:
+            name = S.ob(key).name
+        except SchemaError as e:
+            raise RunError(f"data: {key!r} is not an object of schema {S.name}: {e}") from None
         src = as_source(src, name)  # a tensor becomes a TensorSource
         check_source(name, F.spaces[S[name]], src)
         out[name] = src

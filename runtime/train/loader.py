@@ -23,6 +23,8 @@ from collections.abc import Iterator, Mapping
 
 import torch
 
+from category import Ob
+
 from ..errors import RunError, SourceError
 from ..sources.augment import Augment
 from ..sources.check import as_source
@@ -127,7 +129,7 @@ class Batches(Iterator[Batch]):
         self.device = None if device is None else torch.device(device)
         self._streams: list[_Stream] = []
         for key, src in sources.items():
-            name = getattr(key, "name", key)
+            name = key.name if isinstance(key, Ob) else key  # no schema here to resolve in
             if not isinstance(name, str):
                 raise RunError(f"a source key must be an object or its name, got {key!r}")
             try:
@@ -146,11 +148,12 @@ class Batches(Iterator[Batch]):
         if len(set(names)) != len(names):
             raise RunError(f"two sources for the same object name: {names}")
         if isinstance(augment, Mapping):
-            unknown = {getattr(k, "name", k) for k in augment} - set(names)
+            augment = {k.name if isinstance(k, Ob) else k: a for k, a in augment.items()}
+            unknown = set(augment) - set(names)
             if unknown:
                 raise RunError(f"augment names unknown objects {sorted(unknown)}; "
                                f"the sources are {names}")
-            self._augment = {getattr(k, "name", k): a for k, a in augment.items()}
+            self._augment = dict(augment)
         else:
             self._augment = {n: augment for n in names}
 

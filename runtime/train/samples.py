@@ -50,11 +50,12 @@ def sample_inputs_for(program: Program, data: Mapping[object, object],
                       given: Mapping[object, object] | None, n: int) -> dict[str, object]:
     """The grids' inputs on the program's device: ``given``, or else the first ``n``
     samples of each source the plan starts from."""
+    S = program.functor.schema
     if given is None:
         roots = {ob.name for ob in program.plan.roots}
         given = {k: first_samples(src, n) for k, src in data.items()
-                 if getattr(k, "name", k) in roots}
-    return {getattr(k, "name", k): to_device(v, program.device) for k, v in given.items()}
+                 if S.ob(k).name in roots}
+    return {S.ob(k).name: to_device(v, program.device) for k, v in given.items()}
 
 
 def application_label(path) -> str:

@@ -93,12 +93,15 @@ class Trainer:
         self.parallel = self.hooks.parallel
         self.is_writer = self.parallel is None or self.parallel.is_writer
         self.data = check_data(program, data)
+        S, augment = program.functor.schema, self.hooks.augment
+        if isinstance(augment, Mapping):  # per object (or its name)
+            augment = {S.ob(k).name: a for k, a in augment.items()}
         self.batches = Batches(self.data, self.batch_size, seed=self.seed,
-                               device=program.device, augment=self.hooks.augment,
+                               device=program.device, augment=augment,
                                shard=None if self.parallel is None else self.parallel.shard)
         self.sample_inputs = sample_inputs_for(program, self.data, self.hooks.sample_inputs,
                                                self.samples)
-        self.sample_references = {getattr(k, "name", k): list(v) for k, v in
+        self.sample_references = {S.ob(k).name: list(v) for k, v in
                                   (self.hooks.sample_references or {}).items()}
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(
             opt, linear_decay(self.steps, self.decay_from)) for opt in program.optimizers]
