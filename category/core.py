@@ -51,6 +51,9 @@ class _Frozen:
     def __delattr__(self, key: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {key!r}")
 
+    def __hash__(self) -> int:  # computed once, on construction
+        return self._hash
+
 
 def _setter(cls: type, slot: str):
     return cls.__dict__[slot].__set__
@@ -89,17 +92,10 @@ class Ob(_Frozen):
         return Path._unchecked(self, self, ())
 
     def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        return (
-            isinstance(other, Ob)
-            and self._hash == other._hash
-            and self.name == other.name
-            and self.factors == other.factors
-        )
+        return self is other or (isinstance(other, Ob) and self._hash == other._hash
+                                 and (self.name, self.factors) == (other.name, other.factors))
 
-    def __hash__(self) -> int:
-        return self._hash
+    __hash__ = _Frozen.__hash__  # defining __eq__ would otherwise unset it
 
     def __str__(self) -> str:
         return self.name
@@ -150,18 +146,11 @@ class Arrow(_Frozen):
         return as_path(other) >> self.path
 
     def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        return (
-            isinstance(other, Arrow)
-            and self._hash == other._hash
-            and self.name == other.name
-            and self.dom == other.dom
-            and self.cod == other.cod
-        )
+        return self is other or (isinstance(other, Arrow) and self._hash == other._hash
+                                 and (self.name, self.dom, self.cod)
+                                 == (other.name, other.dom, other.cod))
 
-    def __hash__(self) -> int:
-        return self._hash
+    __hash__ = _Frozen.__hash__
 
     def __str__(self) -> str:
         return self.name
@@ -344,8 +333,7 @@ class Equation(_Frozen):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Equation) and (self.lhs, self.rhs) == (other.lhs, other.rhs)
 
-    def __hash__(self) -> int:
-        return self._hash
+    __hash__ = _Frozen.__hash__
 
     def __str__(self) -> str:
         return f"{self.lhs} = {self.rhs}"

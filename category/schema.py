@@ -155,19 +155,7 @@ class Schema:
         ...
         category.errors.SchemaTypeError: expected an object (Ob or its name), got int 3
         """
-        if isinstance(x, str):
-            ob = self._objects.get(x)
-            if ob is None:
-                raise self._unknown_name("object", x)
-            return ob
-        if isinstance(x, Ob):
-            if self._objects.get(x.name) != x:
-                if x.name not in self._objects:
-                    raise UnknownNameError(
-                        messages.unknown_name("object", x.name, self.name, self._objects))
-                raise SchemaError(messages.foreign_value("object", repr(x), self.name))
-            return x
-        raise SchemaTypeError(messages.not_a("an object (Ob or its name)", x))
+        return self._lookup("object", x, Ob, self._objects)
 
     def generator(self, x: Arrow | str) -> Arrow:
         """This schema's generating arrow ``x``: an :class:`Arrow` of this schema, or its name.
@@ -183,14 +171,7 @@ class Schema:
         ...
         category.errors.UnknownNameError: expected an arrow name ... which names an object; ...
         """
-        if isinstance(x, str):
-            arrow = self._arrows.get(x)
-            if arrow is None:
-                raise self._unknown_name("arrow", x)
-            return arrow
-        if isinstance(x, Arrow):
-            return self._own_arrow(x)
-        raise SchemaTypeError(messages.not_a("an arrow (Arrow or its name)", x))
+        return self._lookup("arrow", x, Arrow, self._arrows)
 
     def path(self, x: PathLike | Ob | str) -> Path:
         """This schema's path ``x``: a :class:`Path` or an :class:`Arrow` of this schema,
@@ -463,13 +444,24 @@ class Schema:
         self._out[ob] = []
         self._changed()
 
+    def _lookup(self, kind: str, x: object, cls: type, table: dict):
+        """The one resolver behind :meth:`ob` and :meth:`generator`: a name looked up in
+        ``table``, or a value of ``cls`` checked to be this schema's own."""
+        if isinstance(x, str):
+            found = table.get(x)
+            if found is None:
+                raise self._unknown_name(kind, x)
+            return found
+        if not isinstance(x, cls):
+            raise SchemaTypeError(messages.not_a(f"an {kind} ({cls.__name__} or its name)", x))
+        if table.get(x.name) != x:
+            if x.name not in table:
+                raise UnknownNameError(messages.unknown_name(kind, x.name, self.name, table))
+            raise SchemaError(messages.foreign_value(kind, repr(x), self.name))
+        return x
+
     def _own_arrow(self, a: Arrow) -> Arrow:
-        if self._arrows.get(a.name) != a:
-            if a.name not in self._arrows:
-                raise UnknownNameError(
-                    messages.unknown_name("arrow", a.name, self.name, self._arrows))
-            raise SchemaError(messages.foreign_value("arrow", repr(a), self.name))
-        return a
+        return self._lookup("arrow", a, Arrow, self._arrows)
 
     def _unknown_name(self, kind: str, name: str) -> UnknownNameError:
         """The error for a name that is not one of this schema's ``kind``s."""

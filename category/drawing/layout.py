@@ -79,21 +79,11 @@ class Box:
     width: float
     height: float
 
-    @property
-    def x0(self) -> float:
-        return self.x - self.width / 2
-
-    @property
-    def x1(self) -> float:
-        return self.x + self.width / 2
-
-    @property
-    def y0(self) -> float:
-        return self.y - self.height / 2
-
-    @property
-    def y1(self) -> float:
-        return self.y + self.height / 2
+    # the edges, from the centre
+    x0 = property(lambda self: self.x - self.width / 2, doc="The left edge.")
+    x1 = property(lambda self: self.x + self.width / 2, doc="The right edge.")
+    y0 = property(lambda self: self.y - self.height / 2, doc="The lower edge.")
+    y1 = property(lambda self: self.y + self.height / 2, doc="The upper edge.")
 
     def grown(self, by: float) -> Box:
         return Box(self.x, self.y, self.width + 2 * by, self.height + 2 * by)
