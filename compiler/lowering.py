@@ -19,7 +19,7 @@ from torch.func import functional_call, grad, vmap
 
 from .builder import Builder
 from .fusion import Bank, Banks
-from .losses import Adversarial, gradient_penalty, interpolate
+from .losses import Adversarial, interpolate
 from .plan import Plan
 from .stacked import emit, stackable
 from .terms import Terms
@@ -336,27 +336,49 @@ EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 
 def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
-                 adversarial: Adversarial, gp_weight: float, device: torch.device,
+                 adversarial: Adversarial, regulariser_weight: float, device: torch.device,
                  dtype: torch.dtype = torch.float32) -> Lowered:
-    """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total)."""
+    """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total).
+
+    The losses: ``critic:X`` per critic, then its regulariser's ``<name>:X`` (weighing
+    ``regulariser_weight`` in the total), if the plan's critics have one."""
     b = Builder()
     critics = Critics(critics, critic_banks, {o: s.shapes for o, s in spaces.items()})
-    shapes = critics.shapes
     stacks: dict = {}
     for bank in critic_banks.banks:
         if bank.stacked:
             _bank_params(b, bank, stacks, False)
     reals = {c.ob: b.placeholder(f"real_{c.ob}", ("real", c.ob)) for c in plan.critics}
     fakes = {f: b.placeholder(f"fake_{f[0]}_{f[1]}", ("fake",) + f) for f in plan.fakes}
-    alphas = {}
-    if adversarial.penalty:
-        alphas = {(c.ob, f): b.placeholder(f"alpha_{c.ob}", ("alpha", c.ob, f))
-                  for c in plan.critics for f in c.fakes}
+    alphas = {(ob, f): b.placeholder(f"alpha_{ob}", ("alpha", ob, f))
+              for ob, f in plan.interpolated}
+    terms = Terms()
+    rows = _critic_rows(b, plan, critics, stacks, terms, adversarial, reals, fakes)
+    names = [c.name for c in plan.critics]
+    weights = [1.0] * len(rows)
+    points = _regulariser_points(b, plan, reals, fakes, alphas)
+    if points:
+        grads = critic_input_grads(b, critics, stacks, [(ob, x) for ob, _, x in points])
+        per_critic: dict = {}
+        for (ob, reg, _), g in zip(points, grads, strict=True):
+            term = terms.add(reg.penalty, (reg.name, critics.shapes[ob]), g)
+            per_critic.setdefault((ob, reg.name), []).append(term)
+        for (ob, name), ids in per_critic.items():
+            rows.append([(i, 1.0 / len(ids)) for i in ids])
+            names.append(f"{name}:{ob}")
+            weights.append(regulariser_weight)
+    values, total_ = terms.losses(b, rows, weights, device, dtype)
+    return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])
+
+
+def _critic_rows(b: Builder, plan: Plan, critics: Critics, stacks: dict, terms: Terms,
+                 adversarial: Adversarial, reals: dict, fakes: dict) -> list[list]:
+    """The ``critic:X`` rows: each critic's term on its reals, then the mean of its terms
+    on its fakes."""
     items = [(c.ob, reals[c.ob]) for c in plan.critics]
     items += [(c.ob, fakes[f]) for c in plan.critics for f in c.fakes]
     scores, order = critic_scores(b, critics, stacks, items, False)
     n_real = len(plan.critics)
-    terms = Terms()
     # terms in the order the scores were computed (see lower_generator)
     term = {i: terms.add(adversarial.real if i < n_real else adversarial.fake,
                          critics.term_key(items[i][0]), scores[i]) for i in order}
@@ -366,19 +388,23 @@ def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
         row = [(term[r], 1.0)]
         row += [(next(fake_terms), 1.0 / len(c.fakes)) for _ in c.fakes]
         rows.append(row)
-    names = [c.name for c in plan.critics]
-    weights = [1.0] * len(rows)
-    if adversarial.penalty:
-        pairs = [(c.ob, f) for c in plan.critics for f in c.fakes]
-        xhat = [(ob, b.call(interpolate, reals[ob], fakes[f], alphas[(ob, f)]))
-                for ob, f in pairs]
-        grads = critic_input_grads(b, critics, stacks, xhat)
-        per_ob: dict = {}
-        for (ob, _), g in zip(pairs, grads, strict=True):
-            per_ob.setdefault(ob, []).append(terms.add(gradient_penalty, ("gp", shapes[ob]), g))
-        for ob, ids in per_ob.items():
-            rows.append([(i, 1.0 / len(ids)) for i in ids])
-            names.append(f"gp:{ob}")
-            weights.append(gp_weight)
-    values, total_ = terms.losses(b, rows, weights, device, dtype)
-    return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])
+    return rows
+
+
+def _regulariser_points(b: Builder, plan: Plan, reals: dict, fakes: dict,
+                        alphas: dict) -> list[tuple]:
+    """(object, regulariser, point) for every point where a critic's regulariser takes
+    its input gradients (``losses.POINTS``), critic by critic."""
+    out: list[tuple] = []
+    for c in plan.critics:
+        reg = c.regulariser
+        if reg is None:
+            continue
+        if reg.at == "reals":
+            out.append((c.ob, reg, reals[c.ob]))
+        elif reg.at == "fakes":
+            out += [(c.ob, reg, fakes[f]) for f in c.fakes]
+        else:  # interpolates
+            out += [(c.ob, reg, b.call(interpolate, reals[c.ob], fakes[f], alphas[(c.ob, f)]))
+                    for f in c.fakes]
+    return out

@@ -194,8 +194,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         else:
             problems.append(f"prior for {o} must be 'normal' or a callable, got {p!r}")
     weights = _weights(S, equation_weight, problems)
-    plan = Plan.build(S, data, weights=weights, penalty=adv is not None and adv.penalty,
-                      passes=PASSES)
+    regulariser = None if adv is None else adv.regulariser
+    plan = Plan.build(S, data, weights=weights, regulariser=regulariser, passes=PASSES)
     if not plan.losses:
         problems.append(f"nothing to train: no generator loss, since no arrow leaves an object "
                         f"with data (data_objects: {', '.join(map(str, data)) or 'none'})")
@@ -239,8 +239,10 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     dtype = torch.get_default_dtype() if first is None else first.dtype
     gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device,
                           dtype)
-    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device,
-                       dtype)
+    # the regulariser's weight: the option its row names, times its scale
+    weight = 0.0 if regulariser is None else (
+        regulariser.scale * {"gp_weight": gp_weight}[regulariser.weight])
+    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, weight, device, dtype)
     make_opt = optimizer or default_optimizer(lr, betas)
     reader = BatchReader(F, _needed_objects(plan), pri,
                          dtype=None if first is None else dtype,
@@ -771,15 +773,14 @@ class Program:
         return [data[c.ob][0] for c in self.plan.critics]
 
     def _alphas(self, data: dict) -> list[torch.Tensor]:
-        if not self.plan.penalty:
-            return []
-        out = []
+        """The interpolation weights of the regularisers' interpolates
+        (``plan.interpolated``), one per sample each: this rank's slice of the global
+        batch's (:attr:`draw_shard`)."""
         rank, world = self.draw_shard
-        for c in self.plan.critics:
-            x = data[c.ob][0]
-            n = x.shape[0]
-            out += [shard_rand(n, rank, world, device=x.device, dtype=x.dtype)
-                    for _ in c.fakes]
+        out = []
+        for ob, _ in self.plan.interpolated:
+            x = data[ob][0]
+            out.append(shard_rand(x.shape[0], rank, world, device=x.device, dtype=x.dtype))
         return out
 
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
