@@ -232,7 +232,7 @@ def critic_scores(b: Builder, critics: Critics, stacks: dict, items: list[tuple]
 
 def critic_input_grads(b: Builder, critics: Critics, stacks: dict,
                        items: list[tuple]) -> list[fx.Node]:
-    """Input gradients of each item's critic at the item's tensor (for the penalty)."""
+    """Input gradients of each item's critic at the item's tensor (for a regulariser)."""
     out: list[fx.Node | None] = [None] * len(items)
     for ids in critics.calls(items):
         bank, _ = critics.bank(items[ids[0]][0])
@@ -265,22 +265,30 @@ class Lowered:
     fakes: list[tuple[int, int]]
 
 
-def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Banks,
-                    spaces: dict, distance, adversarial: Adversarial,
+def critics_of(plan: Plan, spaces: dict) -> Critics:
+    """The plan's critics (after the banks pass), with the shapes of ``spaces``."""
+    return Critics(plan.critic_modules, plan.critic_banks,  # type: ignore[arg-type]
+                   {o: s.shapes for o, s in spaces.items()})
+
+
+def _stack_placeholders(b: Builder, banks: list[Bank], stacks: dict, detach: bool) -> None:
+    """The placeholders of the stacked ``banks``' parameters, in this order."""
+    for bank in banks:
+        if bank.stacked:
+            _bank_params(b, bank, stacks, detach)
+
+
+def lower_generator(plan: Plan, spaces: dict, distance, adversarial: Adversarial,
                     device: torch.device, dtype: torch.dtype = torch.float32) -> Lowered:
     """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…)."""
     b = Builder()
-    critics = Critics(critics, critic_banks, {o: s.shapes for o, s in spaces.items()})
+    critics = critics_of(plan, spaces)
     stacks: dict = {}
     env: dict[int, list[fx.Node]] = {}
     # placeholders: arrow stacks first (in call order), then critic stacks, then data
-    for call in plan.calls:
-        if call.bank.stacked:
-            _bank_params(b, call.bank, stacks, False)
+    _stack_placeholders(b, [call.bank for call in plan.calls], stacks, False)
     crit_stacks: dict = {}
-    for bank in critic_banks.banks:
-        if bank.stacked:
-            _bank_params(b, bank, crit_stacks, True)
+    _stack_placeholders(b, critics.banks.banks, crit_stacks, True)
     for ob, root in plan.roots.items():
         env[root] = [b.placeholder(f"x_{ob}_{j}", ("data", ob, j))
                      for j in range(len(spaces[ob].factors))]
@@ -335,19 +343,17 @@ def _emit_eq(ctx: _Context, loss) -> list[tuple[int, float]]:
 EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 
-def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
-                 adversarial: Adversarial, regulariser_weight: float, device: torch.device,
+def lower_critic(plan: Plan, spaces: dict, adversarial: Adversarial,
+                 regulariser_weight: float, device: torch.device,
                  dtype: torch.dtype = torch.float32) -> Lowered:
     """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total).
 
     The losses: ``critic:X`` per critic, then its regulariser's ``<name>:X`` (weighing
     ``regulariser_weight`` in the total), if the plan's critics have one."""
     b = Builder()
-    critics = Critics(critics, critic_banks, {o: s.shapes for o, s in spaces.items()})
+    critics = critics_of(plan, spaces)
     stacks: dict = {}
-    for bank in critic_banks.banks:
-        if bank.stacked:
-            _bank_params(b, bank, stacks, False)
+    _stack_placeholders(b, critics.banks.banks, stacks, False)
     reals = {c.ob: b.placeholder(f"real_{c.ob}", ("real", c.ob)) for c in plan.critics}
     fakes = {f: b.placeholder(f"fake_{f[0]}_{f[1]}", ("fake",) + f) for f in plan.fakes}
     alphas = {(ob, f): b.placeholder(f"alpha_{ob}", ("alpha", ob, f))

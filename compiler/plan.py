@@ -8,11 +8,13 @@ The plan is built by a short pipeline of named passes over one :class:`Plan`:
    prefix is one node, evaluated exactly once;
 3. :func:`attach_critics` — one critic loss per plain object that receives fakes (a
    product codomain gives one critic per factor), with the adversarial loss's
-   regulariser (``losses.Regulariser``) if it has one;
-4. ``fusion.fuse`` — groups the nodes of one depth by network architecture into calls.
+   regulariser (``losses.Regulariser``) if it has one.
 
-Lowering (``lowering.py``) then emits one ``torch.fx`` graph for the generator losses
-and one for the critic losses.
+``compile_functor`` runs these, checks the plan against the functor and critics, then
+runs the fusion passes (``fusion.py``) over the same plan: the networks sorted into
+banks (``banks``) and the nodes of one depth whose networks share a bank grouped into
+calls (``fuse``). Lowering (``lowering.py``) then emits one
+``torch.fx`` graph for the generator losses and one for the critic losses.
 
 >>> from category import Schema
 >>> S = Schema.parse(open("examples/cyclegan.schema").read())
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING
 from category import Arrow, Equation, Ob, Path, Schema
 
 if TYPE_CHECKING:
+    from .fusion import Banks
     from .losses import Regulariser
 
 
@@ -124,7 +127,11 @@ class Plan:
     roots: dict[Ob, int] = field(default_factory=dict)
     critics: list[CriticLoss] = field(default_factory=list)
     calls: list = field(default_factory=list)  # fusion.Call, set by the fusion pass
-    critic_groups: list = field(default_factory=list)  # fusion.Bank of critics
+    # set by the banks pass (fusion.py): the networks' and the critics' banks, and the
+    # critic module of each object
+    arrow_banks: Banks | None = None
+    critic_banks: Banks | None = None
+    critic_modules: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building
@@ -148,6 +155,12 @@ class Plan:
     @property
     def critic_objects(self) -> tuple[Ob, ...]:
         return tuple(c.ob for c in self.critics)
+
+    @property
+    def critic_groups(self) -> list:
+        """The critics' stacked banks (``fusion.Bank``; none before the banks pass)."""
+        return [] if self.critic_banks is None else [
+            b for b in self.critic_banks.banks if b.stacked]
 
     @property
     def interpolated(self) -> list[tuple[Ob, tuple[int, int]]]:

@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import numbers
 import types
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
@@ -54,7 +53,7 @@ from category import Equation, Ob
 from .batches import Batch, BatchReader, Prior, prior
 from .errors import CompilerError, FunctorError, NonFiniteLossError, ProgramNotPicklable
 from .functor import Functor, _first_line, meta_run
-from .fusion import Banks, fusion_pass, make_banks, shared_parameters
+from .fusion import Banks, banks_pass, fusion_pass, modules_by_use
 from .losses import ADVERSARIAL, DISTANCES, lookup
 from .lowering import Lowered, lower_critic, lower_generator
 from .plan import PASSES, Plan
@@ -208,10 +207,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         if c.ob not in data and c.ob not in pri and not _in_product(c.ob, data):
             problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
                             f"data_objects or give priors={{{c.ob}: 'normal'}}")
-    # networks used most come first in their bank, so that the calls of the deeper plan
-    # levels take a leading slice of the stacked parameters rather than a gather
-    uses = Counter(n.arrow for n in plan.applications)
-    arrow_modules = {a: F.modules[a] for a in sorted(uses, key=lambda a: -uses[a])}
+    arrow_modules = modules_by_use(plan, F.modules)
     used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
                     if c.ob in crit}
     both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
@@ -225,24 +221,19 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
         raise FunctorError(problems, "compile_functor")
     if fuse is None:
         fuse = _stackable
+    for fusion in (banks_pass(F.modules, crit, fuse), fusion_pass(F.modules, F.spaces)):
+        plan = fusion(plan)
+    arrows, critic_banks = plan.arrow_banks, plan.critic_banks
     modules = list(arrow_modules.values()) + list(used_critics.values())
-    shared = shared_parameters(modules)
-    arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
-    critic_banks = make_banks(((str(o), m) for o, m in used_critics.items()), "critic",
-                              fuse, shared)
-    shapes = {o: s.shapes for o, s in F.spaces.items()}
-    plan = fusion_pass(F.modules, arrows, shapes)(plan)
-    plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
     # the networks' dtype and device: the graphs' constants follow them, batches must match
     first = next((p for m in modules for p in m.parameters() if p.is_floating_point()), None)
     device = torch.device("cpu") if first is None else first.device
     dtype = torch.get_default_dtype() if first is None else first.dtype
-    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device,
-                          dtype)
+    gen = lower_generator(plan, F.spaces, dist, adv, device, dtype)
     # the regulariser's weight: the option its row names, times its scale
     weight = 0.0 if regulariser is None else (
         regulariser.scale * {"gp_weight": gp_weight}[regulariser.weight])
-    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, weight, device, dtype)
+    cri = lower_critic(plan, F.spaces, adv, weight, device, dtype)
     make_opt = optimizer or default_optimizer(lr, betas)
     reader = BatchReader(F, _needed_objects(plan), pri,
                          dtype=None if first is None else dtype,
