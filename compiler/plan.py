@@ -10,10 +10,10 @@ The plan is built by a short pipeline of named passes over one :class:`Plan`:
    product codomain gives one critic per factor), with the adversarial loss's
    regulariser (``losses.Regulariser``) if it has one.
 
-``compile_functor`` runs these, checks the plan against the functor and critics, then
-runs the fusion passes (``fusion.py``) over the same plan: the networks sorted into
-banks (``banks``) and the nodes of one depth whose networks share a bank grouped into
-calls (``fuse``). Lowering (``lowering.py``) then emits one
+``compile_functor`` runs these, then its own passes over the same plan (``assembly.py``):
+a check of the plan against the functor and critics, then fusion (``fusion.py``): the
+networks sorted into banks (``banks``) and the nodes of one depth whose networks share a
+bank grouped into calls (``fuse``). Lowering (``lowering.py``) then emits one
 ``torch.fx`` graph for the generator losses and one for the critic losses.
 
 >>> from category import Schema
