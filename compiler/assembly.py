@@ -56,6 +56,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     bind: Mapping[object, int] | None = None,
                     priors: Mapping[object, str | Prior] | None = None,
                     fuse: bool | None = None, gp_weight: float = 10.0,
+                    r1_gamma: float = 10.0,
                     lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                     optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
                     critic_optimizer: Callable | None = None,
@@ -65,10 +66,12 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
 
     The options (each in full: :class:`~compiler.options.CompileOptions`):
 
-    - ``adversarial``: ``"lsgan"``, ``"nsgan"``, ``"hinge"`` or ``"wgan-gp"`` (adds
-      ``gp:X``, the gradient penalty on interpolates, weighing ``gp_weight``);
-      ``distance``: ``"l1"`` or ``"l2"``; ``equation_weight``: a number, or {equation or
-      its text: weight, or a tuple of one weight per factor of a product};
+    - ``adversarial``: ``"lsgan"``, ``"nsgan"``, ``"hinge"``, ``"wgan-gp"`` (adds
+      ``gp:X``, the gradient penalty on interpolates, weighing ``gp_weight``) or
+      ``"nsgan-r1"`` (StyleGAN2's: adds ``r1:X = E[‖∇D(x_real)‖²]``, R1, the zero-centred
+      gradient penalty on X's real samples, weighing ``r1_gamma / 2``); ``distance``:
+      ``"l1"`` or ``"l2"``; ``equation_weight``: a number, or {equation or its text:
+      weight, or a tuple of one weight per factor of a product};
     - ``backend``: ``"inductor"``, ``"eager"`` (the same plan, not compiled), another
       ``torch.compile`` backend or callable; ``compile_options``: more ``torch.compile``
       keywords; ``fuse``: horizontal fusion (``None``: networks with a stacked lowering);
@@ -97,7 +100,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     options, problems = CompileOptions.lenient(
         adversarial=adversarial, distance=distance, equation_weight=equation_weight,
         backend=backend, data_objects=data_objects, bind=bind, priors=priors, fuse=fuse,
-        gp_weight=gp_weight, lr=lr, betas=betas, optimizer=optimizer,
+        gp_weight=gp_weight, r1_gamma=r1_gamma, lr=lr, betas=betas, optimizer=optimizer,
         critic_optimizer=critic_optimizer, compile_options=compile_options,
         check_finite=check_finite, fake_pool=fake_pool)
     setup = resolve(F, critics, options, problems)

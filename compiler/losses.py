@@ -5,9 +5,11 @@ scores (the generator's term on fakes, the critic's term on reals and the critic
 on fakes) and, optionally, the :class:`Regulariser` its critics are trained with — a
 penalty on the critics' input gradients at points the row names (reals, fakes, or
 interpolates of reals and fakes). ``wgan-gp`` carries the gradient penalty
-``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂``. A new regulariser is one
-:class:`Regulariser` (its penalty function, where it is taken, the option giving its
-weight) in a new row; the plan, the lowering and the program read the row.
+``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂``; ``nsgan-r1`` carries R1, the
+zero-centred penalty ``E[‖∇D(x)‖₂²]`` on reals (weighted ``γ/2``, StyleGAN2's). A new
+regulariser is one :class:`Regulariser` (its penalty function, where it is taken, the
+option giving its weight) in a new row; the plan, the lowering and the program read
+the row.
 
 >>> import torch
 >>> s = torch.tensor([1.0, 1.0])
@@ -16,7 +18,7 @@ weight) in a new row; the plan, the lowering and the program read the row.
 >>> float(DISTANCES["l1"](torch.ones(2), torch.zeros(2)))
 1.0
 >>> [(a.name, a.regulariser.name) for a in ADVERSARIAL.values() if a.regulariser]
-[('wgan-gp', 'gp')]
+[('wgan-gp', 'gp'), ('nsgan-r1', 'r1')]
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ def gradient_penalty(grads: torch.Tensor) -> torch.Tensor:
     return (norms - 1).square().mean()
 
 
+def squared_norm(grads: torch.Tensor) -> torch.Tensor:
+    """``mean(‖g‖₂²)`` over samples of per-sample input gradients ``grads`` (R1, R2)."""
+    return grads.flatten(1).square().sum(1).mean()
+
+
 POINTS = ("reals", "fakes", "interpolates")
 """Where a regulariser takes the critic's input gradients (see :class:`Regulariser`)."""
 
@@ -113,6 +120,8 @@ class Regulariser:
 
 GP = Regulariser("gp", gradient_penalty, "interpolates", "gp_weight",
                  describe="gradient penalty on interpolates")
+R1 = Regulariser("r1", squared_norm, "reals", "r1_gamma", scale=0.5,
+                 describe="zero-centred gradient penalty on reals")
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ ADVERSARIAL: dict[str, Adversarial] = {
         Adversarial("nsgan", nsgan_generator, nsgan_real, nsgan_fake),
         Adversarial("hinge", negated_mean, hinge_real, hinge_fake),
         Adversarial("wgan-gp", negated_mean, negated_mean, mean, GP),
+        Adversarial("nsgan-r1", nsgan_generator, nsgan_real, nsgan_fake, R1),
     )
 }
 

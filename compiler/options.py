@@ -5,8 +5,8 @@ checked on construction: every bad value is listed in one :class:`FunctorError`,
 problem saying what was expected. What needs the functor (objects, equations, symbols,
 spaces) is checked against it by ``compile_functor`` (``assembly.py``).
 
->>> CompileOptions(adversarial="wgan-gp", gp_weight=5).regulariser_weight
-5.0
+>>> CompileOptions(adversarial="nsgan-r1", r1_gamma=1.0).regulariser_weight
+0.5
 >>> CompileOptions(adversarial="lsgn", distance="l1", fake_pool=-1)
 Traceback (most recent call last):
 ...
@@ -48,8 +48,10 @@ class CompileOptions:
     """Every keyword option of ``compile_functor``, checked on construction.
 
     ``adversarial``: a row of ``losses.ADVERSARIAL`` — ``"lsgan"``, ``"nsgan"``,
-    ``"hinge"`` or ``"wgan-gp"`` (with the gradient penalty ``gp:X`` on interpolates of
-    reals and fakes, weighing ``gp_weight``). ``distance``: ``"l1"`` or ``"l2"``.
+    ``"hinge"``, ``"wgan-gp"`` (with the gradient penalty ``gp:X`` on interpolates of
+    reals and fakes, weighing ``gp_weight``) or ``"nsgan-r1"`` (StyleGAN2's: the
+    non-saturating loss with R1, the zero-centred gradient penalty on reals
+    ``r1:X = E[‖∇D(x)‖²]``, weighing ``r1_gamma / 2``). ``distance``: ``"l1"`` or ``"l2"``.
 
     ``equation_weight``: the weight of every equation's distance in the total, or a
     mapping {equation or its text: weight} (unlisted equations weigh 1). An equation on
@@ -105,6 +107,7 @@ class CompileOptions:
     priors: Mapping[object, object] | None = None
     fuse: bool | Callable[[nn.Module], bool] | None = None
     gp_weight: float = 10.0
+    r1_gamma: float = 10.0
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     optimizer: Callable[[list], torch.optim.Optimizer] | None = None
@@ -120,7 +123,7 @@ class CompileOptions:
         if self.data_objects is not None:  # an iterator is read once, here
             object.__setattr__(self, "data_objects", tuple(self.data_objects))
         object.__setattr__(self, "fake_pool", int(self.fake_pool))
-        for name in ("gp_weight", "lr"):
+        for name in ("gp_weight", "r1_gamma", "lr"):
             value = getattr(self, name)
             if isinstance(value, numbers.Real) and not isinstance(value, bool):
                 object.__setattr__(self, name, float(value))
@@ -177,6 +180,7 @@ def option_problems(v: Mapping[str, object]) -> dict[str, list[str]]:
         "backend": _backend_problems(v["backend"]),
         "fake_pool": _count_problems("fake_pool", v["fake_pool"]),
         "gp_weight": weight_problems("gp_weight", v["gp_weight"]),
+        "r1_gamma": weight_problems("r1_gamma", v["r1_gamma"]),
         "equation_weight": [] if isinstance(v["equation_weight"], Mapping)
         else weight_problems("equation_weight", v["equation_weight"]),
         "data_objects": _objects_problems(v["data_objects"]),

@@ -10,15 +10,16 @@ from compiler import CompileOptions, FunctorError, compile_functor
 def test_every_bad_option_is_listed_with_how_to_fix_it():
     with pytest.raises(FunctorError) as e:
         CompileOptions(adversarial="lsgn", distance="l3", backend="inductr", fake_pool=1.5,
-                       gp_weight=-1, lr=0, equation_weight="10",
+                       gp_weight=-1, r1_gamma=float("nan"), lr=0, equation_weight="10",
                        data_objects="Horse", bind=[2], priors=("normal",), fuse="yes",
                        critic_optimizer="adam", compile_options=3)
     text = "\n".join(e.value.problems)
-    assert len(e.value.problems) == 13, text
+    assert len(e.value.problems) == 14, text
     for needle in ["unknown adversarial loss 'lsgn' (did you mean 'lsgan'?); choose one of",
                    "unknown distance 'l3'; choose one of l1, l2",
                    "unknown backend 'inductr'; use 'inductor'",
                    "fake_pool must be an integer ≥ 0", "gp_weight must be a finite number ≥ 0",
+                   "r1_gamma must be a finite number ≥ 0, got nan",
                    "lr must be a finite number > 0, got 0",
                    "equation_weight must be a finite number ≥ 0, got '10'",
                    "data_objects must be a list of objects or their names (or None: every "
