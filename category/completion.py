@@ -67,7 +67,10 @@ from collections import deque
 from . import messages
 from .errors import BoundError, Undecided
 from .rewriting import Alphabet, RewriteSystem
-from .schema import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
+
+# Bounds of Knuth–Bendix completion; Schema's deciding methods show them as defaults.
+DEFAULT_MAX_RULES = 5_000
+DEFAULT_MAX_SECONDS = 2.0
 
 # A derivation step: (reference, position, forward). A reference i >= 0 is rule i of
 # the completion's store; -1 - j is the schema's equation j.

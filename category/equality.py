@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from . import messages
 from .completion import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS, cached_completion
-from .core import Path, as_path
+from .core import Ob, Path, as_path
 from .errors import SchemaError, Undecided
 from .proof import DEFAULT_MAX_STEPS, Proof, check_max_steps, from_rules
 
 
 def _word(schema, system, p) -> tuple[str, Path]:
     """Validate ``p`` against ``schema`` and encode it: one dict look-up per arrow."""
-    path = schema._path(p) if isinstance(p, str) else as_path(p)
+    path = schema.path(p) if isinstance(p, (str, Ob)) else as_path(p)
     if not path.arrows:
-        schema._ob(path.dom)
+        schema.ob(path.dom)
     return system.alphabet.encode(path), path
 
 

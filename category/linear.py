@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from . import messages
 from .core import Equation, Ob, Path
 from .errors import SchemaError
-from .schema_map import _arrow
 
 
 def _exact(x):
@@ -37,7 +36,7 @@ def _exact(x):
 def _dims(schema, dims: Mapping) -> dict[Ob, int]:
     out: dict[Ob, int] = {}
     for key, n in dims.items():
-        ob = schema._ob(key)
+        ob = schema.ob(key)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise SchemaError(messages.bad_dim(ob.name, n))
         out[ob] = n
@@ -58,7 +57,7 @@ def check_linear(schema, dims: Mapping, maps: Mapping) -> dict[Equation, bool]:
     dim = _dims(schema, dims)
     mats = {}
     for key, m in maps.items():
-        a = _arrow(schema, key)
+        a = schema.generator(key)
         m = sympy.Matrix(m).applyfunc(_exact)
         if m.shape != (dim[a.cod], dim[a.dom]):
             raise SchemaError(messages.bad_matrix_shape(a.name, dim[a.cod], dim[a.dom],

@@ -59,6 +59,12 @@ def unknown_name(kind: str, name: str, schema: str, known: Iterable[str]) -> str
     return f"unknown {kind} {name!r} in schema {schema!r}{hint}"
 
 
+def wrong_kind(kind: str, name: str, other: str, schema: str, known: Iterable[str]) -> str:
+    shown = ", ".join(sorted(known)[:12]) or "none"
+    return (f"expected an {kind} name of schema {schema!r}, got {name!r}, which names "
+            f"{other}; known {kind}s: {shown}")
+
+
 def foreign_value(kind: str, value: str, schema: str) -> str:
     return (
         f"{kind} {value} is not the one declared in schema {schema!r} under that name; "
@@ -191,10 +197,18 @@ def schema_line(got: str | None, is_name: bool) -> str:
     return f"expected a schema name after 'schema', got {got!r}"
 
 
-def not_text(what: str, value: object) -> str:
-    hint = ""
+def _text_hint(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
-        hint = ": decode it first (data.decode('utf-8'))"
-    elif hasattr(value, "read"):
-        hint = ": pass its text (f.read())"
-    return f"{what} must be text (str), got {type(value).__name__}{hint}"
+        return ": decode it first (data.decode('utf-8'))"
+    if hasattr(value, "read"):
+        return ": pass its text (f.read())"
+    return ""
+
+
+def not_text(what: str, value: object) -> str:
+    return f"{what} must be text (str), got {type(value).__name__}{_text_hint(value)}"
+
+
+def not_a_path(value: object) -> str:
+    return ("expected a path: text (str) such as 'f.g' or 'id(A)', a Path, an Arrow, or an "
+            f"Ob for its identity; got {type(value).__name__}{_text_hint(value)}")

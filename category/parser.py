@@ -121,9 +121,9 @@ def _path(schema, line: _Line) -> Path:
 
 def _lookup(schema, line: _Line, tok: Token, kind: str):
     try:
-        return schema._ob(tok.text) if kind == "object" else schema._arrows[tok.text]
-    except (UnknownNameError, KeyError):
-        known = schema._objects if kind == "object" else schema._arrows
+        return schema.ob(tok.text) if kind == "object" else schema.generator(tok.text)
+    except UnknownNameError:
+        known = [x.name for x in (schema.objects() if kind == "object" else schema.arrows)]
         raise line.error(messages.unknown_name(kind, tok.text, schema.name, known)
                          .replace(f" in schema {schema.name!r}", ""), tok,
                          UnknownNameError) from None
@@ -178,7 +178,7 @@ def _statement(schema, line: _Line) -> None:
 
 
 def _add_arrows(schema, names: list[str], dom, cod) -> None:
-    schema._check_fresh(names)  # all names checked before any arrow is added
+    schema.check_fresh(*names)  # all names checked before any arrow is added
     for name in names:
         schema.arrow(name, dom, cod)
 

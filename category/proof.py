@@ -263,7 +263,7 @@ def check_proof(schema, proof: Proof) -> bool:
     where the step says. Each lemma is replayed once, however often it is cited.
     Raises :class:`~category.ProofError` naming the first bad step otherwise.
     """
-    source, target = schema._path(proof.source), schema._path(proof.target)
+    source, target = schema.path(proof.source), schema.path(proof.target)
     known = set(schema.equations)
 
     def check(steps, start: Path, end: Path, what: str) -> None:
@@ -278,7 +278,7 @@ def check_proof(schema, proof: Proof) -> bool:
 
     for i, lemma in enumerate(proof.lemmas, 1):
         statement = lemma.statement
-        lhs, rhs = schema._path(statement.lhs), schema._path(statement.rhs)
+        lhs, rhs = schema.path(statement.lhs), schema.path(statement.rhs)
         check(lemma.steps, lhs, rhs, f" (in lemma {i}, {statement})")
         known.add(statement)
     check(proof.chain, source, target, "")

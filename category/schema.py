@@ -25,12 +25,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import messages
+from .completion import DEFAULT_MAX_RULES, DEFAULT_MAX_SECONDS
 from .core import Arrow, Equation, Ob, Path, PathLike, as_path, check_name
 from .errors import DuplicateNameError, SchemaError, SchemaTypeError, UnknownNameError
-
-# Bounds of Knuth–Bendix completion (kept here so the signature shows them).
-DEFAULT_MAX_RULES = 5_000
-DEFAULT_MAX_SECONDS = 2.0
 
 if TYPE_CHECKING:
     import networkx
@@ -71,7 +68,7 @@ class Schema:
         if not names:
             return tuple(self._objects.values())
         obs = [Ob(check_name("object", n)) for n in names]
-        self._check_fresh([o.name for o in obs])
+        self.check_fresh(*[o.name for o in obs])
         for o in obs:
             self._add_object(o)
         return tuple(obs)
@@ -80,31 +77,149 @@ class Schema:
         """Declare one object and return it."""
         return self.objects(name)[0]
 
+    def check_fresh(self, *names: str) -> None:
+        """Raise :class:`~category.DuplicateNameError` unless every name is unused here
+        and distinct: what the declaring methods check first, for a caller that
+        declares several things at once and must add none if one name is taken.
+
+        >>> S = Schema.parse("object A\\nf : A -> A")
+        >>> S.check_fresh("g", "h")
+        >>> S.check_fresh("g", "f")
+        Traceback (most recent call last):
+        ...
+        category.errors.DuplicateNameError: name 'f' is already used by arrow f : A -> A ...
+        """
+        seen: set[str] = set()
+        for n in names:
+            if n in self._objects:
+                raise DuplicateNameError(messages.duplicate_name(n, f"object {n}", self.name))
+            if n in self._arrows:
+                a = self._arrows[n]
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
+            if n in seen:
+                raise DuplicateNameError(
+                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
+            seen.add(n)
+
     def product(self, name: str, *factors: ObLike) -> Ob:
         """Declare the product object ``name = factors[0] * factors[1] * …``."""
-        obs = tuple(self._ob(x) for x in factors)
+        obs = tuple(self.ob(x) for x in factors)
         if len(obs) < 2:
             raise SchemaError(messages.empty_product(name))
         ob = Ob(name, obs)
-        self._check_fresh([name])
+        self.check_fresh(name)
         self._add_object(ob)
         return ob
 
     def arrow(self, name: str, dom: ObLike, cod: ObLike) -> Arrow:
         """Declare the generating arrow ``name : dom -> cod`` and return it."""
-        arrow = Arrow(check_name("arrow", name), self._ob(dom), self._ob(cod))
-        self._check_fresh([name])
+        arrow = Arrow(check_name("arrow", name), self.ob(dom), self.ob(cod))
+        self.check_fresh(name)
         self._arrows[name] = arrow
         self._out[arrow.dom].append(arrow)
         self._changed()
         return arrow
 
-    def equate(self, lhs: PathLike | str, rhs: PathLike | str) -> Equation:
-        """Add the path equation ``lhs = rhs`` (paths, arrows, or text like ``"f.g"``)."""
-        eq = Equation(self._path(lhs), self._path(rhs))
+    def equate(self, lhs: PathLike | Ob | str, rhs: PathLike | Ob | str) -> Equation:
+        """Add the path equation ``lhs = rhs``: each side anything :meth:`path` takes
+        (a path, an arrow, an object for its identity, or text like ``"f.g"``)."""
+        eq = Equation(self.path(lhs), self.path(rhs))
         self._equations.append(eq)
         self._changed()
         return eq
+
+    # ------------------------------------------------------------------ resolving
+    # "An object, an arrow or a path of this schema, or its name": the one place where
+    # such a value is looked up and checked. Each resolver returns this schema's own
+    # value, or raises UnknownNameError (an unknown name, with a did-you-mean), a
+    # SchemaError (a value of another schema under a known name) or SchemaTypeError.
+    def ob(self, x: ObLike) -> Ob:
+        """This schema's object ``x``: an :class:`Ob` of this schema, or its name.
+
+        Looks up, never declares (that is :meth:`object`).
+
+        >>> S = Schema.parse("object Horse, Zebra\\nf : Horse -> Zebra")
+        >>> S.ob("Horse"), S.ob(S.ob("Zebra"))
+        (Ob('Horse'), Ob('Zebra'))
+        >>> S.ob("Hrose")
+        Traceback (most recent call last):
+        ...
+        category.errors.UnknownNameError: unknown object 'Hrose' ... (did you mean 'Horse'?)
+        >>> S.ob("f")
+        Traceback (most recent call last):
+        ...
+        category.errors.UnknownNameError: expected an object name ... 'f', which names an arrow; ...
+        >>> S.ob(3)
+        Traceback (most recent call last):
+        ...
+        category.errors.SchemaTypeError: expected an object (Ob or its name), got int 3
+        """
+        if isinstance(x, str):
+            ob = self._objects.get(x)
+            if ob is None:
+                raise self._unknown_name("object", x)
+            return ob
+        if isinstance(x, Ob):
+            if self._objects.get(x.name) != x:
+                if x.name not in self._objects:
+                    raise UnknownNameError(
+                        messages.unknown_name("object", x.name, self.name, self._objects))
+                raise SchemaError(messages.foreign_value("object", repr(x), self.name))
+            return x
+        raise SchemaTypeError(messages.not_a("an object (Ob or its name)", x))
+
+    def generator(self, x: Arrow | str) -> Arrow:
+        """This schema's generating arrow ``x``: an :class:`Arrow` of this schema, or its name.
+
+        Looks up, never declares (that is :meth:`arrow`); ``S[name]`` looks up objects
+        and arrows alike, this only arrows.
+
+        >>> S = Schema.parse("object Horse, Zebra\\nf : Horse -> Zebra")
+        >>> S.generator("f"), S.generator(S["f"]) is S["f"]
+        (Arrow(f: Horse -> Zebra), True)
+        >>> S.generator("Horse")
+        Traceback (most recent call last):
+        ...
+        category.errors.UnknownNameError: expected an arrow name ... which names an object; ...
+        """
+        if isinstance(x, str):
+            arrow = self._arrows.get(x)
+            if arrow is None:
+                raise self._unknown_name("arrow", x)
+            return arrow
+        if isinstance(x, Arrow):
+            return self._own_arrow(x)
+        raise SchemaTypeError(messages.not_a("an arrow (Arrow or its name)", x))
+
+    def path(self, x: PathLike | Ob | str) -> Path:
+        """This schema's path ``x``: a :class:`Path` or an :class:`Arrow` of this schema,
+        an :class:`Ob` (its identity), or text such as ``"f.g"`` or ``"id(Horse)"``.
+
+        Text is parsed against this schema's names (errors give the column); values
+        are checked to be this schema's own.
+
+        >>> S = Schema.parse("object Horse, Zebra\\nf : Horse -> Zebra\\ng : Zebra -> Horse")
+        >>> S.path("f.g"), S.path(S["f"]), S.path(S["Horse"])
+        (Path(f.g: Horse -> Horse), Path(f: Horse -> Zebra), Path(id(Horse): Horse -> Horse))
+        >>> S.path("f.k")
+        Traceback (most recent call last):
+        ...
+        category.errors.UnknownNameParseError: line 1, col 3: unknown arrow 'k'; known: f, g
+        """
+        if isinstance(x, str):
+            from .parser import parse_path
+
+            return parse_path(self, x)
+        if isinstance(x, Ob):
+            return self.ob(x).id
+        if isinstance(x, (Path, Arrow)):
+            path = as_path(x)
+            for a in path.arrows:
+                self._own_arrow(a)
+            self.ob(path.dom)
+            return path
+        raise SchemaTypeError(messages.not_a_path(x))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -137,13 +252,7 @@ class Schema:
 
     def out_arrows(self, ob: ObLike) -> tuple[Arrow, ...]:
         """The generating arrows whose domain is ``ob``, in declaration order."""
-        return tuple(self._out[self._ob(ob)])
-
-    def path(self, text: str) -> Path:
-        """Parse a path expression such as ``"f.g"`` or ``"id(Horse)"``."""
-        from .parser import parse_path
-
-        return parse_path(self, text)
+        return tuple(self._out[self.ob(ob)])
 
     @property
     def graph(self) -> networkx.MultiDiGraph:
@@ -177,8 +286,8 @@ class Schema:
         from .enumeration import free_paths
 
         return free_paths(self, max_length,
-                          None if dom is None else self._ob(dom),
-                          None if cod is None else self._ob(cod))
+                          None if dom is None else self.ob(dom),
+                          None if cod is None else self.ob(cod))
 
     def count_paths(self, max_length: int, dom: ObLike | None = None,
                     cod: ObLike | None = None, *, max_bits: int = 1 << 20) -> int:
@@ -200,8 +309,8 @@ class Schema:
         from .enumeration import count_free_paths
 
         return count_free_paths(self, max_length,
-                                None if dom is None else self._ob(dom),
-                                None if cod is None else self._ob(cod), max_bits)
+                                None if dom is None else self.ob(dom),
+                                None if cod is None else self.ob(cod), max_bits)
 
     # ------------------------------------------------------------------ equality
     def completion(self, max_rules: int = DEFAULT_MAX_RULES,
@@ -243,7 +352,7 @@ class Schema:
         """
         from .morphisms import hom
 
-        return hom(self, self._ob(A), self._ob(B), max_length, **bounds)
+        return hom(self, self.ob(A), self.ob(B), max_length, **bounds)
 
     def morphisms(self, max_length: int | None = None, **bounds) -> Iterator[Path]:
         """Every morphism of the presented category (normal forms), shortest first."""
@@ -354,45 +463,18 @@ class Schema:
         self._out[ob] = []
         self._changed()
 
-    def _check_fresh(self, names: list[str]) -> None:
-        seen: set[str] = set()
-        for n in names:
-            if n in self._objects:
-                raise DuplicateNameError(messages.duplicate_name(n, f"object {n}", self.name))
-            if n in self._arrows:
-                a = self._arrows[n]
-                raise DuplicateNameError(
-                    messages.duplicate_name(n, f"arrow {n} : {a.dom} -> {a.cod}", self.name))
-            if n in seen:
-                raise DuplicateNameError(
-                    messages.duplicate_name(n, "an earlier name in the same call", self.name))
-            seen.add(n)
-
-    def _ob(self, value: ObLike) -> Ob:
-        if isinstance(value, str):
-            ob = self._objects.get(value)
-            if ob is None:
+    def _own_arrow(self, a: Arrow) -> Arrow:
+        if self._arrows.get(a.name) != a:
+            if a.name not in self._arrows:
                 raise UnknownNameError(
-                    messages.unknown_name("object", value, self.name, self._objects))
-            return ob
-        if isinstance(value, Ob):
-            if self._objects.get(value.name) != value:
-                if value.name not in self._objects:
-                    raise UnknownNameError(
-                        messages.unknown_name("object", value.name, self.name, self._objects))
-                raise SchemaError(messages.foreign_value("object", repr(value), self.name))
-            return value
-        raise SchemaTypeError(messages.not_a("an object (Ob or its name)", value))
+                    messages.unknown_name("arrow", a.name, self.name, self._arrows))
+            raise SchemaError(messages.foreign_value("arrow", repr(a), self.name))
+        return a
 
-    def _path(self, value: PathLike | str) -> Path:
-        if isinstance(value, str):
-            return self.path(value)
-        path = as_path(value)
-        for a in path.arrows:
-            if self._arrows.get(a.name) != a:
-                if a.name not in self._arrows:
-                    raise UnknownNameError(
-                        messages.unknown_name("arrow", a.name, self.name, self._arrows))
-                raise SchemaError(messages.foreign_value("arrow", repr(a), self.name))
-        self._ob(path.dom)
-        return path
+    def _unknown_name(self, kind: str, name: str) -> UnknownNameError:
+        """The error for a name that is not one of this schema's ``kind``s."""
+        known, others, other = ((self._objects, self._arrows, "an arrow") if kind == "object"
+                                else (self._arrows, self._objects, "an object"))
+        if name in others:  # the other kind's name: say so rather than guess a spelling
+            return UnknownNameError(messages.wrong_kind(kind, name, other, self.name, known))
+        return UnknownNameError(messages.unknown_name(kind, name, self.name, known))

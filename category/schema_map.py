@@ -24,35 +24,27 @@ from .core import Arrow, Ob, Path
 from .errors import SchemaError, Undecided
 
 
-def _arrow(schema, key) -> Arrow:
-    if isinstance(key, str):
-        found = schema[key]
-        if not isinstance(found, Arrow):
-            raise SchemaError(messages.not_a(f"an arrow name of schema {schema.name!r}", key))
-        return found
-    if isinstance(key, Arrow):
-        return schema._path(key).arrows[0]
-    raise TypeError(messages.not_a("an arrow (Arrow or its name)", key))
-
-
 class SchemaMap:
     """``F: S -> T`` given on generators: ``ob`` sends objects (or names) of ``S`` to
-    objects of ``T``, ``ar`` sends arrows of ``S`` to paths (or path text) of ``T``.
+    objects (or names) of ``T``, ``ar`` sends arrows (or names) of ``S`` to paths of ``T``
+    (anything :meth:`Schema.path <category.Schema.path>` takes: a path, an arrow, an
+    object for its identity, or path text).
 
-    Keys and values are validated as they come in (unknown names, values of another
-    schema); whether the result is a functor is :meth:`check`'s question.
+    Keys and values are resolved as they come in, by ``S.ob``, ``S.generator``, ``T.ob``
+    and ``T.path`` (unknown names, values of another schema); whether the result is a
+    functor is :meth:`check`'s question.
     """
 
     def __init__(self, source, target, ob: Mapping | None = None, ar: Mapping | None = None):
         self.source = source
         self.target = target
-        self.ob: dict[Ob, Ob] = {source._ob(k): target._ob(v) for k, v in (ob or {}).items()}
-        self.ar: dict[Arrow, Path] = {_arrow(source, k): target._path(v)
+        self.ob: dict[Ob, Ob] = {source.ob(k): target.ob(v) for k, v in (ob or {}).items()}
+        self.ar: dict[Arrow, Path] = {source.generator(k): target.path(v)
                                       for k, v in (ar or {}).items()}
 
     def __call__(self, p) -> Path:
         """The image of a path of the source (arrows mapped, then composed)."""
-        path = self.source._path(p)
+        path = self.source.path(p)
         if path.is_identity:
             if path.dom not in self.ob:
                 raise SchemaError(messages.unmapped("object", str(path.dom)))

@@ -174,3 +174,11 @@ def test_bad_input():
         S.equal(stranger["A"].id, "id(Horse)")
     with pytest.raises(TypeError):
         S.equal(3, "f")
+
+
+def test_an_object_stands_for_its_identity_as_in_schema_path():
+    S = cyclegan()
+    H = S["Horse"]
+    assert S.equal(H, "f.g") and S.normal_form("f.g") == S.normal_form(H) == H.id
+    with pytest.raises(UnknownNameError, match="unknown object 'A'"):
+        S.equal(Schema.parse("object A")["A"], "id(Horse)")

@@ -113,13 +113,15 @@ def test_a_byte_order_mark_is_skipped():
     assert parse_schema("\ufeffschema S\nobject A").name == "S"
 
 
-@pytest.mark.parametrize("value, needle", [
-    (b"object A", r"must be text \(str\), got bytes: decode it first"),
-    (None, r"must be text \(str\), got NoneType"),
+@pytest.mark.parametrize("value, needle, path_needle", [
+    (b"object A", r"must be text \(str\), got bytes: decode it first",
+     r"expected a path: text \(str\) .*, a Path, an Arrow, .*; got bytes: decode it first"),
+    (None, r"must be text \(str\), got NoneType", r"expected a path: .*; got NoneType"),
 ])
-def test_parse_of_something_other_than_text_is_a_schema_error(value, needle):
+def test_parse_of_something_other_than_text_is_a_schema_error(value, needle, path_needle):
     with pytest.raises(SchemaError, match=needle) as err:
         Schema.parse(value)
     assert isinstance(err.value, TypeError)
-    with pytest.raises(SchemaError, match=needle):
+    with pytest.raises(SchemaError, match=path_needle) as err:
         parse_schema("object A").path(value)
+    assert isinstance(err.value, TypeError)

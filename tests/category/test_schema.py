@@ -174,6 +174,43 @@ def test_unknown_lookup_is_not_a_bare_keyerror():
     assert not str(err.value).startswith("'")
 
 
+def test_resolvers_take_a_value_or_its_name_and_return_the_schemas_own():
+    S = cyclegan()
+    H, Z = S.objects()
+    f, g = S.arrows
+    assert S.ob("Horse") is H and S.ob(H) is H and S.ob(Ob("Zebra")) == Z
+    assert S.generator("f") is f and S.generator(Arrow("g", Z, H)) == g
+    assert S.path("f.g") == S.path(f >> g) == f >> g
+    assert S.path(f) == f.path and S.path(H) == S.path("id(Horse)") == H.id
+    assert S.equate("f.g", H) == S.equations[0]  # an object stands for its identity
+
+
+@pytest.mark.parametrize("method, value, error, needle", [
+    ("ob", "Hrose", UnknownNameError, r"unknown object 'Hrose' .*did you mean 'Horse'"),
+    ("ob", "Mule", UnknownNameError, r"unknown object 'Mule' .*known: Horse, Zebra"),
+    ("ob", "f", UnknownNameError,
+     r"expected an object name of schema 'CycleGAN', got 'f', which names an arrow; "
+     r"known objects: Horse, Zebra"),
+    ("ob", Ob("Mule"), UnknownNameError, "unknown object 'Mule'"),
+    ("ob", Ob("Horse", (Ob("A"), Ob("B"))), SchemaError, "not the one declared"),
+    ("ob", 3, SchemaTypeError, r"expected an object \(Ob or its name\), got int 3"),
+    ("generator", "k", UnknownNameError, "unknown arrow 'k'"),
+    ("generator", "Horse", UnknownNameError,
+     "expected an arrow name .* got 'Horse', which names an object; known arrows: f, g"),
+    ("generator", Arrow("f", Ob("Zebra"), Ob("Horse")), SchemaError, "not the one declared"),
+    ("generator", Ob("Horse"), SchemaTypeError, "expected an arrow"),
+    ("path", "f.k", UnknownNameError, "col 3: unknown arrow 'k'"),
+    ("path", Arrow("h", Ob("Horse"), Ob("Zebra")), UnknownNameError, "unknown arrow 'h'"),
+    ("path", Ob("Mule").id, UnknownNameError, "unknown object 'Mule'"),
+    ("path", Ob("Mule"), UnknownNameError, "unknown object 'Mule'"),
+    ("path", 3, SchemaTypeError, "expected a path: .*; got int"),
+])
+def test_resolvers_name_what_came_and_what_is_known(method, value, error, needle):
+    S = cyclegan()
+    with pytest.raises(error, match=needle):
+        getattr(S, method)(value)
+
+
 # Every public method of Schema that returns an iterator, with bad arguments for it: a
 # generator function would raise only at the first next(), far from the mistake.
 BAD_ITERATOR_ARGUMENTS = {

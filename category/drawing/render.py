@@ -1,6 +1,6 @@
 """Pictures of a schema: Graphviz ``dot`` text, and PNG / SVG / PDF pictures.
 
-The geometry comes from :func:`category.layout.layout` (layered columns, commuting
+The geometry comes from :func:`category.drawing.layout.layout` (layered columns, commuting
 squares as rectangles, products joined to their factors by dashed projections, labels
 clear of everything); this module renders it with matplotlib, or hands :func:`to_dot`
 to Graphviz ``dot`` when it is installed. matplotlib is imported only when a picture
@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 
-from .files import replace_atomically
+from ..files import replace_atomically
 from .layout import (
     LABEL_FONT,
     NODE_FONT,
@@ -46,7 +46,7 @@ def _quote(name: str) -> str:
 def to_dot(schema) -> str:
     """Graphviz text: objects as boxes, arrows as edges, projections dashed.
 
-    Objects in one column of :func:`~category.layout.layout` share a rank, so ``dot``
+    Objects in one column of :func:`~category.drawing.layout.layout` share a rank, so ``dot``
     draws a commuting square as a square too; products and equations are the note.
 
     >>> from category import Schema
@@ -119,20 +119,7 @@ def figure(schema, L: Layout | None = None, *, equations: str = "list"):
     below = y0 - margin  # the next free height under the diagram
     if equations == "diagrams" and schema.equations:
         notes = notes[:len(notes) - len(schema.equations)]
-        row_width = max(x1 - x0, 420.0)
-        cells = [equation_layout(e) for e in schema.equations]
-        x, row_top, row_low = x0, below - 10, below - 10
-        for cell in cells:
-            cx0, cy0, cx1, cy1 = cell.bounds()
-            w = max(cx1 - cx0, text_width(cell.title, NOTE_FONT, mono=True))
-            if x > x0 and x + w > x0 + row_width:
-                x, row_top = x0, row_low - 18
-            dx = x + w / 2 - (cx0 + cx1) / 2
-            dy = row_top - cy1
-            small.append((cell, dx, dy))
-            row_low = min(row_low, row_top - (cy1 - cy0) - line_h - 9)
-            x += w + 30
-        below = row_low - 4
+        small, below = _equation_cells(schema.equations, x0, x1, below, line_h)
     notes_h = len(notes) * line_h + (10.0 if notes else 0.0)
     wide = [x1 - x0, text_width(L.title, TITLE_FONT)]
     wide += [text_width(n, NOTE_FONT, mono=True) for n in notes]
@@ -161,6 +148,28 @@ def figure(schema, L: Layout | None = None, *, equations: str = "list"):
         ax.text(centre, below - 4 - i * line_h, note, ha="center", va="top",
                 fontsize=NOTE_FONT, color=TEXT, family="DejaVu Sans Mono")
     return fig
+
+
+def _equation_cells(equations, x0: float, x1: float, below: float,
+                    line_h: float) -> tuple[list[tuple[Layout, float, float]], float]:
+    """Each equation's own small diagram with where it goes, ``(layout, dx, dy)``, in
+    rows left to right under height ``below`` (rows at least 420 points wide), and the
+    next free height under them."""
+    small: list[tuple[Layout, float, float]] = []
+    row_width = max(x1 - x0, 420.0)
+    cells = [equation_layout(e) for e in equations]
+    x, row_top, row_low = x0, below - 10, below - 10
+    for cell in cells:
+        cx0, cy0, cx1, cy1 = cell.bounds()
+        w = max(cx1 - cx0, text_width(cell.title, NOTE_FONT, mono=True))
+        if x > x0 and x + w > x0 + row_width:
+            x, row_top = x0, row_low - 18
+        dx = x + w / 2 - (cx0 + cx1) / 2
+        dy = row_top - cy1
+        small.append((cell, dx, dy))
+        row_low = min(row_low, row_top - (cy1 - cy0) - line_h - 9)
+        x += w + 30
+    return small, row_low - 4
 
 
 def _render(ax, L: Layout, dx: float, dy: float) -> None:

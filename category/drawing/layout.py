@@ -1,7 +1,7 @@
 """Where each part of a schema's picture goes: a layout that reads like a commutative diagram.
 
 Pure geometry, no drawing library: :func:`layout` returns boxes and curves in points
-(1/72 inch, y upwards), which :mod:`category.drawing` renders with matplotlib and
+(1/72 inch, y upwards), which :mod:`category.drawing.render` renders with matplotlib and
 which tests check directly.
 
 - Objects are rounded boxes, sized from their names. Acyclic parts are layered: each
@@ -376,7 +376,13 @@ def _components(obs, links) -> list[list]:
 
 
 def _place(schema):
-    """Columns, rows and centres of every object (y upwards)."""
+    """Columns, rows and centres of every object (y upwards).
+
+    Each connected component in turn: its columns (:func:`_columns`), the rows its
+    commuting squares pin (:func:`_pinned_rows`), heights in each column
+    (:func:`_column_heights`) and the columns' x (:func:`_column_xs`); components are
+    stacked top to bottom, then everything is normalised (:func:`_nodes`).
+    """
     obs = list(schema.objects())
     orient = _orientations(schema)
     arrows = [a for a in schema.arrows if a.dom != a.cod]
@@ -388,99 +394,134 @@ def _place(schema):
     h_gap = max(H_GAP_MIN, widest + 40)
 
     columns: dict = {}
-    rows: dict = {}
     centres: dict = {}
     top = 0.0  # y (downwards) where the next component starts
     for group in _components(obs, links):
         inside = set(group)
-        # Columns: vertical square arrows keep a column; others go right, unless
-        # they would close a cycle (then they are the way back).
-        col = _Find()
-        for a in arrows:
-            if a.dom in inside and orient.get(a.name) == "v":
-                col.union(a.dom, a.cod, 0)
-        cls = {ob: col.find(ob)[0] for ob in group}
-        adj: dict = {}
-        ranked = sorted((a for a in arrows if a.dom in inside),
-                        key=lambda a: orient.get(a.name) != "h")
-        steps = [(a.dom, a.cod) for a in ranked if orient.get(a.name) != "v"]
-        steps += [(p, f) for p, f in proj if p in inside]
-        for u, v in steps:
-            cu, cv = cls[u], cls[v]
-            if cu != cv and not _reaches(adj, cv, cu):
-                adj.setdefault(cu, [])
-                if cv not in adj[cu]:
-                    adj[cu].append(cv)
-        depth = {cls[ob]: 0 for ob in group}
-        for _ in range(len(depth)):  # longest path from a source; adj is acyclic
-            for cu, outs in adj.items():
-                for cv in outs:
-                    depth[cv] = max(depth[cv], depth[cu] + 1)
-        for ob in group:
-            columns[ob] = depth[cls[ob]]
-        # Rows: horizontal square arrows keep a row, vertical ones go down one.
-        row = [ob for a in arrows if a.dom in inside and a.name in orient
-               for ob in (a.dom, a.cod)]
-        pinned: dict = {}
-        for start in row:
-            if start in pinned:
-                continue
-            pinned[start] = 0
-            stack = [start]
-            while stack:
-                x = stack.pop()
-                for a in arrows:
-                    if a.name not in orient or x not in (a.dom, a.cod):
-                        continue
-                    step = 1 if orient[a.name] == "v" else 0
-                    y = pinned[x] + (step if a.dom == x else -step)
-                    other = a.cod if a.dom == x else a.dom
-                    if other not in pinned:
-                        pinned[other] = y
-                        stack.append(other)
-        if pinned:
-            low = min(pinned.values())
-            pinned = {ob: r - low for ob, r in pinned.items()}
+        columns.update(_columns(group, inside, arrows, proj, orient))
+        pinned = _pinned_rows(inside, arrows, orient)
         pitch = max(b.height for ob, b in boxes.items() if ob in inside) + V_GAP
         ncols = 1 + max(columns[ob] for ob in group)
         per_col = [[ob for ob in group if columns[ob] == c] for c in range(ncols)]
-        y = {ob: (pinned[ob] * pitch if ob in pinned else i * pitch)
-             for c in per_col for i, ob in enumerate(c)}
-        neighbours: dict = {ob: [] for ob in group}
-        for u, v in links:
-            if u in inside:
-                neighbours[u].append(v)
-                neighbours[v].append(u)
-        for sweep in range(8):
-            cols = per_col if sweep % 2 == 0 else list(reversed(per_col))
-            for members in cols:
-                want = {}
-                for ob in members:
-                    if ob in pinned:
-                        want[ob] = pinned[ob] * pitch
-                    elif neighbours[ob]:
-                        want[ob] = sum(y[n] for n in neighbours[ob]) / len(neighbours[ob])
-                    else:
-                        want[ob] = y[ob]
-                members.sort(key=lambda ob: (want[ob], y[ob], order[ob]))
-                gaps = [(boxes[p].height + boxes[q].height) / 2 + V_GAP
-                        for p, q in zip(members, members[1:])]
-                weights = [100.0 if ob in pinned else 1.0 for ob in members]
-                placed = _isotonic([want[ob] for ob in members], weights, gaps)
-                for ob, p in zip(members, placed):
-                    y[ob] = p
+        y = _column_heights(group, inside, per_col, pinned, pitch, links, boxes, order)
         low = min(y[ob] - boxes[ob].height / 2 for ob in group)
         high = max(y[ob] + boxes[ob].height / 2 for ob in group)
-        widths = [max(boxes[ob].width for ob in c) for c in per_col]
-        xs = [0.0]
-        for c in range(1, ncols):
-            xs.append(xs[-1] + widths[c - 1] / 2 + h_gap + widths[c] / 2)
+        xs = _column_xs(per_col, boxes, h_gap)
         for ob in group:
             yy = top + (y[ob] - low)
             centres[ob] = (round(xs[columns[ob]], 3), round(-yy + boxes[ob].height / 2, 3))
-            rows[ob] = round(yy)
         top += (high - low) + COMPONENT_GAP + pitch * 0.5
-    # Normalise: the first object's top-left region at the origin.
+    return _nodes(obs, centres, boxes, columns, order)
+
+
+def _columns(group, inside, arrows, proj, orient) -> dict:
+    """The column of each object of one component.
+
+    Vertical square arrows keep a column; others go right, unless they would close a
+    cycle (then they are the way back). A column is the longest path from a source.
+    """
+    col = _Find()
+    for a in arrows:
+        if a.dom in inside and orient.get(a.name) == "v":
+            col.union(a.dom, a.cod, 0)
+    cls = {ob: col.find(ob)[0] for ob in group}
+    adj: dict = {}
+    ranked = sorted((a for a in arrows if a.dom in inside),
+                    key=lambda a: orient.get(a.name) != "h")
+    steps = [(a.dom, a.cod) for a in ranked if orient.get(a.name) != "v"]
+    steps += [(p, f) for p, f in proj if p in inside]
+    for u, v in steps:
+        cu, cv = cls[u], cls[v]
+        if cu != cv and not _reaches(adj, cv, cu):
+            adj.setdefault(cu, [])
+            if cv not in adj[cu]:
+                adj[cu].append(cv)
+    depth = {cls[ob]: 0 for ob in group}
+    for _ in range(len(depth)):  # longest path from a source; adj is acyclic
+        for cu, outs in adj.items():
+            for cv in outs:
+                depth[cv] = max(depth[cv], depth[cu] + 1)
+    return {ob: depth[cls[ob]] for ob in group}
+
+
+def _pinned_rows(inside, arrows, orient) -> dict:
+    """The row of each object of a commuting square in one component, from 0.
+
+    Horizontal square arrows keep a row, vertical ones go down one.
+    """
+    row = [ob for a in arrows if a.dom in inside and a.name in orient
+           for ob in (a.dom, a.cod)]
+    pinned: dict = {}
+    for start in row:
+        if start in pinned:
+            continue
+        pinned[start] = 0
+        stack = [start]
+        while stack:
+            x = stack.pop()
+            for a in arrows:
+                if a.name not in orient or x not in (a.dom, a.cod):
+                    continue
+                step = 1 if orient[a.name] == "v" else 0
+                y = pinned[x] + (step if a.dom == x else -step)
+                other = a.cod if a.dom == x else a.dom
+                if other not in pinned:
+                    pinned[other] = y
+                    stack.append(other)
+    if pinned:
+        low = min(pinned.values())
+        pinned = {ob: r - low for ob, r in pinned.items()}
+    return pinned
+
+
+def _column_heights(group, inside, per_col, pinned, pitch, links, boxes, order) -> dict:
+    """The height (y downwards) of each object of one component.
+
+    Pinned objects sit on their row; the others move towards the mean height of their
+    neighbours, sweeping the columns left to right and back (eight sweeps), each
+    column kept in order with its gaps by isotonic regression. Sorts ``per_col``'s
+    columns into their final top-to-bottom order.
+    """
+    y = {ob: (pinned[ob] * pitch if ob in pinned else i * pitch)
+         for c in per_col for i, ob in enumerate(c)}
+    neighbours: dict = {ob: [] for ob in group}
+    for u, v in links:
+        if u in inside:
+            neighbours[u].append(v)
+            neighbours[v].append(u)
+    for sweep in range(8):
+        cols = per_col if sweep % 2 == 0 else list(reversed(per_col))
+        for members in cols:
+            want = {}
+            for ob in members:
+                if ob in pinned:
+                    want[ob] = pinned[ob] * pitch
+                elif neighbours[ob]:
+                    want[ob] = sum(y[n] for n in neighbours[ob]) / len(neighbours[ob])
+                else:
+                    want[ob] = y[ob]
+            members.sort(key=lambda ob: (want[ob], y[ob], order[ob]))
+            gaps = [(boxes[p].height + boxes[q].height) / 2 + V_GAP
+                    for p, q in zip(members, members[1:])]
+            weights = [100.0 if ob in pinned else 1.0 for ob in members]
+            placed = _isotonic([want[ob] for ob in members], weights, gaps)
+            for ob, p in zip(members, placed):
+                y[ob] = p
+    return y
+
+
+def _column_xs(per_col, boxes, h_gap: float) -> list[float]:
+    """The x of each column's centre: neighbouring columns ``h_gap`` apart, box to box."""
+    widths = [max(boxes[ob].width for ob in c) for c in per_col]
+    xs = [0.0]
+    for c in range(1, len(per_col)):
+        xs.append(xs[-1] + widths[c - 1] / 2 + h_gap + widths[c] / 2)
+    return xs
+
+
+def _nodes(obs, centres, boxes, columns, order):
+    """The nodes (the first object's top-left region at the origin), each object's
+    column, and each object's row rank (top to bottom, then declaration order)."""
     if centres:
         x_min = min(x for x, _ in centres.values())
         y_max = max(y for _, y in centres.values())
@@ -660,16 +701,29 @@ def layout(schema) -> Layout:
 
 
 def _layout_part(schema) -> Layout:
-    """:func:`layout` of one connected schema (or part of one)."""
+    """:func:`layout` of one connected schema (or part of one): objects placed
+    (:func:`_place`), edges between distinct objects spread (:func:`_offsets`) and
+    routed (:func:`_edges`), loops put on free sides (:func:`_add_loops`), then labels
+    (:func:`_labels`)."""
     nodes, columns, rows = _place(schema)
     by_name = {ob.name: nodes[ob] for ob in nodes}
     node_list = list(nodes.values())
-    edges: list[Edge] = []
     # Every edge between two distinct objects: arrows, then projections of products.
     specs = [(a.name, a.dom.name, a.cod.name, "arrow") for a in schema.arrows
              if a.dom != a.cod]
     specs += [(f"π{_sub(i + 1)}", ob.name, f.name, "projection")
               for ob in schema.objects() for i, f in enumerate(ob.factors)]
+    offsets = _offsets(specs, by_name, node_list)
+    edges, loops = _edges(schema, specs, by_name, offsets)
+    loop_sides = _add_loops(loops, by_name, edges, node_list)
+    labels = _labels(edges, node_list, loop_sides)
+    return Layout(f"schema {schema.name}", tuple(node_list), tuple(edges), tuple(labels),
+                  (), columns, rows)
+
+
+def _offsets(specs, by_name, node_list) -> dict:
+    """How far each edge's middle sits from its chord: the edges between the same two
+    objects (either way) spread ``ARC_SPREAD`` apart, shifted clear of other nodes."""
     groups: dict = {}
     for spec in specs:
         if spec[1] != spec[2]:
@@ -686,6 +740,14 @@ def _layout_part(schema) -> Layout:
         shift = _shift(first, second, own, others)
         for spec, o in zip(members, own):
             offsets[spec] = o + shift
+    return offsets
+
+
+def _edges(schema, specs, by_name, offsets) -> tuple[list[Edge], dict]:
+    """The routed edges between distinct objects, and the loops still to place:
+    ``{object name: [(edge name, kind), …]}`` (loop arrows, then the projections of a
+    product of an object with itself)."""
+    edges: list[Edge] = []
     loops: dict = {}
     for a in schema.arrows:
         if a.dom == a.cod:
@@ -702,6 +764,12 @@ def _layout_part(schema) -> Layout:
         if not forward:
             e = Edge(name, dom, cod, tuple(reversed(e.points)), kind)
         edges.append(e)
+    return edges, loops
+
+
+def _add_loops(loops, by_name, edges: list[Edge], node_list) -> dict:
+    """Append each loop to ``edges`` on a free side of its object (nested when sides
+    repeat); ``{(object name, edge name): side}``."""
     loop_sides: dict = {}
     for name, keys in loops.items():
         node = by_name[name]
@@ -712,9 +780,16 @@ def _layout_part(schema) -> Layout:
             used.append(side)
             loop_sides[name, key] = side
             edges.append(_loop(key, node, side, nested, kind))
-    # Labels, in drawing order, each clear of all nodes, all curves and earlier labels.
+    return loop_sides
+
+
+def _labels(edges: list[Edge], node_list, loop_sides) -> list[Label]:
+    """Labels, in drawing order, each clear of all nodes, all curves and earlier labels.
+
+    A loop's label goes out along its side; a curved arrow's on the outside of its bend;
+    a straight arrow's on the outside of its part of the picture.
+    """
     curves = _hulls(edges)
-    # Straight arrows put their labels on the outside of their part of the picture.
     part = _Find()
     for e in edges:
         part.union(e.dom, e.cod, 0)
@@ -742,8 +817,7 @@ def _layout_part(schema) -> Layout:
                 prefer = -1.0 if out < -1 else 1.0
             lab = _place_label(e.name, e, prefer, node_list, labels, curves)
         labels.append(lab)
-    return Layout(f"schema {schema.name}", tuple(node_list), tuple(edges), tuple(labels),
-                  (), columns, rows)
+    return labels
 
 
 def _sub(i: int) -> str:

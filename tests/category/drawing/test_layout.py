@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from category import Schema
-from category.layout import ARC_SPREAD, equation_layout, layout, overlaps
+from category.drawing.layout import ARC_SPREAD, equation_layout, layout, overlaps
 
-from .strategies import schemas_with_equations
+from ..strategies import schemas_with_equations
 
 BUNDLED = sorted(glob.glob("examples/*.schema"))
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from category import Schema
 from category.drawing import draw, figure, to_dot
-from category.layout import LABEL_FONT, NODE_FONT, layout
+from category.drawing.layout import LABEL_FONT, NODE_FONT, layout
 
 PARALLEL = "schema Par\nobject A, B\nf, g, h : A -> B\nk : B -> A\nl : A -> A\nf = g\n"
 BUNDLED = sorted(glob.glob("examples/*.schema"))
