@@ -39,7 +39,7 @@ from category import Equation, Ob
 
 from .batches import BatchReader, Prior, prior
 from .errors import FunctorError
-from .functor import Functor, _first_line, meta_run
+from .functor import Functor, _first_line, lookup, meta_run
 from .fusion import Pass, banks_pass, fusion_pass, modules_by_use
 from .lowering import lower_critic, lower_generator
 from .options import CompileOptions, mapping_problems, weight_problems
@@ -142,20 +142,14 @@ def resolve(F: Functor, critics: object, options: CompileOptions,
 
 
 def _objects(S, keys: Iterable[object], what: str, problems: list[str]) -> list[Ob]:
-    out = []
-    for k in keys:
-        name = k.name if isinstance(k, Ob) else k
-        if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
-            problems.append(f"{what}: {k!r} is not an object of schema {S.name}")
-            continue
-        out.append(S[name])
-    return out
+    """The objects ``keys`` name (``S.ob``), each bad key a problem ``what: …``."""
+    return [o for k in keys if (o := lookup(S.ob, k, what, problems)) is not None]
 
 
 def _critics(F: Functor, critics: Mapping, problems: list[str]) -> dict[Ob, nn.Module]:
     out: dict[Ob, nn.Module] = {}
     for k, m in critics.items():
-        (o,) = _objects(F.schema, [k], "critics", problems) or (None,)
+        o = lookup(F.schema.ob, k, "critics", problems)
         if o is None:
             continue
         if o.is_product:
@@ -172,7 +166,7 @@ def _critics(F: Functor, critics: Mapping, problems: list[str]) -> dict[Ob, nn.M
 def _priors(F: Functor, priors: Mapping, problems: list[str]) -> dict[Ob, Prior]:
     out: dict[Ob, Prior] = {}
     for k, p in priors.items():
-        (o,) = _objects(F.schema, [k], "priors", problems) or (None,)
+        o = lookup(F.schema.ob, k, "priors", problems)
         if o is None:
             continue
         if o.is_product:

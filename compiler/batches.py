@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from category import Ob
+from category import Ob, SchemaError
 
 from .errors import BatchError
 
@@ -135,13 +135,13 @@ class BatchReader:
 
 
 def _given(S, batch: Batch) -> dict[Ob, tuple[object, object]]:
-    """The batch by object: object → (the key as given, the value)."""
+    """The batch by object (``S.ob``): object → (the key as given, the value)."""
     given: dict[Ob, tuple[object, object]] = {}
     for k, v in batch.items():
-        name = k.name if isinstance(k, Ob) else k
-        if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
-            raise BatchError(f"batch key {k!r} is not an object of schema {S.name}")
-        given[S[name]] = (k, v)
+        try:
+            given[S.ob(k)] = (k, v)
+        except SchemaError as e:
+            raise BatchError(f"batch key {k!r}: {e}") from None
     return given
 
 

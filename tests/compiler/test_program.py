@@ -283,7 +283,8 @@ def test_batches_are_validated_with_clear_errors():
         prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(4, 3)})
     with pytest.raises(BatchError, match="same batch size"):
         prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(5, 2)})
-    with pytest.raises(BatchError, match="'Zebar' is not an object"):
+    with pytest.raises(BatchError, match=r"batch key 'Zebar': unknown object 'Zebar' in schema "
+                                         r"'CycleGAN' \(did you mean 'Zebra'\?\)"):
         prog.step({"Horse": torch.randn(4, 2), "Zebar": torch.randn(4, 2)})
 
 
