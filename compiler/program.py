@@ -332,8 +332,10 @@ class Program:
         who = [(f"arrow {a} : {a.dom} -> {a.cod}", m, spaces[a.dom])
                for a, m in self.functor.modules.items()
                if any(m is x for b in self.arrow_banks.banks for x in b.modules)]
-        who += [(f"critic for {ob}", m, spaces[self.functor.schema[ob]])
-                for ob, m in self._critics()]
+        # a critic judging several objects (of one space) is labelled by all of them
+        who += [(f"critic for {'/'.join(label)}", m, spaces[label[0]])
+                for b in self.critic_banks.banks
+                for label, m in zip(b.labels, b.modules, strict=True)]
         return who
 
     def __reduce_ex__(self, protocol):

@@ -657,6 +657,10 @@ def test_a_network_failing_on_the_batch_is_named():
         with pytest.raises(CompilerError, match=r"arrow f : Horse -> Zebra fails on a batch of "
                                                 r"size 1: .*batch normalisation needs more"):
             getattr(prog, entry)(cyclegan_batch(n=1))
+    shared = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    prog = compile_functor(F, critics={"Horse": shared, "Zebra": shared}, backend="eager")
+    with pytest.raises(CompilerError, match=r"critic for Zebra/Horse fails on a batch of size 1"):
+        prog.critic_losses(cyclegan_batch(n=1))
 
 
 def test_pickling_a_program_says_what_to_save():
