@@ -92,6 +92,8 @@ class Program:
         self.backend = options.backend
         self._compile_options = dict(options.compile_options or {})
         self._pool = pool
+        # the critic graph's interpolation-weight inputs, fixed when it was lowered
+        self._interpolated = [ob for ob, _ in plan.interpolated]
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
@@ -454,7 +456,7 @@ class Program:
         batch's (:attr:`draw_shard`)."""
         rank, world = self.draw_shard
         out = []
-        for ob, _ in self.plan.interpolated:
+        for ob in self._interpolated:
             x = data[ob][0]
             out.append(shard_rand(x.shape[0], rank, world, device=x.device, dtype=x.dtype))
         return out
