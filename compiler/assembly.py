@@ -123,8 +123,9 @@ class Setup:
 
 def resolve(F: Functor, critics: object, options: CompileOptions,
             problems: Sequence[str] = ()) -> Setup:
-    """The :class:`Setup` of ``F``, ``critics`` and ``options``; the problems found are
-    added to ``problems`` (those of the options), not raised (:func:`check_pass` does)."""
+    """The :class:`Setup` of ``F``, ``critics`` and ``options``: its problems are
+    ``problems`` (those of the options) and those found here, kept rather than raised
+    (:func:`check_pass` raises them with the plan's)."""
     S, found = F.schema, list(problems)
     found += mapping_problems(critics, "critics", "{object or its name: critic module}")
     if options.bind:
