@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from category import Ob
+from category import Ob, SchemaError
 
 from .errors import BatchError
 
@@ -68,57 +68,20 @@ class BatchReader:
         return out
 
     def _resolve(self, batch: Batch) -> tuple[dict, list | None]:
-        S = self.functor.schema
-        given: dict[Ob, tuple[object, object]] = {}
-        for k, v in batch.items():
-            name = k.name if isinstance(k, Ob) else k
-            if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
-                raise BatchError(f"batch key {k!r} is not an object of schema {S.name}")
-            given[S[name]] = (k, v)
+        """The data of every needed object and the recipe that found it (None if a
+        prior was sampled); every problem of the batch in one :class:`BatchError`."""
+        given = _given(self.functor.schema, batch)
         problems: list[str] = []
         size: list[tuple[Ob, int]] = []
         out: dict[Ob, tuple[torch.Tensor, ...]] = {}
         recipe: list | None = []
-
-        def plain(ob: Ob, n: int | None):
-            """The data of a plain object and where it was found (None: sampled)."""
-            if ob in given:
-                return given[ob][1], (given[ob][0], None)
-            for p, (k, v) in given.items():
-                if p.is_product and ob in p.factors and isinstance(v, (tuple, list)):
-                    i = p.factors.index(ob)
-                    return v[i], (k, i)
-            if ob in self.priors:
-                device = next(iter(t for _, t in given.values() if isinstance(t, torch.Tensor)),
-                              torch.empty(0)).device
-                return _sample(self.priors[ob], n or 1, device, self.dtype), None
-            return None, None
-
-        def first_size() -> int | None:
-            for _, v in given.values():
-                t = v[0] if isinstance(v, (tuple, list)) and v else v
-                if isinstance(t, torch.Tensor) and t.dim() > 0:
-                    return t.shape[0]
-            return None
-
-        n0 = first_size()
+        n0 = _first_size(given)
         for ob in self._needed:
             space = self.functor.spaces[ob]
-            if ob.is_product and ob in given:
-                k, v = given[ob]
-                bad = tuple_problem(space, v)
-                if bad:
-                    problems.append(f"{ob}: {bad}")
-                    continue
-                found = [(x, (k, i)) for i, x in enumerate(v)]
-            elif ob.is_product:
-                found = [plain(x, n0) for x in ob.factors]
-            else:
-                found = [plain(ob, n0)]
-            parts = tuple(x for x, _ in found)
-            if any(p is None for p in parts):
-                problems.append(f"{ob}: missing from the batch (expected a batch of {space})")
+            found = self._find(given, ob, n0, problems)
+            if found is None:
                 continue
+            parts = tuple(x for x, _ in found)
             if recipe is not None and all(w is not None for _, w in found):
                 recipe.append((ob, [w for _, w in found]))
             else:
@@ -130,15 +93,75 @@ class BatchReader:
                 else:
                     size.append((ob, x.shape[0]))
             out[ob] = parts  # type: ignore[assignment]
-        if len({n for _, n in size}) > 1:
-            sizes = ", ".join(f"{o}: {n}" for o, n in size)
-            problems.append(f"every object needs the same batch size, got {sizes}")
-        elif size and size[0][1] == 0:
-            problems.append("the batch is empty (batch size 0): every loss would be the mean "
-                            "of nothing (NaN); give at least one sample per object")
+        problems += _size_problems(size)
         if problems:
             raise BatchError("bad batch:\n" + "\n".join(f"  - {p}" for p in problems))
         return out, recipe
+
+    def _find(self, given: dict, ob: Ob, n: int | None,
+              problems: list[str]) -> list[tuple] | None:
+        """The data of ``ob``, one (tensor, where it was found) per factor; None and a
+        problem noted if it is missing or a given product is not a tuple."""
+        space = self.functor.spaces[ob]
+        if ob.is_product and ob in given:
+            k, v = given[ob]
+            bad = tuple_problem(space, v)
+            if bad:
+                problems.append(f"{ob}: {bad}")
+                return None
+            found = [(x, (k, i)) for i, x in enumerate(v)]
+        elif ob.is_product:
+            found = [self._plain(given, x, n) for x in ob.factors]
+        else:
+            found = [self._plain(given, ob, n)]
+        if any(x is None for x, _ in found):
+            problems.append(f"{ob}: missing from the batch (expected a batch of {space})")
+            return None
+        return found
+
+    def _plain(self, given: dict, ob: Ob, n: int | None) -> tuple:
+        """The data of a plain object and where it was found (None: sampled)."""
+        if ob in given:
+            return given[ob][1], (given[ob][0], None)
+        for p, (k, v) in given.items():
+            if p.is_product and ob in p.factors and isinstance(v, (tuple, list)):
+                i = p.factors.index(ob)
+                return v[i], (k, i)
+        if ob in self.priors:
+            device = next(iter(t for _, t in given.values() if isinstance(t, torch.Tensor)),
+                          torch.empty(0)).device
+            return _sample(self.priors[ob], n or 1, device, self.dtype), None
+        return None, None
+
+
+def _given(S, batch: Batch) -> dict[Ob, tuple[object, object]]:
+    """The batch by object (``S.ob``): object → (the key as given, the value)."""
+    given: dict[Ob, tuple[object, object]] = {}
+    for k, v in batch.items():
+        try:
+            given[S.ob(k)] = (k, v)
+        except SchemaError as e:
+            raise BatchError(f"batch key {k!r}: {e}") from None
+    return given
+
+
+def _first_size(given: dict) -> int | None:
+    """The batch size of the first tensor given (of a product's first factor)."""
+    for _, v in given.values():
+        t = v[0] if isinstance(v, (tuple, list)) and v else v
+        if isinstance(t, torch.Tensor) and t.dim() > 0:
+            return t.shape[0]
+    return None
+
+
+def _size_problems(size: list[tuple[Ob, int]]) -> list[str]:
+    if len({n for _, n in size}) > 1:
+        sizes = ", ".join(f"{o}: {n}" for o, n in size)
+        return [f"every object needs the same batch size, got {sizes}"]
+    if size and size[0][1] == 0:
+        return ["the batch is empty (batch size 0): every loss would be the mean "
+                "of nothing (NaN); give at least one sample per object"]
+    return []
 
 
 def tuple_problem(space, value: object) -> str | None:

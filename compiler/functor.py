@@ -22,12 +22,12 @@ compiler.errors.FunctorError: 3 problems with the functor assignment:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
 
-from category import Arrow, Ob, Schema, as_path
+from category import Arrow, Ob, Schema, SchemaError, as_path
 
 from .batches import point_problems
 from .errors import BatchError, FunctorError, UnknownKeyError
@@ -35,18 +35,16 @@ from .para import Para
 from .spaces import ProductSpace, Space, as_point
 
 
-def _key(S: Schema, key: object, kind: type, problems: list[str]):
-    """Resolve an ``ob``/``ar`` key (value or its name); None and a problem if unknown."""
-    what = "object" if kind is Ob else "arrow"
-    if isinstance(key, str):
-        if key not in S:
-            problems.append(f"unknown {what} {key!r} in schema {S.name}")
-            return None
-        key = S[key]
-    if not isinstance(key, kind) or key not in S:
-        problems.append(f"{key!r} is not an {what} of schema {S.name}")
+def lookup(resolve: Callable[[object], Ob | Arrow], key: object, what: str,
+           problems: list[str]) -> Ob | Arrow | None:
+    """``resolve(key)`` — a schema's resolver, ``S.ob`` or ``S.generator``: the object or
+    arrow ``key`` names or is —, or None with the schema's reason noted in ``problems``
+    as ``what: reason`` (so that every bad key of a mapping is listed)."""
+    try:
+        return resolve(key)
+    except SchemaError as e:
+        problems.append(f"{what}: {e}")
         return None
-    return key
 
 
 def meta_run(module: nn.Module, dom: Space, point: object) -> object:
@@ -88,9 +86,13 @@ class _Table(dict):
         self._schema, self._kind = schema, kind
 
     def _resolve(self, key: object) -> object:
-        if isinstance(key, str) and key in self._schema:
-            return self._schema[key]
-        return key
+        """The object or arrow ``key`` names or is; ``key`` itself if none."""
+        if dict.__contains__(self, key):
+            return key
+        try:
+            return (self._schema.ob if self._kind is Ob else self._schema.generator)(key)
+        except SchemaError:
+            return key
 
     def __missing__(self, key: object):
         k = self._resolve(key)
@@ -133,7 +135,7 @@ class Functor:
         spaces: dict[Ob, Space] = {}
         wrong: set = set()  # given, but not a space / module: reported once, not as missing
         for k, v in ob.items():
-            o = _key(S, k, Ob, problems)
+            o = lookup(S.ob, k, "ob", problems)
             if o is None:
                 continue
             if not isinstance(v, Space):
@@ -143,7 +145,7 @@ class Functor:
             spaces[o] = v
         modules: dict[Arrow, nn.Module] = {}
         for k, v in ar.items():
-            a = _key(S, k, Arrow, problems)
+            a = lookup(S.generator, k, "ar", problems)
             if a is None:
                 continue
             if not isinstance(v, nn.Module):

@@ -1,11 +1,12 @@
 """Horizontal fusion: networks of identical architecture share one stacked call.
 
-Networks are sorted into *banks*. A bank of two or more modules of identical
-architecture keeps its parameters stacked (one tensor of shape ``[members, …]`` per
-parameter name) and is evaluated with ``vmap`` over ``functional_call``; a bank of one
-is called directly. The fusion pass then turns the trie into *calls*: all nodes of one
-depth whose networks are in the same bank (and whose inputs have the same shapes)
-are evaluated by one call.
+Networks are sorted into *banks* (the plan pass :func:`banks_pass`). A bank of two or
+more modules of identical architecture keeps its parameters stacked (one tensor of shape
+``[members, …]`` per parameter name) and is evaluated with ``vmap`` over
+``functional_call``; a bank of one is called directly. The fusion pass
+(:func:`fusion_pass`) then turns the trie into *calls*: all nodes of one depth whose
+networks are in the same bank (and whose inputs have the same shapes) are evaluated by
+one call.
 
 >>> from torch import nn
 >>> a, b, c = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 3)
@@ -18,7 +19,8 @@ are evaluated by one call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -227,11 +229,46 @@ class Call:
         return f"depth {self.depth}: {how}: {items}"
 
 
-def fusion_pass(modules: dict, banks: Banks, shapes: dict) -> callable:
-    """The fusion pass for a functor: ``modules`` arrow → module, ``shapes`` object →
-    factor shapes (inputs of different shapes never share a call)."""
+Pass = Callable[[Plan], Plan]
+
+
+def modules_by_use(plan: Plan, modules: Mapping) -> dict:
+    """The networks (arrow → module) that the plan applies, used most first."""
+    uses = Counter(n.arrow for n in plan.applications)
+    return {a: modules[a] for a in sorted(uses, key=lambda a: -uses[a])}
+
+
+def banks_pass(modules: Mapping, critics: Mapping,
+               fuse: bool | Callable[[nn.Module], bool]) -> Pass:
+    """The banks pass for a functor: the networks the plan applies (``modules`` arrow →
+    module) and the critics it scores with (``critics`` object → module) sorted into
+    banks (:func:`make_banks`; ``fuse`` as there), set as ``plan.arrow_banks``,
+    ``plan.critic_banks`` and ``plan.critic_modules``."""
+
+    def banks(plan: Plan) -> Plan:
+        # networks used most come first in their bank, so that the calls of the deeper
+        # plan levels take a leading slice of the stacked parameters rather than a gather
+        arrow_modules = modules_by_use(plan, modules)
+        critic_modules = {c.ob: critics[c.ob]
+                          for c in sorted(plan.critics, key=lambda c: -len(c.fakes))}
+        shared = shared_parameters([*arrow_modules.values(), *critic_modules.values()])
+        plan.arrow_banks = make_banks(((a.name, m) for a, m in arrow_modules.items()),
+                                      "arrow", fuse, shared)
+        plan.critic_banks = make_banks(((str(o), m) for o, m in critic_modules.items()),
+                                       "critic", fuse, shared)
+        plan.critic_modules = critic_modules
+        return plan
+
+    return banks
+
+
+def fusion_pass(modules: Mapping, spaces: Mapping) -> Pass:
+    """The fusion pass for a functor: ``modules`` arrow → module, ``spaces`` object →
+    space (inputs of different shapes never share a call); after :func:`banks_pass`."""
 
     def fuse(plan: Plan) -> Plan:
+        banks = plan.arrow_banks
+        shapes = {o: s.shapes for o, s in spaces.items()}
         groups: dict[tuple, Call] = {}
         for n in sorted(plan.applications, key=lambda n: n.depth):
             a = n.arrow

@@ -1,8 +1,15 @@
 """Adversarial losses and path distances, as dispatch tables keyed by name.
 
-Each adversarial loss is three reductions of critic scores: the generator's term on
-fakes, the critic's term on reals and the critic's term on fakes; ``wgan-gp`` adds the
-gradient penalty ``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂`` of reals and fakes.
+Each adversarial loss is a row of :data:`ADVERSARIAL`: three reductions of critic
+scores (the generator's term on fakes, the critic's term on reals and the critic's term
+on fakes) and, optionally, the :class:`Regulariser` its critics are trained with — a
+penalty on the critics' input gradients at points the row names (reals, fakes, or
+interpolates of reals and fakes). ``wgan-gp`` carries the gradient penalty
+``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂``; ``nsgan-r1`` carries R1, the
+zero-centred penalty ``E[‖∇D(x)‖₂²]`` on reals (weighted ``γ/2``, StyleGAN2's). A new
+regulariser is one :class:`Regulariser` (its penalty function, where it is taken, the
+option giving its weight) in a new row; the plan, the lowering and the program read
+the row.
 
 >>> import torch
 >>> s = torch.tensor([1.0, 1.0])
@@ -10,6 +17,8 @@ gradient penalty ``E[(‖∇D(x̂)‖₂ − 1)²]`` on interpolates ``x̂`` of 
 (0.0, 0.5)
 >>> float(DISTANCES["l1"](torch.ones(2), torch.zeros(2)))
 1.0
+>>> [(a.name, a.regulariser.name) for a in ADVERSARIAL.values() if a.regulariser]
+[('wgan-gp', 'gp'), ('nsgan-r1', 'r1')]
 """
 
 from __future__ import annotations
@@ -63,15 +72,68 @@ def hinge_fake(s: torch.Tensor) -> torch.Tensor:
     return nnf.relu(1 + s).mean()
 
 
+def gradient_penalty(grads: torch.Tensor) -> torch.Tensor:
+    """``mean((‖g‖₂ − 1)²)`` over samples of per-sample input gradients ``grads``."""
+    norms = grads.flatten(1).norm(dim=1)
+    return (norms - 1).square().mean()
+
+
+def squared_norm(grads: torch.Tensor) -> torch.Tensor:
+    """``mean(‖g‖₂²)`` over samples of per-sample input gradients ``grads`` (R1, R2)."""
+    return grads.flatten(1).square().sum(1).mean()
+
+
+POINTS = ("reals", "fakes", "interpolates")
+"""Where a regulariser takes the critic's input gradients (see :class:`Regulariser`)."""
+
+
+@dataclass(frozen=True)
+class Regulariser:
+    """A penalty on a critic's input gradients, one more loss of each critic.
+
+    ``penalty`` maps the critic's per-sample input gradients at a batch of points to a
+    number; ``at`` names the points (:data:`POINTS`): ``"reals"`` (the object's real
+    samples: one term per critic), ``"fakes"`` (each fake the critic scores) or
+    ``"interpolates"`` (per fake, ``α·real + (1−α)·fake`` with one uniform ``α`` per
+    sample, drawn outside the graph); a critic's terms are averaged. The loss is named
+    ``<name>:<object>`` (``gp:Horse``) and counts in the critics' total with the weight
+    ``scale × <weight>``, ``weight`` naming the ``compile_functor`` option that gives it.
+    """
+
+    name: str
+    penalty: Callable[[torch.Tensor], torch.Tensor]
+    at: str
+    weight: str
+    scale: float = 1.0
+    describe: str = "gradient penalty"
+
+    def __post_init__(self):
+        if self.at not in POINTS:
+            raise ValueError(f"regulariser {self.name}: at must be one of "
+                             f"{', '.join(POINTS)}, got {self.at!r}")
+
+    @property
+    def interpolates(self) -> bool:
+        """Whether its points are interpolates (which need random weights)."""
+        return self.at == "interpolates"
+
+
+GP = Regulariser("gp", gradient_penalty, "interpolates", "gp_weight",
+                 describe="gradient penalty on interpolates")
+R1 = Regulariser("r1", squared_norm, "reals", "r1_gamma", scale=0.5,
+                 describe="zero-centred gradient penalty on reals")
+
+
 @dataclass(frozen=True)
 class Adversarial:
-    """One adversarial objective: the generator's and the critic's reductions."""
+    """One adversarial objective: the generator's and the critic's reductions, and the
+    regulariser (if any) the critics are trained with."""
 
     name: str
     generator: Reduce
     real: Reduce
     fake: Reduce
-    penalty: bool = False
+    regulariser: Regulariser | None = None
 
 
 ADVERSARIAL: dict[str, Adversarial] = {
@@ -80,7 +142,8 @@ ADVERSARIAL: dict[str, Adversarial] = {
         Adversarial("lsgan", lsgan_generator, lsgan_real, lsgan_fake),
         Adversarial("nsgan", nsgan_generator, nsgan_real, nsgan_fake),
         Adversarial("hinge", negated_mean, hinge_real, hinge_fake),
-        Adversarial("wgan-gp", negated_mean, negated_mean, mean, penalty=True),
+        Adversarial("wgan-gp", negated_mean, negated_mean, mean, GP),
+        Adversarial("nsgan-r1", nsgan_generator, nsgan_real, nsgan_fake, R1),
     )
 }
 
@@ -94,12 +157,6 @@ def l2(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 DISTANCES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"l1": l1, "l2": l2}
-
-
-def gradient_penalty(grads: torch.Tensor) -> torch.Tensor:
-    """``mean((‖g‖₂ − 1)²)`` over samples of per-sample input gradients ``grads``."""
-    norms = grads.flatten(1).norm(dim=1)
-    return (norms - 1).square().mean()
 
 
 def interpolate(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ from torch.func import functional_call, grad, vmap
 
 from .builder import Builder
 from .fusion import Bank, Banks
-from .losses import Adversarial, gradient_penalty, interpolate
+from .losses import Adversarial, interpolate
 from .plan import Plan
 from .stacked import emit, stackable
 from .terms import Terms
@@ -142,15 +142,39 @@ def _factors(b: Builder, y: fx.Node, n: int) -> list[fx.Node]:
     return [y] if n == 1 else [b.call(operator.getitem, y, j) for j in range(n)]
 
 
-def _score_groups(critics: dict, banks: Banks, shapes: dict,
-                  items: list[tuple]) -> dict[tuple, list[int]]:
-    """Items whose critics share a stacked bank (and an input shape), or alone."""
-    groups: dict[tuple, list[int]] = {}
-    for i, (ob, _) in enumerate(items):
-        bank, _ = banks[critics[ob]]
-        key = (bank.name, shapes[ob]) if bank.stacked else (bank.name, i)
-        groups.setdefault(key, []).append(i)
-    return groups
+@dataclass
+class Critics:
+    """The critics as the graphs evaluate them: each object's critic module, the banks
+    they live in, and the one rule grouping critic evaluations into fused calls and
+    batched loss terms (:meth:`group`)."""
+
+    modules: dict  # object -> critic module
+    banks: Banks
+    shapes: dict  # object -> factor shapes
+
+    def bank(self, ob) -> tuple[Bank, int]:
+        """The bank of ``ob``'s critic and the critic's member index in it."""
+        return self.banks[self.modules[ob]]
+
+    def group(self, ob, alone: object) -> object:
+        """The group of an evaluation of ``ob``'s critic: the critics of one stacked bank
+        on inputs of one shape are one group (one fused call, one batched loss term); a
+        critic alone in its bank is in the group ``alone``."""
+        bank, _ = self.bank(ob)
+        return (bank.name, self.shapes[ob]) if bank.stacked else alone
+
+    def calls(self, items: list[tuple]) -> list[list[int]]:
+        """The indices of ``items`` (object, tensor) grouped into calls: by :meth:`group`,
+        each item of a critic alone in its bank in a call of its own."""
+        groups: dict[object, list[int]] = {}
+        for i, (ob, _) in enumerate(items):
+            groups.setdefault(self.group(ob, ("alone", i)), []).append(i)
+        return list(groups.values())
+
+    def term_key(self, ob) -> object:
+        """The key of a loss term on the scores of ``ob``'s critic (``Terms.add``): the
+        terms of one group are reduced together, those of a lone critic by object."""
+        return self.group(ob, ("alone", ob))
 
 
 def _stack_order(b: Builder, ids: list[int], items: list[tuple]) -> list[int]:
@@ -178,8 +202,8 @@ def _rounds(ids: list[int], member: dict[int, int]) -> list[list[int]]:
     return rounds
 
 
-def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
-                  items: list[tuple], detach: bool) -> tuple[list[fx.Node], list[int]]:
+def critic_scores(b: Builder, critics: Critics, stacks: dict, items: list[tuple],
+                  detach: bool) -> tuple[list[fx.Node], list[int]]:
     """Scores of the critic of each item's object on the item's tensor, fused by bank;
     and the order in which the scores come out of the fused calls.
 
@@ -190,9 +214,9 @@ def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes:
     that no parameter is gathered (whose backward would be a scatter-add)."""
     out: list[fx.Node | None] = [None] * len(items)
     order: list[int] = []
-    for ids in _score_groups(critics, banks, shapes, items).values():
-        bank, _ = banks[critics[items[ids[0]][0]]]
-        member = {i: banks[critics[items[i][0]]][1] for i in ids}
+    for ids in critics.calls(items):
+        bank, _ = critics.bank(items[ids[0]][0])
+        member = {i: critics.bank(items[i][0])[1] for i in ids}
         if detach or not bank.stacked:
             calls = [_stack_order(b, ids, items)]
         else:
@@ -206,23 +230,18 @@ def critic_scores(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes:
     return out, order  # type: ignore[return-value]
 
 
-def critic_input_grads(b: Builder, critics: dict, banks: Banks, stacks: dict, shapes: dict,
+def critic_input_grads(b: Builder, critics: Critics, stacks: dict,
                        items: list[tuple]) -> list[fx.Node]:
-    """Input gradients of each item's critic at the item's tensor (for the penalty)."""
-    groups: dict[tuple, list[int]] = {}
-    for i, (ob, _) in enumerate(items):
-        bank, _ = banks[critics[ob]]
-        key = (bank.name, shapes[ob]) if bank.stacked else (bank.name, i)
-        groups.setdefault(key, []).append(i)
+    """Input gradients of each item's critic at the item's tensor (for a regulariser)."""
     out: list[fx.Node | None] = [None] * len(items)
-    for ids in groups.values():
-        bank, _ = banks[critics[items[ids[0]][0]]]
+    for ids in critics.calls(items):
+        bank, _ = critics.bank(items[ids[0]][0])
         if not bank.stacked:
             for i in ids:
                 m = b.attr(f"net_{bank.name}", bank.modules[0])
                 out[i] = b.call(input_grad, m, items[i][1])
             continue
-        members = [banks[critics[items[i][0]]][1] for i in ids]
+        members = [critics.bank(items[i][0])[1] for i in ids]
         params = _member_params(b, bank, stacks, members, False)
         x = b.call(torch.stack, [items[i][1] for i in ids])
         g = b.call(fused_input_grad, b.attr(f"rep_{bank.name}", bank.modules[0]),
@@ -246,22 +265,30 @@ class Lowered:
     fakes: list[tuple[int, int]]
 
 
-def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Banks,
-                    spaces: dict, distance, adversarial: Adversarial,
+def critics_of(plan: Plan, spaces: dict) -> Critics:
+    """The plan's critics (after the banks pass), with the shapes of ``spaces``."""
+    return Critics(plan.critic_modules, plan.critic_banks,  # type: ignore[arg-type]
+                   {o: s.shapes for o, s in spaces.items()})
+
+
+def _stack_placeholders(b: Builder, banks: list[Bank], stacks: dict, detach: bool) -> None:
+    """The placeholders of the stacked ``banks``' parameters, in this order."""
+    for bank in banks:
+        if bank.stacked:
+            _bank_params(b, bank, stacks, detach)
+
+
+def lower_generator(plan: Plan, spaces: dict, distance, adversarial: Adversarial,
                     device: torch.device, dtype: torch.dtype = torch.float32) -> Lowered:
     """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…)."""
     b = Builder()
+    critics = critics_of(plan, spaces)
     stacks: dict = {}
-    shapes = {o: s.shapes for o, s in spaces.items()}
     env: dict[int, list[fx.Node]] = {}
     # placeholders: arrow stacks first (in call order), then critic stacks, then data
-    for call in plan.calls:
-        if call.bank.stacked:
-            _bank_params(b, call.bank, stacks, False)
+    _stack_placeholders(b, [call.bank for call in plan.calls], stacks, False)
     crit_stacks: dict = {}
-    for bank in critic_banks.banks:
-        if bank.stacked:
-            _bank_params(b, bank, crit_stacks, True)
+    _stack_placeholders(b, critics.banks.banks, crit_stacks, True)
     for ob, root in plan.roots.items():
         env[root] = [b.placeholder(f"x_{ob}_{j}", ("data", ob, j))
                      for j in range(len(spaces[ob].factors))]
@@ -276,14 +303,14 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
     # adversarial terms: every critic score on every fake, in fused calls
     items = [(ob, env[loss.nodes[0]][k]) for loss in plan.losses if loss.kind == "adv"
              for ob, k in loss.critics]
-    scores, order = critic_scores(b, critics, critic_banks, crit_stacks, shapes, items, True)
+    scores, order = critic_scores(b, critics, crit_stacks, items, True)
     terms = Terms()
-    ctx = _Context(terms, env, iter(()), distance, adversarial, critic_banks, critics, shapes)
     # the adversarial terms in the order the scores were computed (stacking them again
     # then reuses the fused calls' outputs); the losses take them in item order
-    term = {i: terms.add(adversarial.generator, ctx.score_key(items[i][0]), scores[i])
+    term = {i: terms.add(adversarial.generator, critics.term_key(items[i][0]), scores[i])
             for i in order}
-    ctx.scores = iter([term[i] for i in range(len(items))])
+    ctx = _Context(terms, env, iter([term[i] for i in range(len(items))]), distance,
+                   critics.shapes)
     rows = [EMIT_GENERATOR_LOSS[loss.kind](ctx, loss) for loss in plan.losses]
     values, total_ = terms.losses(b, rows, [loss.weights for loss in plan.losses], device,
                                    dtype)
@@ -296,16 +323,9 @@ def lower_generator(plan: Plan, arrows: Banks, critics: dict, critic_banks: Bank
 class _Context:
     terms: Terms
     env: dict
-    scores: object
+    scores: object  # the adversarial terms, in loss order
     distance: object
-    adversarial: Adversarial
-    critic_banks: Banks
-    critics: dict
     shapes: dict
-
-    def score_key(self, ob) -> object:
-        bank, _ = self.critic_banks[self.critics[ob]]
-        return (bank.name, self.shapes[ob]) if bank.stacked else ("alone", id(ob), ob)
 
 
 def _emit_adv(ctx: _Context, loss) -> list[tuple[int, float]]:
@@ -323,50 +343,74 @@ def _emit_eq(ctx: _Context, loss) -> list[tuple[int, float]]:
 EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 
-def lower_critic(plan: Plan, critics: dict, critic_banks: Banks, spaces: dict,
-                 adversarial: Adversarial, gp_weight: float, device: torch.device,
+def lower_critic(plan: Plan, spaces: dict, adversarial: Adversarial,
+                 regulariser_weight: float, device: torch.device,
                  dtype: torch.dtype = torch.float32) -> Lowered:
-    """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total)."""
+    """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total).
+
+    The losses: ``critic:X`` per critic, then its regulariser's ``<name>:X`` (weighing
+    ``regulariser_weight`` in the total), if the plan's critics have one."""
     b = Builder()
+    critics = critics_of(plan, spaces)
     stacks: dict = {}
-    shapes = {o: s.shapes for o, s in spaces.items()}
-    for bank in critic_banks.banks:
-        if bank.stacked:
-            _bank_params(b, bank, stacks, False)
+    _stack_placeholders(b, critics.banks.banks, stacks, False)
     reals = {c.ob: b.placeholder(f"real_{c.ob}", ("real", c.ob)) for c in plan.critics}
     fakes = {f: b.placeholder(f"fake_{f[0]}_{f[1]}", ("fake",) + f) for f in plan.fakes}
-    alphas = {}
-    if adversarial.penalty:
-        alphas = {(c.ob, f): b.placeholder(f"alpha_{c.ob}", ("alpha", c.ob, f))
-                  for c in plan.critics for f in c.fakes}
+    alphas = {(ob, f): b.placeholder(f"alpha_{ob}", ("alpha", ob, f))
+              for ob, f in plan.interpolated}
+    terms = Terms()
+    rows = _critic_rows(b, plan, critics, stacks, terms, adversarial, reals, fakes)
+    names = [c.name for c in plan.critics]
+    weights = [1.0] * len(rows)
+    points = _regulariser_points(b, plan, reals, fakes, alphas)
+    if points:
+        grads = critic_input_grads(b, critics, stacks, [(ob, x) for ob, _, x in points])
+        per_critic: dict = {}
+        for (ob, reg, _), g in zip(points, grads, strict=True):
+            term = terms.add(reg.penalty, (reg.name, critics.shapes[ob]), g)
+            per_critic.setdefault((ob, reg.name), []).append(term)
+        for (ob, name), ids in per_critic.items():
+            rows.append([(i, 1.0 / len(ids)) for i in ids])
+            names.append(f"{name}:{ob}")
+            weights.append(regulariser_weight)
+    values, total_ = terms.losses(b, rows, weights, device, dtype)
+    return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])
+
+
+def _critic_rows(b: Builder, plan: Plan, critics: Critics, stacks: dict, terms: Terms,
+                 adversarial: Adversarial, reals: dict, fakes: dict) -> list[list]:
+    """The ``critic:X`` rows: each critic's term on its reals, then the mean of its terms
+    on its fakes."""
     items = [(c.ob, reals[c.ob]) for c in plan.critics]
     items += [(c.ob, fakes[f]) for c in plan.critics for f in c.fakes]
-    scores, order = critic_scores(b, critics, critic_banks, stacks, shapes, items, False)
+    scores, order = critic_scores(b, critics, stacks, items, False)
     n_real = len(plan.critics)
-    terms = Terms()
-    ctx = _Context(terms, {}, iter(()), None, adversarial, critic_banks, critics, shapes)
     # terms in the order the scores were computed (see lower_generator)
     term = {i: terms.add(adversarial.real if i < n_real else adversarial.fake,
-                         ctx.score_key(items[i][0]), scores[i]) for i in order}
+                         critics.term_key(items[i][0]), scores[i]) for i in order}
     rows: list[list[tuple[int, float]]] = []
     fake_terms = iter([term[i] for i in range(n_real, len(items))])
     for r, c in enumerate(plan.critics):
         row = [(term[r], 1.0)]
         row += [(next(fake_terms), 1.0 / len(c.fakes)) for _ in c.fakes]
         rows.append(row)
-    names = [c.name for c in plan.critics]
-    weights = [1.0] * len(rows)
-    if adversarial.penalty:
-        pairs = [(c.ob, f) for c in plan.critics for f in c.fakes]
-        xhat = [(ob, b.call(interpolate, reals[ob], fakes[f], alphas[(ob, f)]))
-                for ob, f in pairs]
-        grads = critic_input_grads(b, critics, critic_banks, stacks, shapes, xhat)
-        per_ob: dict = {}
-        for (ob, _), g in zip(pairs, grads, strict=True):
-            per_ob.setdefault(ob, []).append(terms.add(gradient_penalty, ("gp", shapes[ob]), g))
-        for ob, ids in per_ob.items():
-            rows.append([(i, 1.0 / len(ids)) for i in ids])
-            names.append(f"gp:{ob}")
-            weights.append(gp_weight)
-    values, total_ = terms.losses(b, rows, weights, device, dtype)
-    return Lowered(b.finish([values, total_], "CriticLosses"), b.inputs, names, [])
+    return rows
+
+
+def _regulariser_points(b: Builder, plan: Plan, reals: dict, fakes: dict,
+                        alphas: dict) -> list[tuple]:
+    """(object, regulariser, point) for every point where a critic's regulariser takes
+    its input gradients (``losses.POINTS``), critic by critic."""
+    out: list[tuple] = []
+    for c in plan.critics:
+        reg = c.regulariser
+        if reg is None:
+            continue
+        if reg.at == "reals":
+            out.append((c.ob, reg, reals[c.ob]))
+        elif reg.at == "fakes":
+            out += [(c.ob, reg, fakes[f]) for f in c.fakes]
+        else:  # interpolates
+            out += [(c.ob, reg, b.call(interpolate, reals[c.ob], fakes[f], alphas[(c.ob, f)]))
+                    for f in c.fakes]
+    return out

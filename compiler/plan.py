@@ -7,11 +7,14 @@ The plan is built by a short pipeline of named passes over one :class:`Plan`:
 2. :func:`build_trie` — one prefix trie per source object, so that each distinct path
    prefix is one node, evaluated exactly once;
 3. :func:`attach_critics` — one critic loss per plain object that receives fakes (a
-   product codomain gives one critic per factor);
-4. ``fusion.fuse`` — groups the nodes of one depth by network architecture into calls.
+   product codomain gives one critic per factor), with the adversarial loss's
+   regulariser (``losses.Regulariser``) if it has one.
 
-Lowering (``lowering.py``) then emits one ``torch.fx`` graph for the generator losses
-and one for the critic losses.
+``compile_functor`` runs these, then its own passes over the same plan (``assembly.py``):
+a check of the plan against the functor and critics, then fusion (``fusion.py``): the
+networks sorted into banks (``banks``) and the nodes of one depth whose networks share a
+bank grouped into calls (``fuse``). Lowering (``lowering.py``) then emits one
+``torch.fx`` graph for the generator losses and one for the critic losses.
 
 >>> from category import Schema
 >>> S = Schema.parse(open("examples/cyclegan.schema").read())
@@ -34,8 +37,13 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from category import Arrow, Equation, Ob, Path, Schema
+
+if TYPE_CHECKING:
+    from .fusion import Banks
+    from .losses import Regulariser
 
 
 @dataclass
@@ -95,12 +103,13 @@ class GeneratorLoss:
 
 @dataclass
 class CriticLoss:
-    """``critic:X``: the critic of plain object X on its reals and on every fake landing on X."""
+    """``critic:X``: the critic of plain object X on its reals and on every fake landing on X,
+    and its regulariser (``<regulariser>:X``, e.g. ``gp:X``), if any."""
 
     name: str
     ob: Ob
     fakes: tuple[tuple[int, int], ...]  # (node, factor)
-    penalty: bool = False
+    regulariser: Regulariser | None = None
 
 
 @dataclass
@@ -111,24 +120,28 @@ class Plan:
     data: tuple[Ob, ...]
     needed: tuple[Arrow, ...]
     weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0
-    penalty: bool = False
+    regulariser: Regulariser | None = None
     evaluations: list[Evaluation] = field(default_factory=list)
     losses: list[GeneratorLoss] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     roots: dict[Ob, int] = field(default_factory=dict)
     critics: list[CriticLoss] = field(default_factory=list)
     calls: list = field(default_factory=list)  # fusion.Call, set by the fusion pass
-    critic_groups: list = field(default_factory=list)  # fusion.Bank of critics
+    # set by the banks pass (fusion.py): the networks' and the critics' banks, and the
+    # critic module of each object
+    arrow_banks: Banks | None = None
+    critic_banks: Banks | None = None
+    critic_modules: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building
     @classmethod
     def build(cls, S: Schema, data: Iterable[Ob], needed: Iterable[Arrow] | None = None,
               weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0,
-              penalty: bool = False, passes: tuple | None = None) -> Plan:
+              regulariser: Regulariser | None = None, passes: tuple | None = None) -> Plan:
         """Run the pipeline of passes (default :data:`PASSES`) on a fresh plan."""
         plan = cls(S, tuple(data), tuple(needed_generators(S) if needed is None else needed),
-                   weights, penalty)
+                   weights, regulariser)
         for p in PASSES if passes is None else passes:
             plan = p(plan)
         return plan
@@ -142,6 +155,19 @@ class Plan:
     @property
     def critic_objects(self) -> tuple[Ob, ...]:
         return tuple(c.ob for c in self.critics)
+
+    @property
+    def critic_groups(self) -> list:
+        """The critics' stacked banks (``fusion.Bank``; none before the banks pass)."""
+        return [] if self.critic_banks is None else [
+            b for b in self.critic_banks.banks if b.stacked]
+
+    @property
+    def interpolated(self) -> list[tuple[Ob, tuple[int, int]]]:
+        """(critic object, fake) for each interpolate a regulariser takes gradients at, in
+        the order of their random weights (one per sample each)."""
+        return [(c.ob, f) for c in self.critics
+                if c.regulariser is not None and c.regulariser.interpolates for f in c.fakes]
 
     @property
     def fakes(self) -> list[tuple[int, int]]:
@@ -182,8 +208,8 @@ class Plan:
             fakes = ", ".join(f"[{n}]" + (f".{k}" if self._factor_shown(n) else "")
                               for n, k in c.fakes)
             out.append(f"  {c.name}: reals of {c.ob} vs fakes {fakes}")
-            if c.penalty:
-                out.append(f"  gp:{c.ob}: gradient penalty on interpolates")
+            if c.regulariser is not None:
+                out.append(f"  {c.regulariser.name}:{c.ob}: {c.regulariser.describe}")
         out += [f"note: {n}" for n in self.notes]
         return "\n".join(out)
 
@@ -261,7 +287,7 @@ def attach_critics(plan: Plan) -> Plan:
         loss.critics = tuple((t, k) for k, t in enumerate(targets))
         for t, k in loss.critics:
             fakes.setdefault(t, []).append((loss.nodes[0], k))
-    plan.critics = [CriticLoss(f"critic:{o}", o, tuple(fs), plan.penalty)
+    plan.critics = [CriticLoss(f"critic:{o}", o, tuple(fs), plan.regulariser)
                     for o, fs in fakes.items()]
     return plan
 

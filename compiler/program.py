@@ -1,20 +1,21 @@
-"""``compile_functor``: a functor and its critics become a compiled training program.
+"""The :class:`Program`: a compiled functor's plan, its two graphs, and the training steps.
 
-A :class:`Program` runs the plan's two graphs (``lowering.py``) through
-``torch.compile(fullgraph=True)``: :meth:`Program.generator_losses` and
-:meth:`Program.critic_losses` for a loop with the user's own optimizers;
-:meth:`Program.step` (generator and critic updates from one evaluation and one backward)
-and :meth:`Program.critic_step` (a critic-only update, for ``n_critic > 1``), each one
-compiled graph, with the program's :attr:`Program.optimizers`, an optional per-player
-gradient clipping (``max_grad_norm``) and a refusal of non-finite updates
-(``check_finite``). With ``fake_pool=N`` the critics see CycleGAN's image pool of past
-fakes, updated inside those graphs (``pool.py``). :meth:`Program.state_dict` holds what
-a checkpoint needs besides the modules' weights and the optimizers' state (the pool).
+``compile_functor`` (``assembly.py``) builds one. It runs the plan's two graphs
+(``lowering.py``) through ``torch.compile(fullgraph=True)``:
+:meth:`Program.generator_losses` and :meth:`Program.critic_losses` for a loop with the
+user's own optimizers; :meth:`Program.step` (generator and critic updates from one
+evaluation and one backward) and :meth:`Program.critic_step` (a critic-only update, for
+``n_critic > 1``), each one compiled graph, with the program's
+:attr:`Program.optimizers`, an optional per-player gradient clipping (``max_grad_norm``)
+and a refusal of non-finite updates (``check_finite``). With ``fake_pool=N`` the critics
+see CycleGAN's image pool of past fakes, updated inside those graphs (``pool.py``).
+:meth:`Program.state_dict` holds what a checkpoint needs besides the modules' weights
+and the optimizers' state (the pool).
 
 >>> import torch
 >>> from torch import nn
 >>> from category import Schema
->>> from compiler import Euclid, Functor
+>>> from compiler import Euclid, Functor, compile_functor
 >>> S = Schema.parse(open("examples/cyclegan.schema").read())
 >>> H, Z = S["Horse"], S["Zebra"]
 >>> F = Functor(S, ob={H: Euclid(2), Z: Euclid(2)}, ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2)})
@@ -40,329 +41,30 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import types
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from category import Equation, Ob
+from category import Ob
 
-from .batches import Batch, BatchReader, Prior, prior
-from .errors import CompilerError, FunctorError, NonFiniteLossError, ProgramNotPicklable
-from .functor import Functor, _first_line, meta_run
-from .fusion import Banks, fusion_pass, make_banks, shared_parameters
-from .losses import ADVERSARIAL, DISTANCES, lookup
-from .lowering import Lowered, lower_critic, lower_generator
-from .plan import PASSES, Plan
+from .batches import Batch, BatchReader
+from .diagnosis import failing_networks, non_finite_message
+from .errors import CompilerError, NonFiniteLossError, ProgramNotPicklable
+from .functor import Functor
+from .fusion import Banks
+from .lowering import Lowered
+from .plan import Plan
 from .pool import FakePool, query_all, shard_rand
-from .stacked import stackable
 from .views import ModuleViews
 
-
-def default_optimizer(lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)):
-    """Adam over the given tensors, fused where the device supports it."""
-
-    def make(params: list) -> torch.optim.Optimizer:
-        try:
-            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-        except (RuntimeError, ValueError):
-            return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
-
-    return make
-
-
-def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
-                    adversarial: str = "lsgan", distance: str = "l1",
-                    equation_weight: float | Mapping[object, float | Sequence[float]] = 10.0,
-                    backend: str | Callable = "inductor",
-                    data_objects: Iterable[object] | None = None,
-                    bind: Mapping[object, int] | None = None,
-                    priors: Mapping[object, str | Prior] | None = None,
-                    fuse: bool | None = None, gp_weight: float = 10.0,
-                    lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                    optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
-                    critic_optimizer: Callable | None = None,
-                    compile_options: Mapping[str, object] | None = None,
-                    check_finite: bool = True, fake_pool: int = 0) -> Program:
-    """Compile ``F`` and one critic per plain object into a :class:`Program`.
-
-    ``fuse``: stack networks of identical architecture into one call per plan depth
-    (horizontal fusion). ``True`` fuses every eligible network (``vmap`` over
-    ``functional_call`` where no direct stacked lowering exists); ``None`` (default)
-    fuses the networks with a direct stacked lowering (``Linear``, activations,
-    ``Sequential`` of them: one batched matmul per layer). Measured on CPU, ``vmap`` over
-    convolutions (grouped convolutions) is slower than separate calls, compiled or not.
-
-    ``equation_weight``: the weight of every equation's distance in the total, or a
-    mapping {equation or its text: weight} (unlisted equations weigh 1). An equation on
-    a product object is one distance per factor, each weighing the same; a tuple of one
-    weight per factor weighs them apart, e.g. ``{"g.f = id(BxC)": (3.0, 0.3)}`` so that
-    a one-number code C does not count as much as the whole image B.
-
-    The program's optimizer is ``optimizer`` (a factory: parameters or parameter groups →
-    ``torch.optim.Optimizer``; default fused Adam with ``lr``, ``betas``) over two
-    parameter groups, arrows then critics, so one fused update runs per step; with
-    ``critic_optimizer`` the critics get their own.
-
-    Several programs may be compiled over the same modules (one per backend to compare
-    them, or again after changing an option), each with its own optimizers: each one
-    trains the modules as they are when it is used, whichever program trained them
-    last. Programs that stack the same modules alike train one stack (no copies); a
-    program that stacks them otherwise copies the current weights into its stack when
-    it is used (see ``fusion.Bank.adopt``).
-
-    ``check_finite``: :meth:`Program.step` refuses to apply an update whose losses are
-    not finite (NaN or inf), raising :class:`NonFiniteLossError` with the parameters
-    and optimizer state untouched, rather than silently filling the networks with NaN;
-    every entry point agrees (``critic_step`` likewise; ``generator_losses`` and
-    ``critic_losses`` raise it rather than return non-finite losses). It costs one host
-    synchronisation per call (nothing on CPU); turn it off where a GPU pipeline must not
-    synchronise.
-
-    ``fake_pool``: the size ``N`` of CycleGAN's image pool (0: off). The critics then
-    see, per fake input (``plan.fakes``), a history of the last fakes: while fewer than
-    ``N`` are stored each new fake is stored and used; after, each new fake is, with
-    probability 1/2, swapped with a random stored one (the stored one is used). Only the
-    critic losses read the pool; the generator losses always score the fresh fakes. The
-    pool is updated inside the compiled step (one graph however full it is), with random
-    numbers drawn outside the graph from torch's global generator (see ``pool.py``), and
-    is part of :meth:`Program.state_dict`.
-
-    Every problem found (missing or unknown critic, a network or critic that fails on
-    its space or returns the wrong shape, an unbound symbol, an unknown loss name or
-    backend, a negative or non-finite weight or learning rate) is reported in one
-    :class:`FunctorError`.
-    """
-    if not isinstance(F, Functor):
-        raise FunctorError([f"compile_functor's first argument is a Functor, got "
-                            f"{type(F).__name__}"], "compile_functor")
-    S = F.schema
-    problems: list[str] = []
-    critics = _as_mapping(critics, "critics", "{object or its name: critic module}", problems)
-    priors = _as_mapping(priors, "priors", "{object or its name: 'normal'}", problems)
-    bind = _as_mapping(bind, "bind", "{symbol or its name: int}", problems)
-    adv = _choice(ADVERSARIAL, adversarial, "adversarial loss", problems)
-    dist = _choice(DISTANCES, distance, "distance", problems)
-    problems += _backend_problems(backend)
-    if not isinstance(fake_pool, numbers.Integral) or isinstance(fake_pool, bool) \
-            or fake_pool < 0:
-        problems.append(f"fake_pool must be an integer ≥ 0 (the number of fakes kept per "
-                        f"critic input; 0: no pool), got {fake_pool!r}")
-        fake_pool = 0
-    gp_weight = _weight("gp_weight", gp_weight, problems)
-    if optimizer is None and not isinstance(lr, torch.Tensor):
-        lr = _weight("lr", lr, problems, positive=True)
-    if bind:
-        try:
-            F = F.bind(bind)
-        except FunctorError as e:
-            problems += e.problems
-    problems += F.problems()
-    data = tuple(_objects(S, S.objects() if data_objects is None else data_objects,
-                          "data_objects", problems))
-    crit: dict[Ob, nn.Module] = {}
-    for k, m in critics.items():
-        (o,) = _objects(S, [k], "critics", problems) or (None,)
-        if o is None:
-            continue
-        if o.is_product:
-            problems.append(f"critic for product object {o}: give one critic per factor "
-                            f"({', '.join(map(str, o.factors))}) instead")
-        elif not isinstance(m, nn.Module):
-            problems.append(f"critic for {o} must be a torch.nn.Module, "
-                            f"got {type(m).__name__}")
-        else:
-            crit[o] = m
-    pri: dict[Ob, Prior] = {}
-    for k, p in (priors or {}).items():
-        (o,) = _objects(S, [k], "priors", problems) or (None,)
-        if o is None:
-            continue
-        if o.is_product:
-            problems.append(f"prior for product object {o}: give one per factor")
-        elif isinstance(p, str):
-            try:
-                pri[o] = prior(p, F.spaces[o])
-            except ValueError as e:
-                problems.append(f"prior for {o}: {e}")
-        elif callable(p):
-            pri[o] = p
-        else:
-            problems.append(f"prior for {o} must be 'normal' or a callable, got {p!r}")
-    weights = _weights(S, equation_weight, problems)
-    plan = Plan.build(S, data, weights=weights, penalty=adv is not None and adv.penalty,
-                      passes=PASSES)
-    if not plan.losses:
-        problems.append(f"nothing to train: no generator loss, since no arrow leaves an object "
-                        f"with data (data_objects: {', '.join(map(str, data)) or 'none'})")
-    for c in plan.critics:
-        if c.ob not in crit:
-            problems.append(f"no critic for {c.ob}: arrows land on it "
-                            f"(critics={{{c.ob}: module}})")
-        elif not F.spaces[c.ob].free_symbols:
-            problems += _critic_problems(c.ob, crit[c.ob], F.spaces[c.ob])
-        if c.ob not in data and c.ob not in pri and not _in_product(c.ob, data):
-            problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
-                            f"data_objects or give priors={{{c.ob}: 'normal'}}")
-    # networks used most come first in their bank, so that the calls of the deeper plan
-    # levels take a leading slice of the stacked parameters rather than a gather
-    uses = Counter(n.arrow for n in plan.applications)
-    arrow_modules = {a: F.modules[a] for a in sorted(uses, key=lambda a: -uses[a])}
-    used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
-                    if c.ob in crit}
-    both = {id(m) for m in arrow_modules.values()} & {id(m) for m in used_critics.values()}
-    for a, m in arrow_modules.items():
-        if id(m) in both:
-            obs = ", ".join(str(o) for o, c in used_critics.items() if c is m)
-            problems.append(f"one module is both the network of arrow {a} and the critic for "
-                            f"{obs}: give the critic its own module (a critic is trained "
-                            f"against the arrow)")
-    if problems:
-        raise FunctorError(problems, "compile_functor")
-    if fuse is None:
-        fuse = _stackable
-    modules = list(arrow_modules.values()) + list(used_critics.values())
-    shared = shared_parameters(modules)
-    arrows = make_banks(((a.name, m) for a, m in arrow_modules.items()), "arrow", fuse, shared)
-    critic_banks = make_banks(((str(o), m) for o, m in used_critics.items()), "critic",
-                              fuse, shared)
-    shapes = {o: s.shapes for o, s in F.spaces.items()}
-    plan = fusion_pass(F.modules, arrows, shapes)(plan)
-    plan.critic_groups = [b for b in critic_banks.banks if b.stacked]
-    # the networks' dtype and device: the graphs' constants follow them, batches must match
-    first = next((p for m in modules for p in m.parameters() if p.is_floating_point()), None)
-    device = torch.device("cpu") if first is None else first.device
-    dtype = torch.get_default_dtype() if first is None else first.dtype
-    gen = lower_generator(plan, arrows, used_critics, critic_banks, F.spaces, dist, adv, device,
-                          dtype)
-    cri = lower_critic(plan, used_critics, critic_banks, F.spaces, adv, gp_weight, device,
-                       dtype)
-    make_opt = optimizer or default_optimizer(lr, betas)
-    reader = BatchReader(F, _needed_objects(plan), pri,
-                         dtype=None if first is None else dtype,
-                         device=None if first is None else device)
-    pool = None
-    if fake_pool:
-        pool = FakePool(int(fake_pool), _fake_names(plan),
-                        [F.spaces[plan.nodes[n].path.cod].shapes[k] for n, k in plan.fakes],
-                        device, dtype)
-    return Program(F, plan, arrows, critic_banks, gen, cri, reader, backend, make_opt,
-                   critic_optimizer, dict(compile_options or {}), check_finite, pool)
-
-
-def _as_mapping(value: object, what: str, example: str, problems: list[str]) -> Mapping:
-    if value is None or isinstance(value, Mapping):
-        return value  # type: ignore[return-value]
-    hint = ": pair each value with its key in a dict" if isinstance(value, (list, tuple)) else ""
-    problems.append(f"{what} must be a mapping {example}, got {type(value).__name__}{hint}")
-    return {}
-
-
-def _fake_names(plan: Plan) -> list[str]:
-    """A name per fake input of the critics: its path, and factor for a product."""
-    out = []
-    for n, k in plan.fakes:
-        path = plan.nodes[n].path
-        out.append(f"{path}[{k}]" if path.cod.is_product else str(path))
-    return out
-
-
-def _choice(table: dict, name: str, what: str, problems: list[str]):
-    try:
-        return lookup(table, name, what)
-    except ValueError as e:
-        problems.append(str(e))
-        return None
-
-
-def _objects(S, keys: Iterable[object], what: str, problems: list[str]) -> list[Ob]:
-    out = []
-    for k in keys:
-        name = k.name if isinstance(k, Ob) else k
-        if not isinstance(name, str) or name not in S or not isinstance(S[name], Ob):
-            problems.append(f"{what}: {k!r} is not an object of schema {S.name}")
-            continue
-        out.append(S[name])
-    return out
-
-
-def _in_product(ob: Ob, data: tuple[Ob, ...]) -> bool:
-    return any(d.is_product and ob in d.factors for d in data)
-
-
-def _weight(what: str, v: object, problems: list[str], positive: bool = False) -> float:
-    """``v`` as a finite float ≥ 0 (> 0 with ``positive``), or a problem noted."""
-    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-    if ok and (v > 0 if positive else v >= 0):
-        return float(v)
-    problems.append(f"{what} must be a finite number {'> 0' if positive else '≥ 0'}, got {v!r}")
-    return 1.0
-
-
-def _weights(S, w, problems: list[str]) -> Callable[[Equation], float | tuple[float, ...]]:
-    if not isinstance(w, Mapping):
-        value = _weight("equation_weight", w, problems)
-        return lambda eq: value
-    equations = {str(e): e for e in S.equations}
-    table: dict[str, float | tuple[float, ...]] = {}
-    for k, v in w.items():
-        key = str(k)
-        if key not in equations:
-            problems.append(f"equation_weight: {key!r} is not an equation of schema {S.name} "
-                            f"({'; '.join(equations)})")
-        elif isinstance(v, Sequence) and not isinstance(v, str):
-            table[key] = _factor_weights(equations[key], v, problems)
-        else:
-            table[key] = _weight(f"equation_weight[{key!r}]", v, problems)
-    return lambda eq: table.get(str(eq), 1.0)
-
-
-def _factor_weights(eq: Equation, v: Sequence, problems: list[str]) -> tuple[float, ...]:
-    """Per-factor weights of an equation on a product: its distance is one term per
-    factor, and a one-number code factor should not weigh as much as a whole image."""
-    factors = eq.cod.factors if eq.cod.is_product else (eq.cod,)
-    if len(v) != len(factors) or not eq.cod.is_product:
-        what = (f"its codomain {eq.cod} has {len(factors)} factors "
-                f"({' × '.join(map(str, factors))})" if eq.cod.is_product
-                else f"its codomain {eq.cod} is not a product: give one number")
-        problems.append(f"equation_weight[{str(eq)!r}]: one weight per factor, got "
-                        f"{len(v)} ({tuple(v)!r}); {what}")
-        return (1.0,) * len(factors)
-    return tuple(_weight(f"equation_weight[{str(eq)!r}] for factor {f}", x, problems)
-                 for f, x in zip(factors, v, strict=True))
-
-
-def _backend_problems(backend: object) -> list[str]:
-    if callable(backend):
-        return []
-    if isinstance(backend, str) and backend in ["eager", *torch.compiler.list_backends(())]:
-        return []
-    listed = ", ".join(torch.compiler.list_backends())
-    return [f"unknown backend {backend!r}; use 'inductor' (compiled), 'eager' (no "
-            f"compilation), another torch.compile backend (torch.compiler.list_backends(): "
-            f"{listed}) or a backend callable"]
-
-
-def _needed_objects(plan: Plan) -> list[Ob]:
-    """The objects whose data a program reads: the plan's sources, then the critics'."""
-    needed = list(plan.roots)
-    needed += [c.ob for c in plan.critics if c.ob not in needed]
-    return needed
-
-
-def _critic_problems(ob: Ob, m: nn.Module, space) -> list[str]:
-    try:
-        out = meta_run(m, space, space.meta(2))
-    except Exception as e:  # noqa: BLE001 - every failure is reported
-        return [f"critic for {ob}: expected input {space}, but it fails on it: {_first_line(e)}"]
-    if not isinstance(out, torch.Tensor) or out.dim() == 0 or out.shape[0] != 2:
-        return [f"critic for {ob}: must return one score (or score map) per sample, "
-                f"got {getattr(out, 'shape', type(out).__name__)} for a batch of 2"]
-    return []
+if TYPE_CHECKING:
+    from .options import CompileOptions
 
 
 class Program:
@@ -376,18 +78,22 @@ class Program:
     weights and optimizers (the fake pool).
     """
 
-    def __init__(self, F: Functor, plan: Plan, arrows: Banks, critics: Banks, gen: Lowered,
-                 cri: Lowered, reader: BatchReader, backend, make_opt, make_critic_opt,
-                 compile_options: dict, check_finite: bool = True,
-                 pool: FakePool | None = None):
+    def __init__(self, F: Functor, plan: Plan, gen: Lowered, cri: Lowered,
+                 reader: BatchReader, options: CompileOptions, pool: FakePool | None = None):
+        """The program of a fused ``plan`` (after ``fusion.banks_pass``) of ``F``, its two
+        lowered graphs, the ``reader`` of its batches, its ``options`` (backend,
+        optimizers, ``check_finite``) and its fake ``pool``: see ``compile_functor``."""
         self.functor, self.plan = F, plan
+        arrows, critics = plan.arrow_banks, plan.critic_banks
         self.arrow_banks, self.critic_banks = arrows, critics
         self.generator_graph, self.critic_graph = gen.module, cri.module
         self._gen, self._cri = gen, cri
         self._reader, self.priors = reader, reader.priors
-        self.backend = backend
-        self._compile_options = compile_options
+        self.backend = options.backend
+        self._compile_options = dict(options.compile_options or {})
         self._pool = pool
+        # the critic graph's interpolation-weight inputs, fixed when it was lowered
+        self._interpolated = [ob for ob, _ in plan.interpolated]
         for bank in [*arrows.banks, *critics.banks]:
             bank.adopt()
         self._stacks = {b.name: b for b in [*arrows.banks, *critics.banks]}
@@ -402,11 +108,12 @@ class Program:
         self._critic_step_fn = self._compile(self._critic_forward)
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
         gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
-        if make_critic_opt is None:  # one optimizer, two parameter groups: one fused step
+        make_opt = options.make_optimizer
+        if options.critic_optimizer is None:  # one optimizer, two groups: one fused step
             self.optimizers = [make_opt([{"params": gen_params}, {"params": critic_params}])]
         else:
-            self.optimizers = [make_opt(gen_params), make_critic_opt(critic_params)]
-        self.check_finite = check_finite
+            self.optimizers = [make_opt(gen_params), options.critic_optimizer(critic_params)]
+        self.check_finite = options.check_finite
         # called as grad_hook(parameters, total) between the backward pass and the update,
         # returning the total to check for finiteness (data-parallel averaging: see
         # runtime/distributed.py); None: no hook
@@ -602,27 +309,11 @@ class Program:
 
     def _non_finite(self, data: dict, gen: torch.Tensor | None, cri: torch.Tensor | None,
                     returned: bool = False) -> str:
-        names = [*(self._gen.names if gen is not None else []),
-                 *(self._cri.names if cri is not None else [])]
-        values = [*(gen.detach().unbind(0) if gen is not None else []),
-                  *(cri.detach().unbind(0) if cri is not None else [])]
-        losses = [n for n, v in zip(names, values, strict=True) if not torch.isfinite(v)]
-        inputs = [str(ob) for ob, parts in data.items()
-                  if any(not torch.isfinite(x).all() for x in parts)]
-        params = [what for what, m in [*((str(a), m) for a, m in self.functor.modules.items()),
-                                       *((f"critic {ob}", m) for ob, m in self._critics())]
-                  if any(not torch.isfinite(p).all() for p in m.parameters())]
-        done = ("they were not returned (check_finite=False returns them)" if returned else
-                "the step was not applied (parameters and optimizer state are unchanged)")
-        lines = [f"non-finite losses (NaN or inf): {', '.join(losses) or 'the total'}; {done}"]
-        if inputs:
-            lines.append(f"the batch holds NaN or inf values for: {', '.join(inputs)}")
-        if params:
-            lines.append(f"non-finite parameters already in: {', '.join(params)}")
-        if not inputs and not params:
-            lines.append("the data and parameters are finite: the losses overflowed — try "
-                         "a lower learning rate, smaller loss weights, or a bounded critic")
-        return "\n".join(lines)
+        losses = [(lowered.names, v) for lowered, v in ((self._gen, gen), (self._cri, cri))
+                  if v is not None]
+        modules = [*((str(a), m) for a, m in self.functor.modules.items()),
+                   *((f"critic {ob}", m) for ob, m in self._critics())]
+        return non_finite_message(losses, data, modules, returned)
 
     def _guarded(self, data: dict, fn, *args):
         """``fn(*args)``; a network failing inside it is named (each one is run again
@@ -632,29 +323,22 @@ class Program:
         except CompilerError:
             raise
         except Exception as e:
-            found = self._failing_networks(self._batch_size(data))
+            found = failing_networks(self._networks(), self._batch_size(data))
             if not found:
                 raise
             raise CompilerError("\n".join(found)) from e
 
-    def _failing_networks(self, n: int) -> list[str]:
+    def _networks(self) -> list[tuple[str, nn.Module, object]]:
+        """(what, module, its input space) for every network and critic the program runs."""
         spaces = self.functor.spaces
-        found = []
         who = [(f"arrow {a} : {a.dom} -> {a.cod}", m, spaces[a.dom])
                for a, m in self.functor.modules.items()
                if any(m is x for b in self.arrow_banks.banks for x in b.modules)]
-        who += [(f"critic for {ob}", m, spaces[self.functor.schema[ob]])
-                for ob, m in self._critics()]
-        for what, m, space in who:
-            try:
-                meta_run(m, space, space.meta(n))
-            except Exception as e:  # noqa: BLE001 - every failure is reported
-                hint = ""
-                if "more than 1 value per channel" in str(e):
-                    hint = (" (batch normalisation needs more than one sample per batch in "
-                            "training mode: use a batch size > 1 or drop_last=True)")
-                found.append(f"{what} fails on a batch of size {n}: {_first_line(e)}{hint}")
-        return found
+        # a critic judging several objects (of one space) is labelled by all of them
+        who += [(f"critic for {'/'.join(label)}", m, spaces[label[0]])
+                for b in self.critic_banks.banks
+                for label, m in zip(b.labels, b.modules, strict=True)]
+        return who
 
     def __reduce_ex__(self, protocol):
         raise ProgramNotPicklable(
@@ -756,30 +440,25 @@ class Program:
             if what[0] == "stack":
                 bank = self._stacks[what[1]]
                 if bank.name not in stacks:
-                    with torch.no_grad() if bank.role == "critic" else _nullctx():
+                    with torch.no_grad() if bank.role == "critic" else contextlib.nullcontext():
                         stacks[bank.name] = bank.from_modules() if from_modules else bank.stacks
                 values.append(stacks[bank.name][what[2]])
             else:
                 values.append(data[what[1]][what[2]])
         return values
 
-    def _critic_inputs(self, data: dict, fakes: list, from_modules: bool) -> list[torch.Tensor]:
-        stacks = self._stack_list(self.critic_banks, from_modules)
-        return [*stacks, *self._reals(data), *fakes, *self._alphas(data)]
-
     def _reals(self, data: dict) -> list[torch.Tensor]:
         return [data[c.ob][0] for c in self.plan.critics]
 
     def _alphas(self, data: dict) -> list[torch.Tensor]:
-        if not self.plan.penalty:
-            return []
-        out = []
+        """The interpolation weights of the regularisers' interpolates
+        (``plan.interpolated``), one per sample each: this rank's slice of the global
+        batch's (:attr:`draw_shard`)."""
         rank, world = self.draw_shard
-        for c in self.plan.critics:
-            x = data[c.ob][0]
-            n = x.shape[0]
-            out += [shard_rand(n, rank, world, device=x.device, dtype=x.dtype)
-                    for _ in c.fakes]
+        out = []
+        for ob in self._interpolated:
+            x = data[ob][0]
+            out.append(shard_rand(x.shape[0], rank, world, device=x.device, dtype=x.dtype))
         return out
 
     def resolve(self, batch: Batch) -> dict[Ob, tuple[torch.Tensor, ...]]:
@@ -824,15 +503,3 @@ def _own_code(fn):
                               fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__, copy.__qualname__ = fn.__kwdefaults__, fn.__qualname__
     return copy
-
-
-def _stackable(m: nn.Module) -> bool:
-    return stackable(m) is not None
-
-
-class _nullctx:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False

@@ -183,15 +183,15 @@ def loss_group(key: str) -> str:
     """The panel a ``loss/*`` key is drawn in.
 
     >>> [loss_group(k) for k in ("loss/adv:f", "loss/eq:f.g = id(H)", "loss/gp:H",
-    ...                          "loss/critic_total", "loss/total", "loss/other")]
-    ['adversarial', 'equations', 'critics', 'totals', 'totals', 'other losses']
+    ...                          "loss/r1:H", "loss/critic_total", "loss/total", "loss/other")]
+    ['adversarial', 'equations', 'critics', 'critics', 'totals', 'totals', 'other losses']
     """
     name = key.removeprefix("loss/")
     if name.startswith("adv:"):
         return "adversarial"
     if name.startswith("eq:"):
         return "equations"
-    if name.startswith(("critic:", "gp:")):
+    if name.startswith(("critic:", "gp:", "r1:")):  # a critic's loss, its regulariser
         return "critics"
     if name == "total" or name.endswith("total"):
         return "totals"

@@ -123,23 +123,26 @@ def test_step_trains_a_toy_cyclegan_and_matches_eager():
     assert (f(x).mean(0) - torch.tensor([2.0, 1.0])).norm() < 1.0
 
 
+@pytest.mark.parametrize("adversarial, penalty", [("wgan-gp", "gp"), ("nsgan-r1", "r1")])
 @pytest.mark.parametrize("kind", ["stacked", "vmap", "call"])
-def test_every_fusion_path_traces_into_one_graph_with_gradient_penalty(kind):
+def test_every_fusion_path_traces_into_one_graph_with_gradient_penalty(kind, adversarial,
+                                                                      penalty):
     """Dynamo only (no inductor): cheap; stacked, vmap and unfused critics under the
-    gradient penalty each trace to one graph with eager's numbers."""
+    gradient penalty (on interpolates) and R1 (on reals) each trace to one graph with
+    eager's numbers."""
     counter = dynamo_testing.CompileCounterWithBackend("eager")
     batch = cyclegan_batch()
     outs = []
     net, fuse = {"stacked": (None, None), "vmap": (Affine, True), "call": (None, False)}[kind]
     for backend in ("eager", counter):
-        prog = cyclegan(backend=backend, fuse=fuse, net=net, adversarial="wgan-gp")
+        prog = cyclegan(backend=backend, fuse=fuse, net=net, adversarial=adversarial)
         assert {c.how for c in prog.plan.calls} == {kind}
         torch.manual_seed(4)
         outs.append(prog.step(batch))
     assert counter.frame_count == 1
     for k in outs[0]:
         assert torch.allclose(outs[0][k], outs[1][k], rtol=1e-4, atol=1e-5), k
-    assert outs[1]["gp:Zebra"] > 0
+    assert outs[1][f"{penalty}:Zebra"] > 0
 
 
 def forward_convolutions(fn) -> int:

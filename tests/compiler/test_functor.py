@@ -203,3 +203,30 @@ def test_a_module_both_arrow_and_critic_is_named():
                                            r"the critic for Zebra"):
         compile_functor(F, critics={"Horse": mlp(2, 1), "Zebra": F.modules["f"]},
                         backend="eager")
+
+
+def test_every_bad_key_is_listed_with_the_schemas_reason():
+    """Keys are resolved by the schema (Schema.ob, Schema.generator): a misspelt name gets
+    a did-you-mean, a name of the other kind says so, every one is listed."""
+    S, T = schema("cyclegan"), schema("square")
+    with pytest.raises(FunctorError) as e:
+        Functor(S, ob={"Horse": Euclid(2), "Zebar": Euclid(2), 3: Euclid(2), "f": Euclid(2),
+                       T["A"]: Euclid(2)},
+                ar={"f": nn.Linear(2, 2), "g": nn.Linear(2, 2), "Horse": nn.Linear(2, 2)})
+    assert e.value.problems == [
+        "ob: unknown object 'Zebar' in schema 'CycleGAN' (did you mean 'Zebra'?)",
+        "ob: expected an object (Ob or its name), got int 3",
+        "ob: expected an object name of schema 'CycleGAN', got 'f', which names an arrow; "
+        "known objects: Horse, Zebra",
+        "ob: unknown object 'A' in schema 'CycleGAN'; known: Horse, Zebra",
+        "ar: expected an arrow name of schema 'CycleGAN', got 'Horse', which names an "
+        "object; known arrows: f, g",
+        "object Zebra has no space (ob={Zebra: Euclid(...)})"]
+    F, critics = cyclegan_functor(), {"Horse": nn.Linear(2, 1), "Zebra": nn.Linear(2, 1)}
+    with pytest.raises(FunctorError) as e:
+        compile_functor(F, critics={**critics, "Hrose": nn.Linear(2, 1)},
+                        priors={"Zebar": "normal"}, data_objects=["Horse", "Zebra", "g"],
+                        backend="eager")
+    assert [p.split(":")[0] for p in e.value.problems] == ["data_objects", "critics", "priors"]
+    assert "critics: unknown object 'Hrose' in schema 'CycleGAN' (did you mean 'Horse'?)" \
+        in e.value.problems

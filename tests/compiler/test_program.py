@@ -226,13 +226,14 @@ def test_factor_weights_on_a_plain_equation_are_refused():
         product(equation_weight={"f.g = id(A)": (1.0, 2.0)})
 
 
-@pytest.mark.parametrize("adversarial", ["lsgan", "nsgan", "hinge", "wgan-gp"])
+@pytest.mark.parametrize("adversarial", ["lsgan", "nsgan", "hinge", "wgan-gp", "nsgan-r1"])
 @pytest.mark.parametrize("distance", ["l1", "l2"])
 def test_every_loss_runs_and_is_finite(adversarial, distance):
     prog = cyclegan(adversarial=adversarial, distance=distance)
     out = prog.step(cyclegan_batch())
     assert all(torch.isfinite(v) for v in out.values())
     assert ("gp:Zebra" in out) == (adversarial == "wgan-gp")
+    assert ("r1:Zebra" in out) == (adversarial == "nsgan-r1")
 
 
 def test_wgan_gp_penalty_is_applied():
@@ -282,7 +283,8 @@ def test_batches_are_validated_with_clear_errors():
         prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(4, 3)})
     with pytest.raises(BatchError, match="same batch size"):
         prog.step({"Horse": torch.randn(4, 2), "Zebra": torch.randn(5, 2)})
-    with pytest.raises(BatchError, match="'Zebar' is not an object"):
+    with pytest.raises(BatchError, match=r"batch key 'Zebar': unknown object 'Zebar' in schema "
+                                         r"'CycleGAN' \(did you mean 'Zebra'\?\)"):
         prog.step({"Horse": torch.randn(4, 2), "Zebar": torch.randn(4, 2)})
 
 
@@ -378,8 +380,9 @@ def test_grid_step_updates_every_network():
     assert all(not torch.equal(a, b) for a, b in zip(before, prog.parameters(), strict=True))
 
 
+@pytest.mark.parametrize("adversarial, penalty", [("wgan-gp", "gp"), ("nsgan-r1", "r1")])
 @pytest.mark.parametrize("kind", ["vmap", "stacked"])
-def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
+def test_fusion_paths_match_unfused_with_gradient_penalty(kind, adversarial, penalty):
     make = Affine if kind == "vmap" else (lambda i, o: mlp(i, o))
     S = schema("cyclegan")
     results = []
@@ -388,7 +391,7 @@ def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
         F = Functor(S, ob={"Horse": Euclid(2), "Zebra": Euclid(2)},
                     ar={"f": make(2, 2), "g": make(2, 2)})
         prog = compile_functor(F, critics={"Horse": make(2, 1), "Zebra": make(2, 1)},
-                               backend="eager", fuse=fuse, adversarial="wgan-gp")
+                               backend="eager", fuse=fuse, adversarial=adversarial)
         assert all(c.fused for c in prog.plan.calls) == fuse
         assert all(c.how == (kind if fuse else "call") for c in prog.plan.calls)
         zero_grads(prog)
@@ -400,7 +403,7 @@ def test_fusion_paths_match_unfused_with_gradient_penalty(kind):
     (l1, d1), (l2, d2) = results
     for k in l1:
         assert torch.allclose(l1[k], l2[k], atol=1e-5), k
-    assert l1["c/gp:Zebra"] > 0
+    assert l1[f"c/{penalty}:Zebra"] > 0
     for a, b in zip(d1, d2, strict=True):
         assert torch.allclose(a, b, atol=1e-5)
 
@@ -654,6 +657,10 @@ def test_a_network_failing_on_the_batch_is_named():
         with pytest.raises(CompilerError, match=r"arrow f : Horse -> Zebra fails on a batch of "
                                                 r"size 1: .*batch normalisation needs more"):
             getattr(prog, entry)(cyclegan_batch(n=1))
+    shared = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    prog = compile_functor(F, critics={"Horse": shared, "Zebra": shared}, backend="eager")
+    with pytest.raises(CompilerError, match=r"critic for Zebra/Horse fails on a batch of size 1"):
+        prog.critic_losses(cyclegan_batch(n=1))
 
 
 def test_pickling_a_program_says_what_to_save():
