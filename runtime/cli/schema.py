@@ -229,11 +229,9 @@ def _count_or_none(S: Schema, args: argparse.Namespace) -> int | None:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from category.drawing import draw  # matplotlib: loaded only when a picture is drawn
+    from category.drawing import draw, draw_map  # matplotlib: only when a picture is drawn
 
     if args.file.endswith(MAP_SUFFIX):
-        from category.drawing.maps import draw_map
-
         draw_map(_load_map(args.file), args.output)
         print(f"wrote {args.output}")
         return 0
