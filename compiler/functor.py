@@ -262,12 +262,13 @@ class Functor:
 
     @torch.no_grad()
     def residual(self, p: object, q: object, x: object) -> float:
-        """How far the parallel paths ``p`` and ``q`` (paths, arrows or their text) are
+        """How far the parallel paths ``p`` and ``q`` (paths, arrows, objects for their
+        identities, or text) are
         from equal on the batch ``x`` of their domain: the mean absolute difference of
         their outputs (summed over the factors of a product codomain); 0 where the
         networks agree on ``x``."""
         S = self.schema
-        p, q = (S.path(v) if isinstance(v, str) else S.path(as_path(v)) for v in (p, q))
+        p, q = S.path(p), S.path(q)  # text, arrows and objects (identities) too
         if (p.dom, p.cod) != (q.dom, q.cod):
             raise FunctorError([f"{p} : {p.dom} -> {p.cod} and {q} : {q.dom} -> {q.cod} are "
                                 f"not parallel: a residual compares two paths with the same "

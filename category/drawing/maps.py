@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import Undecided
+from ..errors import SchemaError, Undecided
 from ..files import replace_atomically
 from .layout import NOTE_FONT, TITLE_FONT, layout, text_width
 from .render import FORMATS, MUTED, TEXT, _format, _render
@@ -67,7 +67,7 @@ def _lines(G, failures) -> list[tuple[str, str]]:
     for e in G.source.equations:
         try:
             lhs, rhs = G(e.lhs), G(e.rhs)
-        except Exception:  # noqa: BLE001 - an unmapped part: listed among the failures
+        except SchemaError:  # an unmapped part, or images that do not compose: a failure
             continue
         try:
             verdict = "holds" if G.target.equal(lhs, rhs) else "does not hold"
