@@ -20,6 +20,7 @@ from .errors import (
     Undecided,
     UnknownNameError,
 )
+from .growth import Entropy, Growth
 from .linear import check_linear
 from .proof import Proof, ProofStep, check_proof
 from .reduction import Reachability
@@ -33,8 +34,10 @@ __all__ = [
     "CompositionError",
     "CountTooLarge",
     "DuplicateNameError",
+    "Entropy",
     "Equation",
     "EquationError",
+    "Growth",
     "Infinite",
     "InvalidNameError",
     "NamingError",

@@ -212,3 +212,57 @@ def not_text(what: str, value: object) -> str:
 def not_a_path(value: object) -> str:
     return ("expected a path: text (str) such as 'f.g' or 'id(A)', a Path, an Arrow, or an "
             f"Ob for its identity; got {type(value).__name__}{_text_hint(value)}")
+
+
+# ---------------------------------------------------------------- map text
+
+MAP_HEADER = "'map NAME : SOURCE -> TARGET'"
+
+
+def map_header(what: str) -> str:
+    return (f"expected {what} in a map header {MAP_HEADER} (each side a schema name or a "
+            ".schema file, e.g. 'map G : involution.schema -> cyclegan.schema')")
+
+
+def map_statement(got: str) -> str:
+    return (f"expected 'ob A -> X' (an object and its image) or 'ar f -> p' (an arrow and "
+            f"its image path, e.g. 'ar s -> f.g' or 'ar s -> id(X)'), got {got}")
+
+
+def map_first(got: str) -> str:
+    return (f"expected 'schema NAME' (a schema written in this file) or {MAP_HEADER} "
+            f"first, got {got}")
+
+
+def map_missing() -> str:
+    return f"no map in this text: write a line {MAP_HEADER}, then its 'ob' and 'ar' lines"
+
+
+def map_twice(line: int) -> str:
+    return f"a map file holds one map; the first began on line {line}"
+
+
+def schema_after_map(line: int) -> str:
+    return (f"the schemas of a map file come before its map (the map began on line {line}): "
+            "move this schema up")
+
+
+def mapped_twice(kind: str, name: str, line: int) -> str:
+    return f"{kind} {name} is already mapped on line {line}; give each one image"
+
+
+def unknown_schema(name: str, known) -> str:
+    known = list(known)
+    from_hint = did_you_mean(name, known)
+    shown = ", ".join(known) or "none"
+    return (f"unknown schema {name!r}{from_hint}; known here: {shown} (write the schema above "
+            f"the map, pass it with schemas=…, or name its file, e.g. "
+            f"{name.lower()}.schema)")
+
+
+def schema_file(path: str, where: str, why: str) -> str:
+    return f"cannot read schema file {path!r} ({where}): {why}"
+
+
+def schema_named_twice(name: str, line: int) -> str:
+    return f"schema {name!r} is already written on line {line} of this file"

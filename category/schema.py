@@ -32,6 +32,7 @@ from .errors import DuplicateNameError, SchemaError, SchemaTypeError, UnknownNam
 if TYPE_CHECKING:
     import networkx
 
+    from .growth import Entropy, Growth
     from .proof import Proof
     from .reduction import Reachability
     from .rewriting import RewriteSystem
@@ -352,6 +353,28 @@ class Schema:
         from .morphisms import size
 
         return size(self, **bounds)
+
+    def growth(self, max_length: int, **bounds) -> Growth:
+        """How many morphisms (normal forms) and free paths there are of each length
+        ``0..max_length``, counted on the automaton and the adjacency matrix, never by
+        listing; ``.ratios`` is the constraint ratio per length (morphisms / paths).
+
+        >>> S = Schema.parse("object X\\ns : X -> X\\ns.s = id(X)")
+        >>> g = S.growth(3)
+        >>> g.morphisms, g.paths, g.ratios
+        ((1, 1, 0, 0), (1, 1, 1, 1), (1.0, 1.0, 0.0, 0.0))
+        """
+        from .growth import growth
+
+        return growth(self, max_length, **bounds)
+
+    def entropy(self, **bounds) -> Entropy:
+        """The exponential growth rates (log of the spectral radius, nats per arrow) of
+        the morphisms and of the free paths, and their difference; 0 for a finite
+        category (see :mod:`category.growth`)."""
+        from .growth import entropy
+
+        return entropy(self, **bounds)
 
     def transitive_reduction(self, max_length: int | None = None, **bounds) -> Schema:
         """The same category without the generators that equations make redundant."""

@@ -30,6 +30,7 @@ turns it, with one critic per plain object, into a :class:`Program`, in stages:
 """
 
 from .assembly import compile_functor
+from .composite import PathModule
 from .errors import (
     BatchError,
     CompilerError,
@@ -41,6 +42,7 @@ from .errors import (
     UnknownKeyError,
 )
 from .functor import Functor
+from .migrate import PulledEquation, pullback_residuals
 from .options import CompileOptions
 from .para import Para
 from .plan import Plan
@@ -56,13 +58,16 @@ __all__ = [
     "FunctorError",
     "NonFiniteLossError",
     "Para",
+    "PathModule",
     "Plan",
     "Program",
     "ProgramNotPicklable",
     "ProductSpace",
+    "PulledEquation",
     "Space",
     "SpaceError",
     "UnboundSymbolError",
     "UnknownKeyError",
     "compile_functor",
+    "pullback_residuals",
 ]

@@ -27,9 +27,10 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from category import Arrow, Ob, Schema, SchemaError, as_path
+from category import Arrow, Ob, Path, Schema, SchemaError, SchemaMap, as_path
 
 from .batches import point_problems
+from .composite import PathModule
 from .errors import BatchError, FunctorError, UnknownKeyError
 from .para import Para
 from .spaces import ProductSpace, Space, as_point
@@ -250,22 +251,82 @@ class Functor:
 
     @torch.no_grad()
     def residuals(self, batch: Mapping[object, object]) -> dict[str, float]:
-        """Each equation's violation on data: mean absolute difference of both sides."""
+        """Each equation's violation on data: mean absolute difference of both sides
+        (:meth:`residual`), for every equation whose domain ``batch`` feeds."""
         out: dict[str, float] = {}
         for eq in self.schema.equations:
             x = _lookup(self.schema, batch, eq.dom)
-            if x is None:
-                continue
-            problems = point_problems(self.spaces[eq.dom], x)
-            if problems:
-                raise BatchError("bad batch:\n" + "\n".join(f"  - {eq.dom}: {p}"
-                                                            for p in problems))
-            lhs, rhs = self(eq.lhs)(x), self(eq.rhs)(x)  # type: ignore[operator]
-            space = self.spaces[eq.cod]
-            diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),
-                                                           as_point(space, rhs), strict=False)]
-            out[str(eq)] = float(sum(diffs))
+            if x is not None:
+                out[str(eq)] = self.residual(eq.lhs, eq.rhs, x)
         return out
+
+    @torch.no_grad()
+    def residual(self, p: object, q: object, x: object) -> float:
+        """How far the parallel paths ``p`` and ``q`` (paths, arrows, objects for their
+        identities, or text) are
+        from equal on the batch ``x`` of their domain: the mean absolute difference of
+        their outputs (summed over the factors of a product codomain); 0 where the
+        networks agree on ``x``."""
+        S = self.schema
+        p, q = S.path(p), S.path(q)  # text, arrows and objects (identities) too
+        if (p.dom, p.cod) != (q.dom, q.cod):
+            raise FunctorError([f"{p} : {p.dom} -> {p.cod} and {q} : {q.dom} -> {q.cod} are "
+                                f"not parallel: a residual compares two paths with the same "
+                                f"endpoints"], "residual")
+        problems = point_problems(self.spaces[p.dom], x)
+        if problems:
+            raise BatchError("bad batch:\n" + "\n".join(f"  - {p.dom}: {e}" for e in problems))
+        lhs, rhs = self(p)(x), self(q)(x)  # type: ignore[operator]
+        space = self.spaces[p.cod]
+        diffs = [(a - b).abs().mean() for a, b in zip(as_point(space, lhs),
+                                                       as_point(space, rhs), strict=False)]
+        return float(sum(diffs))
+
+    # ------------------------------------------------------------------ migration
+    def pullback(self, G: SchemaMap, *, check: bool = True) -> Functor:
+        """Δ_G of this functor: the functor ``D -> Para`` of ``G: D -> C`` (``C`` this
+        functor's schema) sending each object ``d`` to the space of ``G(d)`` and each
+        arrow ``a`` to the network of the path ``G(a)``.
+
+        The networks are this functor's own modules, not copies: an arrow sent to one
+        arrow gets that arrow's module, an arrow sent to a longer path a
+        :class:`~compiler.composite.PathModule` holding the path's modules (one per
+        distinct path, shared by the arrows sent to it), an arrow sent to an identity a
+        module without parameters. So a training step on a program compiled from the
+        pullback changes this functor's networks, and the pullback satisfies an equation
+        of ``D`` exactly when this functor satisfies its image in ``C``.
+
+        ``G`` is checked first (:meth:`SchemaMap.check <category.SchemaMap.check>`), every
+        failure listed in one :class:`FunctorError`; ``check=False`` checks only what the
+        pullback cannot be built without (every object and arrow mapped, endpoints
+        right) and leaves the equations to :func:`compiler.migrate.pullback_residuals`.
+        """
+        if not isinstance(G, SchemaMap):
+            raise FunctorError([f"pullback needs a category.SchemaMap into schema "
+                                f"{self.schema.name}, got {type(G).__name__}"], "pullback")
+        if G.target != self.schema:
+            raise FunctorError([f"{G!r} lands in schema {G.target.name}, but this functor is "
+                                f"on schema {self.schema.name}: pull back along a map into "
+                                f"{self.schema.name}"], "pullback")
+        failures = G.check(equations=check)
+        if failures:
+            raise FunctorError(failures, f"pulling back along {G!r}, which is not a functor"
+                               if check else f"pulling back along {G!r}")
+        D = G.source
+        ob = {d: self.spaces[G.ob[d]] for d in D.objects()}
+        composites: dict[Path, nn.Module] = {}
+        ar: dict[Arrow, nn.Module] = {}
+        for a in D.arrows:
+            path = G.ar[a]
+            if len(path) == 1:
+                ar[a] = self.modules[path.arrows[0]]
+                continue
+            if path not in composites:
+                products = [path.dom.is_product] + [b.cod.is_product for b in path.arrows]
+                composites[path] = PathModule([self.modules[b] for b in path.arrows],
+                                              products, str(path))
+            ar[a] = composites[path]
+        return Functor(D, ob=ob, ar=ar)
 
     def __repr__(self) -> str:
         obs = ", ".join(f"{o} ↦ {s}" for o, s in self.spaces.items())

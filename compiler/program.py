@@ -360,7 +360,8 @@ class Program:
 
     def parameters(self) -> list[torch.Tensor]:
         """The tensors the program's optimizers update (stacked banks and lone modules)."""
-        return self._trainable(self.arrow_banks) + self._trainable(self.critic_banks)
+        both = self._trainable(self.arrow_banks) + self._trainable(self.critic_banks)
+        return list({id(p): p for p in both}.values())
 
     def __repr__(self) -> str:
         return f"Program({self.plan!r}, backend={self.backend!r})"
@@ -421,10 +422,14 @@ class Program:
 
     @staticmethod
     def _trainable(banks: Banks) -> list[torch.Tensor]:
-        out: list[torch.Tensor] = []
+        """The banks' parameters, each once: a module may hold another bank's modules (a
+        pulled-back functor's path network holds its arrows' networks), and an optimizer
+        given a tensor twice would step it twice."""
+        out: dict[int, torch.Tensor] = {}
         for b in banks.banks:
-            out += b.stacks if b.stacked else list(b.modules[0].parameters())
-        return out
+            for p in b.stacks if b.stacked else b.modules[0].parameters():
+                out.setdefault(id(p), p)
+        return list(out.values())
 
     def _stack_list(self, banks: Banks, from_modules: bool) -> list[torch.Tensor]:
         out: list[torch.Tensor] = []

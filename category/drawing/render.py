@@ -172,8 +172,12 @@ def _equation_cells(equations, x0: float, x1: float, below: float,
     return small, row_low - 4
 
 
-def _render(ax, L: Layout, dx: float, dy: float) -> None:
-    """Draw the nodes, edges and labels of ``L`` moved by ``(dx, dy)``."""
+def _render(ax, L: Layout, dx: float, dy: float, *, node_faces: dict | None = None,
+            edge_colours: dict | None = None) -> None:
+    """Draw the nodes, edges and labels of ``L`` moved by ``(dx, dy)``; ``node_faces``
+    and ``edge_colours`` (by name) override the default colours (a schema map's picture
+    colours each image)."""
+    node_faces, edge_colours = node_faces or {}, edge_colours or {}
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
     from matplotlib.path import Path as MPath
 
@@ -187,11 +191,12 @@ def _render(ax, L: Layout, dx: float, dy: float) -> None:
             "-|>,head_length=0.55,head_width=0.22",
             mutation_scale=14, linewidth=1.0 if dashed else 1.3,
             linestyle=(0, (4, 3)) if dashed else "-",
-            color=PROJECTION if muted else ARROW, zorder=2))
+            color=edge_colours.get(e.name, PROJECTION if muted else ARROW), zorder=2))
     for n in L.nodes:
         ax.add_patch(FancyBboxPatch((n.x0 + dx, n.y0 + dy), n.width, n.height,
                                     boxstyle="round,pad=0,rounding_size=7",
-                                    facecolor=NODE_FACE, edgecolor=NODE_EDGE,
+                                    facecolor=node_faces.get(n.name, NODE_FACE),
+                                    edgecolor=NODE_EDGE,
                                     linewidth=1.3, zorder=3))
         ax.text(n.x + dx, n.y + dy, n.name, ha="center", va="center", fontsize=NODE_FONT,
                 color=TEXT, family="DejaVu Sans", zorder=4)
@@ -199,7 +204,8 @@ def _render(ax, L: Layout, dx: float, dy: float) -> None:
     for lab in L.labels:
         muted = kinds.get(lab.edge) != "arrow"
         ax.text(lab.x + dx, lab.y + dy, lab.text, ha="center", va="center",
-                fontsize=LABEL_FONT, color=MUTED if muted else TEXT, family="DejaVu Sans",
+                fontsize=LABEL_FONT,
+                color=edge_colours.get(lab.edge, MUTED if muted else TEXT), family="DejaVu Sans",
                 style="normal" if muted else "italic", zorder=4)
 
 

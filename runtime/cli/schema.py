@@ -1,6 +1,9 @@
 """``cdl check``, ``cdl equal``, ``cdl paths``, ``cdl draw``: the schema file's commands.
 
-They need the symbolic layer only (no torch): each answers at once.
+They need the symbolic layer only (no torch): each answers at once. ``cdl check`` and
+``cdl draw`` also take a schema map (a ``.map`` file, :mod:`category.map_text`): the check
+lists every way it fails to be a functor (exit 1), the picture shows source and target
+side by side, each image in its colour.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import itertools
 import sys
 import time
 
-from category import Infinite, Schema, SchemaError, Undecided
+from category import Infinite, Schema, SchemaError, SchemaMap, Undecided
 
 # `cdl equal` exit codes: a shell script branches on the answer.
 EQUAL, NOT_EQUAL, UNDECIDED, BAD_INPUT = 0, 1, 2, 3
@@ -18,10 +21,15 @@ SHOWN_PER_HOM = 5    # elements printed per hom-set
 SHOWN_HOM_SETS = 30  # hom-sets printed by `cdl check` before it summarises
 SHOWN_RULES = 20
 INFINITE_PREFIX = 12  # longest word shown from an infinite hom-set
+GROWTH_LENGTH = 6    # `cdl check` counts morphisms and paths up to this length
+MAP_SUFFIX = ".map"
 DEFAULT_PATH_LIMIT = 1_000  # `cdl paths` stops there unless told otherwise
 
 
 def _load(path: str) -> Schema:
+    if path.endswith(MAP_SUFFIX):
+        raise SchemaError(f"{path} is a schema map: this command takes a .schema file "
+                          f"(cdl check and cdl draw take maps too)")
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -37,7 +45,18 @@ def _load(path: str) -> Schema:
         raise type(err)(f"{path}: {err}") from None
 
 
+def _load_map(path: str) -> SchemaMap:
+    try:
+        return SchemaMap.read(path)
+    except SchemaError as err:
+        if str(err).startswith("cannot read map file"):
+            raise
+        raise type(err)(f"{path}: {err}") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.file.endswith(MAP_SUFFIX):
+        return _check_map(_load_map(args.file), args.max_seconds)
     S = _load(args.file)
     print(f"schema {S.name}: {len(S.objects())} objects, {len(S.arrows)} arrows, "
           f"{len(S.equations)} equations")
@@ -51,11 +70,64 @@ def cmd_check(args: argparse.Namespace) -> int:
     print("equations:" if S.equations else "equations: none")
     for e in S.equations:
         print(f"  {e}")
-    _print_structure(S, args.max_seconds)
+    _print_structure(S, args.max_seconds, args.growth)
     return 0
 
 
-def _print_structure(S: Schema, max_seconds: float) -> None:
+def _print_growth(S: Schema, n: int) -> None:
+    """Morphisms and free paths by length, and both growth rates, in a few lines."""
+    if n < 0:
+        return
+    print("growth (morphisms by normal-form length, free paths by length, ratio):")
+    for line in str(S.growth(n)).splitlines():
+        print(f"  {line}")
+    e = S.entropy()
+    print(f"entropy: paths {e.paths:.4g}, morphisms {e.morphisms:.4g}, difference "
+          f"{e.difference:.4g} (log spectral radius, nats per arrow)")
+
+
+def _check_map(G: SchemaMap, max_seconds: float) -> int:
+    """Every object's and arrow's image, every equation's, then every failure (exit 1)."""
+    files = (f" ({G.files[0] or G.source.name} -> {G.files[1] or G.target.name})"
+             if any(G.files) else "")
+    print(f"map {G.name} : {G.source.name} -> {G.target.name}{files}")
+    print("objects:")
+    for o in G.source.objects():
+        print(f"  {o} -> {G.ob[o] if o in G.ob else '(no image)'}")
+    print("arrows:")
+    for a in G.source.arrows:
+        image = f"{G.ar[a]} : {G.ar[a].dom} -> {G.ar[a].cod}" if a in G.ar else "(no image)"
+        print(f"  {a} : {a.dom} -> {a.cod}  ->  {image}")
+    print("equations:" if G.source.equations else "equations: none")
+    for e in G.source.equations:
+        print(f"  {e}  ->  {_equation_image(G, e, max_seconds)}")
+    failures = G.check(max_seconds=max_seconds)
+    if failures:
+        print(f"not a functor: {len(failures)} failure{'s' if len(failures) > 1 else ''}")
+        for f in failures:
+            print(f"  - {f}")
+        return 1
+    print(f"functor: yes (every equation of {G.source.name} goes to one that holds in "
+          f"{G.target.name})")
+    return 0
+
+
+def _equation_image(G: SchemaMap, e, max_seconds: float) -> str:
+    try:
+        lhs, rhs = G(e.lhs), G(e.rhs)
+    except SchemaError:
+        return "(not mapped)"
+    try:
+        verdict = "holds" if G.target.equal(lhs, rhs, max_seconds=max_seconds) else \
+            "does not hold"
+    except Undecided:
+        verdict = "undecided"
+    except SchemaError:  # the images do not compose or are not parallel
+        verdict = "not an equation"
+    return f"{lhs} = {rhs}: {verdict}"
+
+
+def _print_structure(S: Schema, max_seconds: float, args_growth: int = GROWTH_LENGTH) -> None:
     """Completion, finiteness and hom-sets: what the equations make of the graph."""
     start = time.perf_counter()
     try:
@@ -72,6 +144,7 @@ def _print_structure(S: Schema, max_seconds: float) -> None:
         print(f"  … {len(system) - SHOWN_RULES} more")
     finite = S.is_finite()
     print(f"finite: yes, {S.size()} morphisms" if finite else "finite: no")
+    _print_growth(S, args_growth)
     print("hom-sets:")
     reach = S.reachability()  # hom(A, B) is non-empty exactly when a path A -> B exists
     shown = 0
@@ -156,8 +229,12 @@ def _count_or_none(S: Schema, args: argparse.Namespace) -> int | None:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from category.drawing import draw  # matplotlib: loaded only when a picture is drawn
+    from category.drawing import draw, draw_map  # matplotlib: only when a picture is drawn
 
+    if args.file.endswith(MAP_SUFFIX):
+        draw_map(_load_map(args.file), args.output)
+        print(f"wrote {args.output}")
+        return 0
     S = _load(args.file)
     draw(S, args.output, engine=args.engine, equations=args.equations)
     print(f"wrote {args.output}")
@@ -166,10 +243,14 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 def add_commands(sub) -> None:
     """The schema commands' parsers, on ``cdl``'s sub-command list."""
-    p = sub.add_parser("check", help="validate a .schema file and print what it presents")
+    p = sub.add_parser("check", help="validate a .schema file and print what it presents; "
+                                     "a .map file: list every way it fails to be a functor")
     p.add_argument("file")
     p.add_argument("--max-seconds", type=float, default=2.0, metavar="S",
                    help="time bound for Knuth–Bendix completion (default 2)")
+    p.add_argument("--growth", type=int, default=GROWTH_LENGTH, metavar="N",
+                   help=f"count morphisms and paths up to length N (default {GROWTH_LENGTH}; "
+                        "-1: not at all)")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("equal", help="decide whether two paths are equal "
@@ -193,7 +274,8 @@ def add_commands(sub) -> None:
                    help="print only how many paths there are, computed without listing them")
     p.set_defaults(run=cmd_paths)
 
-    p = sub.add_parser("draw", help="draw the schema's graph and equations to an image")
+    p = sub.add_parser("draw", help="draw the schema's graph and equations to an image; a "
+                                    ".map file: source and target side by side")
     p.add_argument("file")
     p.add_argument("-o", "--output", default="schema.png", metavar="FILE",
                    help="picture to write: .png, .svg or .pdf (default schema.png)")

