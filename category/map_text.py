@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .errors import ParseError, SchemaError, UnknownNameError, parse_variant
-from .parser import _check_text, _Line, _path, tokenize
+from .parser import _check_text, _ends, _Line, _path, tokenize
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -212,10 +212,9 @@ def _body(G, lines: list[str], map_line: int) -> None:
             raise line.error(messages.map_statement(got))
         line.i += 1
         if head.text == "ob":
-            key_tok = line.take("ident", what="an object of the source after 'ob'")
-            line.take("op", "->", "'->' (an object line is 'ob A -> X')")
-            value_tok = line.take("ident", what="an object of the target")
-            line.end()
+            key_tok, value_tok = _ends(line, "an object of the source after 'ob'",
+                                       "'->' (an object line is 'ob A -> X')",
+                                       "an object of the target")
             key = _resolve(line, key_tok, S, "object")
             value = _resolve(line, value_tok, T, "object")
             kind = "object"

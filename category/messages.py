@@ -224,9 +224,12 @@ def map_header(what: str) -> str:
             ".schema file, e.g. 'map G : involution.schema -> cyclegan.schema')")
 
 
+MAP_LINES = ("'ob A -> X' (an object and its image) or 'ar f -> p' (an arrow and its image "
+             "path, e.g. 'ar s -> f.g' or 'ar s -> id(X)')")
+
+
 def map_statement(got: str) -> str:
-    return (f"expected 'ob A -> X' (an object and its image) or 'ar f -> p' (an arrow and "
-            f"its image path, e.g. 'ar s -> f.g' or 'ar s -> id(X)'), got {got}")
+    return f"expected {MAP_LINES}, got {got}"
 
 
 def map_first(got: str) -> str:

@@ -168,10 +168,7 @@ def _statement(schema, line: _Line) -> None:
     if head.kind == "ident" and (second.text in (":", ",") or arrow_line):
         names = _names(line, "an arrow name")
         line.take("op", ":", "':' after the arrow name (an arrow is 'f : A -> B')")
-        dom_tok = line.take("ident", what="a domain object")
-        line.take("op", "->", "'->'")
-        cod_tok = line.take("ident", what="a codomain object")
-        line.end()
+        dom_tok, cod_tok = _ends(line, "a domain object", "'->'", "a codomain object")
         dom = _lookup(schema, line, dom_tok, "object")
         cod = _lookup(schema, line, cod_tok, "object")
         _guard(line, names[0], lambda: _add_arrows(schema, [t.text for t in names], dom, cod))
@@ -187,6 +184,17 @@ def _add_arrows(schema, names: list[str], dom, cod) -> None:
     schema.check_fresh(*names)  # all names checked before any arrow is added
     for name in names:
         schema.arrow(name, dom, cod)
+
+
+def _ends(line: _Line, first: str, arrow: str, second: str) -> tuple[Token, Token]:
+    """The rest of a line ``X -> Y``: its two names (an arrow's ends, a map's object and
+    its image), the line checked to end there; ``first``, ``arrow``, ``second`` say what
+    each part should be in the error."""
+    a = line.take("ident", what=first)
+    line.take("op", "->", arrow)
+    b = line.take("ident", what=second)
+    line.end()
+    return a, b
 
 
 def _guard(line: _Line, tok: Token, action) -> None:
