@@ -15,7 +15,10 @@ from .glyphs import DEFAULT_CHARS, Glyphs, font_names, glyphs
 from .images import ImageFolder
 from .prior import GaussianPrior
 from .product import Product
+from .resample import resample
+from .split import Part, holdout
 from .tensor import TensorSource
+from .tensor_file import tensor_file
 
 __all__ = [
     "DEFAULT_CHARS",
@@ -25,6 +28,7 @@ __all__ = [
     "Glyphs",
     "ImageFolder",
     "SkinTones",
+    "Part",
     "Product",
     "TensorSource",
     "as_source",
@@ -34,5 +38,8 @@ __all__ = [
     "draw_circles",
     "font_names",
     "glyphs",
+    "holdout",
+    "resample",
     "skin_tones",
+    "tensor_file",
 ]
