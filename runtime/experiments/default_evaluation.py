@@ -16,7 +16,8 @@ measured on samples the networks never trained on:
   nothing scores it).
 
 A latent object's "held-out samples" are a fixed draw of its prior. A product's are its
-factors', paired by index.
+factors', paired by index; an arrow into a product gets a row per factor (``f (B)``,
+``f (C)``), since its factors are measured on different scales.
 """
 
 from __future__ import annotations
@@ -98,6 +99,18 @@ def default_evaluation(functor: Functor, critics: Mapping[Ob, torch.nn.Module],
             return float("nan")
         return kid(feats(real), feats(fake), subsets=50)[0]
 
+    def scores(t: Ob, out: torch.Tensor) -> dict[str, float]:
+        """Fakes ``out`` landing on plain object ``t``: its critic on them and on held-out
+        reals, and their KID to those reals."""
+        row, real = {}, held_out.get(t)
+        if t in critics:
+            row["critic"] = critics[t](out).mean().item()
+            if real is not None:
+                row["critic_real"] = critics[t](real).mean().item()
+        if real is not None:
+            row["kid"] = distance(real, out)
+        return row
+
     @torch.no_grad()
     def evaluate(program) -> Table:
         table: Table = {}
@@ -108,20 +121,13 @@ def default_evaluation(functor: Functor, critics: Mapping[Ob, torch.nn.Module],
             y = functor(a)(x)
             outs = tuple(y) if a.cod.is_product else (y,)
             targets = a.cod.factors if a.cod.is_product else (a.cod,)
-            row: dict[str, list[float]] = {}
             for t, out in zip(targets, outs):
-                real = held_out.get(t)
-                if t in critics:
-                    row.setdefault("critic", []).append(critics[t](out).mean().item())
-                    if real is not None:
-                        row.setdefault("critic_real", []).append(critics[t](real).mean().item())
-                if real is not None:
-                    row.setdefault("kid", []).append(distance(real, out))
-            same = functor.spaces[a.dom] == functor.spaces[a.cod]
-            if same and not a.cod.is_product and held_out.get(a.cod) is not None:
-                row["kid_identity"] = [distance(held_out[a.cod], x)]
-            if row:
-                table[a.name] = {k: sum(v) / len(v) for k, v in row.items()}
+                row = scores(t, out)
+                same = functor.spaces[a.dom] == functor.spaces[t]
+                if same and held_out.get(t) is not None:
+                    row["kid_identity"] = distance(held_out[t], x)
+                if row:  # a product's factors apart: they are measured on other scales
+                    table[f"{a.name} ({t})" if a.cod.is_product else a.name] = row
         batch = {ob: x for ob in S.objects() if (x := inputs(ob)) is not None}
         for eq, value in functor.residuals(batch).items():
             table[eq] = {"residual": value}
