@@ -53,6 +53,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     equation_weight: float | Mapping[object, float | Sequence[float]] = 10.0,
                     backend: str | Callable = "inductor",
                     data_objects: Iterable[object] | None = None,
+                    unobserved: Iterable[object] | None = None,
                     bind: Mapping[object, int] | None = None,
                     priors: Mapping[object, str | Prior] | None = None,
                     fuse: bool | None = None, gp_weight: float = 10.0,
@@ -75,8 +76,9 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     - ``backend``: ``"inductor"``, ``"eager"`` (the same plan, not compiled), another
       ``torch.compile`` backend or callable; ``compile_options``: more ``torch.compile``
       keywords; ``fuse``: horizontal fusion (``None``: networks with a stacked lowering);
-    - ``data_objects`` (default all), ``priors`` ({object: "normal" or a sampler}),
-      ``bind`` ({symbol: int});
+    - ``data_objects`` (default all), ``unobserved`` (objects without any samples: no
+      critic, no adversarial loss into them; the equations alone constrain them),
+      ``priors`` ({object: "normal" or a sampler}), ``bind`` ({symbol: int});
     - ``optimizer`` (default fused Adam with ``lr``, ``betas``; one optimizer, arrows
       then critics as two parameter groups), ``critic_optimizer``;
     - ``check_finite``: refuse non-finite losses (:class:`NonFiniteLossError`);
@@ -99,7 +101,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                             f"{type(F).__name__}"], "compile_functor")
     options, problems = CompileOptions.lenient(
         adversarial=adversarial, distance=distance, equation_weight=equation_weight,
-        backend=backend, data_objects=data_objects, bind=bind, priors=priors, fuse=fuse,
+        backend=backend, data_objects=data_objects, unobserved=unobserved, bind=bind,
+        priors=priors, fuse=fuse,
         gp_weight=gp_weight, r1_gamma=r1_gamma, lr=lr, betas=betas, optimizer=optimizer,
         critic_optimizer=critic_optimizer, compile_options=compile_options,
         check_finite=check_finite, fake_pool=fake_pool)
@@ -115,6 +118,7 @@ class Setup:
     functor: Functor  # with ``bind`` applied
     options: CompileOptions
     data: tuple[Ob, ...]
+    unobserved: frozenset[Ob]
     critics: dict[Ob, nn.Module]
     priors: dict[Ob, Prior]
     weights: Callable[[Equation], float | tuple[float, ...]]
@@ -134,12 +138,30 @@ def resolve(F: Functor, critics: object, options: CompileOptions,
         except FunctorError as e:
             found += e.problems
     found += F.problems()
-    data = tuple(_objects(S, S.objects() if options.data_objects is None
-                          else options.data_objects, "data_objects", found))
+    unobserved = frozenset(_objects(S, options.unobserved or (), "unobserved", found))
+    data = tuple(_data_objects(S, options.data_objects, unobserved, found))
     crit = _critics(F, critics if isinstance(critics, Mapping) else {}, found)
     pri = _priors(F, options.priors or {}, found)
+    found += [f"unobserved: {o} has a prior, so it has samples: drop it from unobserved"
+              for o in unobserved if o in pri]
     weights = _weights(S, options.equation_weight, found)
-    return Setup(F, options, data, crit, pri, weights, tuple(found))
+    return Setup(F, options, data, unobserved, crit, pri, weights, tuple(found))
+
+
+def _data_objects(S, keys: Iterable[object] | None, unobserved: frozenset[Ob],
+                  problems: list[str]) -> list[Ob]:
+    """The objects with data: ``keys``, or by default every object that is not unobserved
+    (nor a product with an unobserved factor); an object both given and unobserved is a
+    problem."""
+    def hidden(o: Ob) -> bool:
+        return o in unobserved or any(x in unobserved for x in o.factors)
+
+    if keys is None:
+        return [o for o in S.objects() if not hidden(o)]
+    data = _objects(S, keys, "data_objects", problems)
+    problems += [f"data_objects: {o} is unobserved (or has an unobserved factor): an object "
+                 f"has data or none" for o in data if hidden(o)]
+    return [o for o in data if not hidden(o)]
 
 
 def _objects(S, keys: Iterable[object], what: str, problems: list[str]) -> list[Ob]:
@@ -232,6 +254,7 @@ def plan_of(setup: Setup) -> Plan:
               banks_pass(F.modules, setup.critics, options.fuse_predicate),
               fusion_pass(F.modules, F.spaces))
     return Plan.build(F.schema, setup.data, weights=setup.weights,
+                      unobserved=setup.unobserved,
                       regulariser=options.regulariser, passes=passes)
 
 
@@ -265,7 +288,8 @@ def plan_problems(plan: Plan, setup: Setup) -> list[str]:
             problems += _critic_problems(c.ob, crit[c.ob], F.spaces[c.ob])
         if c.ob not in data and c.ob not in setup.priors and not _in_product(c.ob, data):
             problems.append(f"critic for {c.ob} has no real samples: add {c.ob} to "
-                            f"data_objects or give priors={{{c.ob}: 'normal'}}")
+                            f"data_objects, give priors={{{c.ob}: 'normal'}}, or declare it "
+                            f"unobserved=[{c.ob}] (no critic: the equations constrain it)")
     used_critics = {c.ob: crit[c.ob] for c in sorted(plan.critics, key=lambda c: -len(c.fakes))
                     if c.ob in crit}
     critic_ids = {id(m) for m in used_critics.values()}
@@ -308,7 +332,7 @@ def assemble(setup: Setup, plan: Plan) -> Program:
                          dtype=None if first is None else dtype,
                          device=None if first is None else device)
     pool = None
-    if options.fake_pool:
+    if options.fake_pool and plan.fakes:
         pool = FakePool(options.fake_pool, _fake_names(plan),
                         [F.spaces[plan.nodes[n].path.cod].shapes[k] for n, k in plan.fakes],
                         device, dtype)

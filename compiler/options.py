@@ -63,7 +63,14 @@ class CompileOptions:
     another ``torch.compile`` backend or a backend callable; ``compile_options``: more
     keyword arguments of ``torch.compile``.
 
-    ``data_objects``: the objects with data (default: all); ``priors``: {object: "normal"
+    ``unobserved``: objects that have a space but no samples at all (no data, no prior):
+    they get no critic, an arrow into one gets no adversarial loss (into a product, only
+    its observed factors are scored), and no path starts from one — the equations alone
+    constrain what the arrows put there (an autoencoder's code, for instance). Without
+    it, an arrow landing on an object without samples is refused.
+
+    ``data_objects``: the objects with data (default: all, less the unobserved ones and
+    the products with an unobserved factor); ``priors``: {object: "normal"
     or a callable batch size → tensor} for objects sampled rather than read; ``bind``:
     {symbol or its name: int} for symbolic dimensions.
 
@@ -103,6 +110,7 @@ class CompileOptions:
     equation_weight: float | Mapping[object, float | Sequence[float]] = 10.0
     backend: str | Callable = "inductor"
     data_objects: Iterable[object] | None = None
+    unobserved: Iterable[object] | None = None
     bind: Mapping[object, int] | None = None
     priors: Mapping[object, object] | None = None
     fuse: bool | Callable[[nn.Module], bool] | None = None
@@ -120,8 +128,9 @@ class CompileOptions:
         found = option_problems(self.given())
         if found:
             raise FunctorError([p for ps in found.values() for p in ps], "compile_functor")
-        if self.data_objects is not None:  # an iterator is read once, here
-            object.__setattr__(self, "data_objects", tuple(self.data_objects))
+        for name in ("data_objects", "unobserved"):  # an iterator is read once, here
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "fake_pool", int(self.fake_pool))
         for name in ("gp_weight", "r1_gamma", "lr"):
             value = getattr(self, name)
@@ -184,6 +193,7 @@ def option_problems(v: Mapping[str, object]) -> dict[str, list[str]]:
         "equation_weight": [] if isinstance(v["equation_weight"], Mapping)
         else weight_problems("equation_weight", v["equation_weight"]),
         "data_objects": _objects_problems(v["data_objects"]),
+        "unobserved": _objects_problems(v["unobserved"], "unobserved"),
         "bind": mapping_problems(v["bind"], "bind", "{symbol or its name: int}"),
         "priors": mapping_problems(v["priors"], "priors", "{object or its name: 'normal'}"),
         "compile_options": mapping_problems(v["compile_options"], "compile_options",
@@ -239,12 +249,13 @@ def _count_problems(what: str, v: object) -> list[str]:
             f"0: no pool), got {v!r}"]
 
 
-def _objects_problems(v: object) -> list[str]:
+def _objects_problems(v: object, what: str = "data_objects") -> list[str]:
     if v is None or (isinstance(v, Iterable) and not isinstance(v, (str, Mapping))):
         return []
     hint = f": write [{v!r}]" if isinstance(v, str) else ""
-    return [f"data_objects must be a list of objects or their names (or None: every "
-            f"object), got {type(v).__name__}{hint}"]
+    default = "every object" if what == "data_objects" else "none"
+    return [f"{what} must be a list of objects or their names (or None: {default}), "
+            f"got {type(v).__name__}{hint}"]
 
 
 def _fuse_problems(v: object) -> list[str]:

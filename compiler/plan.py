@@ -121,6 +121,7 @@ class Plan:
     needed: tuple[Arrow, ...]
     weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0
     regulariser: Regulariser | None = None
+    unobserved: frozenset[Ob] = frozenset()  # objects without samples: no critic
     evaluations: list[Evaluation] = field(default_factory=list)
     losses: list[GeneratorLoss] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
@@ -138,10 +139,11 @@ class Plan:
     @classmethod
     def build(cls, S: Schema, data: Iterable[Ob], needed: Iterable[Arrow] | None = None,
               weights: Callable[[Equation], float | tuple[float, ...]] = lambda eq: 1.0,
-              regulariser: Regulariser | None = None, passes: tuple | None = None) -> Plan:
+              regulariser: Regulariser | None = None, passes: tuple | None = None,
+              unobserved: Iterable[Ob] = ()) -> Plan:
         """Run the pipeline of passes (default :data:`PASSES`) on a fresh plan."""
         plan = cls(S, tuple(data), tuple(needed_generators(S) if needed is None else needed),
-                   weights, regulariser)
+                   weights, regulariser, frozenset(unobserved))
         for p in PASSES if passes is None else passes:
             plan = p(plan)
         return plan
@@ -231,7 +233,10 @@ def collect(plan: Plan) -> Plan:
     """Pass 1: the evaluations and generator losses the schema asks for."""
     data = set(plan.data)
     for a in plan.needed:
-        if a.dom in data:
+        if a.dom in data and not scored(plan, a.cod):
+            plan.notes.append(f"no adversarial loss for {a.name}: {a.cod} is unobserved (no "
+                              f"samples to compare with); the equations constrain it")
+        elif a.dom in data:
             name = f"adv:{a.name}"
             plan.losses.append(GeneratorLoss(name, "adv", (a.path,), a.dom, arrow=a))
             plan.evaluations.append(Evaluation(a.dom, a.path, name))
@@ -247,6 +252,12 @@ def collect(plan: Plan) -> Plan:
                                          factor_weights=factors, equation=eq))
         plan.evaluations += [Evaluation(eq.dom, eq.lhs, name), Evaluation(eq.dom, eq.rhs, name)]
     return plan
+
+
+def scored(plan: Plan, ob: Ob) -> list[Ob]:
+    """The plain objects a fake landing on ``ob`` is scored on: ``ob`` (its factors, for
+    a product) less the unobserved ones."""
+    return [t for t in (ob.factors if ob.is_product else (ob,)) if t not in plan.unobserved]
 
 
 def build_trie(plan: Plan) -> Plan:
@@ -284,7 +295,8 @@ def attach_critics(plan: Plan) -> Plan:
             continue
         cod = loss.arrow.cod  # type: ignore[union-attr]
         targets = cod.factors if cod.is_product else (cod,)
-        loss.critics = tuple((t, k) for k, t in enumerate(targets))
+        loss.critics = tuple((t, k) for k, t in enumerate(targets)
+                             if t not in plan.unobserved)
         for t, k in loss.critics:
             fakes.setdefault(t, []).append((loss.nodes[0], k))
     plan.critics = [CriticLoss(f"critic:{o}", o, tuple(fs), plan.regulariser)

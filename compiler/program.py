@@ -403,7 +403,7 @@ class Program:
         return self._pool.inputs(self._batch_size(data), self.draw_shard)
 
     def _batch_size(self, data: dict) -> int:
-        return data[self.plan.critics[0].ob][0].shape[0]
+        return next(iter(data.values()))[0].shape[0]
 
     @staticmethod
     def _max_norm(v: object) -> float | None:

@@ -84,7 +84,11 @@ class Terms:
 
         A row's weight is a number, or one number per term of the row: the per-factor
         weights of an equation on a product, which weigh its terms in the total while the
-        row's own value stays the plain distance."""
+        row's own value stays the plain distance. No terms at all (a program without
+        critics has no critic losses) is an empty vector and a zero total."""
+        if not self.items:
+            return (b.constant("no_losses", torch.zeros(len(rows), device=device, dtype=dtype)),
+                    b.constant("zero_total", torch.zeros((), device=device, dtype=dtype)))
         vector, position = self.emit(b, device)
         A = torch.zeros(len(rows), len(self.items), device=device, dtype=dtype)
         t = torch.zeros(len(self.items), device=device, dtype=dtype)

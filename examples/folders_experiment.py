@@ -1,6 +1,8 @@
 """Two folders of images, CycleGAN between them: a template for your own data.
 
 Edit the two folders (and the image size) below, then ``cdl train examples/folders_experiment.py``.
+Without Python, ``cdl train examples/cyclegan.schema --data Horse=data/trainA --data
+Zebra=data/trainB --size 64`` trains the same schema with networks chosen for you.
 Any layout of png/jpg files works (CycleGAN's ``trainA/`` and ``trainB/``, a CelebA
 copy split by attribute); unreadable files are skipped with a warning.
 """

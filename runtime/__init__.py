@@ -32,6 +32,7 @@ _WHERE = {
     "RunError": "errors",
     "RunFolderError": "errors",
     "SourceError": "errors",
+    "SpecError": "errors",
     "TrainOptions": "train",
     "Trainer": "train",
     "TrainingDiverged": "errors",

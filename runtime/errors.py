@@ -40,3 +40,9 @@ class Interrupted(RunError):
 
 class TrainingDiverged(RunError):
     """A step's losses were NaN or infinite; the last good checkpoint is kept."""
+
+
+class SpecError(RunError):
+    """A schema file run's flags (``--data``, ``--latent``, ``--space``, ``--size`` …) are
+    wrong or do not fit the schema's objects; the message names the object and the flag
+    that fixes it."""

@@ -1,7 +1,8 @@
 """The ``cdl`` command line: one sub-command per function, a module per family of them.
 
 - :mod:`.schema` — ``check``, ``equal``, ``paths``, ``draw``: a schema file (no torch);
-- :mod:`.train` — ``train``: an experiment into a run folder, data-parallel too;
+- :mod:`.train` — ``train``: an experiment (a schema file and data, too) into a run
+  folder, data-parallel too; :mod:`.run_file` reads a run file (TOML) into its flags;
 - :mod:`.runs` — ``sample``, ``eval``: a run folder's checkpoint put to use;
 - :mod:`.flags` — the training flags, declared once.
 
@@ -34,9 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     schema.add_commands(sub)
 
-    p = sub.add_parser("train", help="train an experiment (built-in name or FILE.py); "
-                                     "no argument: the built-in default")
-    p.add_argument("experiment", nargs="?", metavar="EXPERIMENT|FILE.py")
+    p = sub.add_parser("train", help="train an experiment (a built-in's name, FILE.py, or "
+                                     "FILE.schema with --data for its objects; FILE.toml: "
+                                     "the flags as keys); no argument: the built-in default")
+    p.add_argument("experiment", nargs="?", metavar="EXPERIMENT|FILE.py|FILE.schema|FILE.toml")
     add_flags(p)
     p.set_defaults(run="train:cmd_train")
 

@@ -1,9 +1,14 @@
 """``cdl train``: an experiment trained into a run folder, in one process or data-parallel.
 
-Stages of :func:`cmd_train`: the flags checked; the launcher (``--nproc`` outside torchrun)
-starts torchrun, whose workers come back here; a process joins the data-parallel group (if
-any), agrees on the run folder, builds (or, with ``--resume``, rebuilds) the trainer, and
-trains. Every failure ends as one line on stderr and an exit status.
+The experiment is a built-in's name, a ``.py`` file, or a schema file whose objects get
+their data from flags (``cdl train S.schema --data A=folder/ --latent Z=16``); a run file
+(``cdl train run.toml``) writes the same command as keys.
+
+Stages of :func:`cmd_train`: a run file read into flags; the flags checked; the launcher
+(``--nproc`` outside torchrun) starts torchrun, whose workers come back here; a process
+joins the data-parallel group (if any), agrees on the run folder, builds (or, with
+``--resume``, rebuilds) the trainer, prints its networks, and trains. Every failure ends as
+one line on stderr and an exit status.
 """
 
 from __future__ import annotations
@@ -17,31 +22,26 @@ from pathlib import Path
 
 from ..devices import resolve_device
 from ..errors import Interrupted, RunError, TrainingDiverged
-from ..experiments import BUILTIN, DEFAULT, describe, prepare
+from ..experiments import BUILTIN, DEFAULT, SchemaRun, describe, prepare
 from ..report.evaluation import format_table
+from ..report.networks import format_networks, network_rows
 from ..train import Trainer
 from ..train.checkpoint import latest
 from ..train.distributed import DataParallel, RankFailure, launch, resume_hint
 from ..train.restarts import follow_restart, launch_id, restart_note
 from ..train.run_folder import fresh_out, read_run_info
-from .flags import worker_argv
+from .flags import TRAIN_FLAGS, equation_weights, given, worker_argv
+from .run_file import is_run_file, with_run_file
 
 __all__ = ["cmd_train"]
-
-# what a resume refuses to change, and why (--device and --backend it honours)
-RESUME_REFUSES = (
-    ("--seed", "seed", "the resumed run continues the recorded random state exactly; start "
-                       "a new run (another --out) for another seed"),
-    ("--equation-weight", "equation_weight", "it changes the losses being trained; start a "
-                                             "new run, or load the weights into one in "
-                                             "Python"),
-)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``cdl train`` (see the module's docstring for its stages)."""
     if args.list:
         return _list()
+    if is_run_file(args.experiment):
+        args = with_run_file(args)
     _check_flags(args)
     if args.nproc is not None and "RANK" not in os.environ:
         return launch(args.nproc, worker_argv(_launcher_out(args)), args.max_restarts)
@@ -75,10 +75,17 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.resume:
         if args.out is None:
             raise RunError("--resume needs --out RUN: the run folder to continue")
-        for flag, value, why in RESUME_REFUSES:
-            if getattr(args, value) is not None:
-                raise RunError(f"--resume continues the run as it was trained, so {flag} "
-                               f"cannot change: {why}")
+        for flag in TRAIN_FLAGS:
+            if flag.resume and flag.is_set(getattr(args, flag.dest)):
+                raise RunError(f"--resume continues the run as it was trained, so "
+                               f"{flag.names[0]} cannot change: {flag.resume}")
+    elif not _is_schema_file(args.experiment):
+        schema_flags = [f.names[0] for f in TRAIN_FLAGS
+                        if f.role == "schema" and f.is_set(getattr(args, f.dest))]
+        if schema_flags:
+            raise RunError(f"{', '.join(schema_flags)} give a schema file's objects their "
+                           f"data (cdl train FILE.schema --data OBJ=SOURCE …); experiment "
+                           f"{args.experiment or DEFAULT} brings its own")
     if args.device is not None:
         resolve_device(args.device)
     if args.nproc is not None and "RANK" not in os.environ:
@@ -110,8 +117,8 @@ def _choose_folder(args: argparse.Namespace, parallel) -> argparse.Namespace:
         out, resume = follow_restart(args.out, Path(args.experiment or DEFAULT).stem,
                                      args.launch["id"], args.resume, parallel)
         if resume and not args.resume:  # the experiment is the one run.json records
-            return _with(args, out=out, resume=True, experiment=None, seed=None,
-                         equation_weight=None)
+            refused = {f.dest: None for f in TRAIN_FLAGS if f.resume}
+            return _with(args, out=out, resume=True, experiment=None, **refused)
         return _with(args, out=out)
     if not args.resume and args.out is None:  # one folder, chosen by rank 0
         return _with(args, out=parallel.broadcast_object(
@@ -132,29 +139,44 @@ def _resumed(args: argparse.Namespace, parallel) -> Trainer:
     if args.experiment is not None:
         print(f"cdl train: note: --resume continues the experiment recorded in "
               f"{args.out}/run.json; {args.experiment!r} is ignored", file=sys.stderr)
-    overrides = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch))
-                 if v is not None}
+    overrides = given(args, "trainer")  # those a resume refuses were refused already
     return Trainer.resume(args.out, checkpoint=args.checkpoint, device=args.device,
                           backend=args.backend, **overrides, **_parallel(parallel))
 
 
+def _is_schema_file(ref: str | None) -> bool:
+    return ref is not None and ref.endswith(".schema")
+
+
+def _experiment(args: argparse.Namespace) -> str | dict:
+    """What ``prepare`` builds and ``run.json`` records: a built-in's name, a ``.py``
+    file's absolute path, or a schema file run's record."""
+    ref = args.experiment or DEFAULT
+    if _is_schema_file(ref):
+        return SchemaRun.from_flags(ref, **given(args, "schema")).record()
+    return str(Path(ref).resolve()) if ref.endswith(".py") else ref
+
+
 def _fresh(args: argparse.Namespace, parallel) -> Trainer:
-    ref, seed = args.experiment or DEFAULT, 0 if args.seed is None else args.seed
-    compile_over = {k: v for k, v in (("backend", args.backend),
-                                      ("equation_weight", args.equation_weight))
-                    if v is not None}
+    ref, seed = _experiment(args), 0 if args.seed is None else args.seed
+    compile_over = given(args, "compile")
+    if "equation_weight" in compile_over:
+        compile_over["equation_weight"] = equation_weights(compile_over["equation_weight"])
     exp, program = prepare(ref, device=args.device, seed=seed, **compile_over)
-    info = {"experiment": ref if not ref.endswith(".py") else str(Path(ref).resolve()),
+    rows = network_rows(program, exp.networks)
+    info = {"experiment": ref,
             "options": {"device": str(program.device), "seed": seed,
-                        "compile": compile_over}}
+                        "compile": compile_over},
+            "networks": rows}
     if args.launch:
         info["launch"] = args.launch  # torchrun: which launch and attempt began it
-    settings = {**exp.train, "seed": seed,
-                **({"steps": args.steps} if args.steps is not None else {}),
-                **({"batch_size": args.batch} if args.batch is not None else {})}
-    out = Path(args.out) if args.out else fresh_out(Path(ref).stem)
-    return Trainer(program, exp.data, out, **settings, **exp.trainer_extras(),
-                   run_info=info, **_parallel(parallel))
+    settings = {**exp.train, "seed": seed, **given(args, "trainer")}
+    out = Path(args.out) if args.out else fresh_out(Path(args.experiment or DEFAULT).stem)
+    trainer = Trainer(program, exp.data, out, **settings, **exp.trainer_extras(),
+                      run_info=info, **_parallel(parallel))
+    if trainer.is_writer:
+        print(format_networks(rows), flush=True)
+    return trainer
 
 
 def _fit(trainer: Trainer, parallel) -> int:

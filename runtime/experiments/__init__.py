@@ -1,8 +1,11 @@
-"""Experiments: the built-in ones, their registry, and the runner for any of them.
+"""Experiments: the built-in ones, their registry, schema files as experiments, and the
+runner for any of them.
 
 An experiment is a Python file whose ``build(options)`` returns an :class:`Experiment`
 (:mod:`.experiment`); the built-in ones are the modules of this package, listed by name in
-:mod:`.registry` (``cdl train cyclegan_fonts``); :func:`prepare` builds one and compiles it.
+:mod:`.registry` (``cdl train cyclegan_fonts``); a schema file with data for its objects
+is one too (:class:`SchemaRun`, :mod:`.from_schema`: ``cdl train S.schema --data …``);
+:func:`prepare` (:mod:`.runner`) builds one and compiles it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from importlib import resources
 
 from category import Schema
 
-from .experiment import Experiment, Options, prepare
+from .experiment import Experiment, Options
+from .from_schema import SchemaRun, is_schema_record
 from .registry import ALIASES, BUILTIN, DEFAULT, describe, load
+from .runner import prepare
 
-__all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Experiment", "Options", "describe", "load",
-           "prepare", "schema_file"]
+__all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Experiment", "Options", "SchemaRun", "describe",
+           "is_schema_record", "load", "prepare", "schema_file"]
 
 
 def schema_file(name: str) -> Schema:

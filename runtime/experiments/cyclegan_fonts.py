@@ -73,4 +73,7 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
         samples={ob: t[shown] for ob, t in test.items()},
         references={sans: [(f"truth: {b_name}", test[bold][shown])],
                     bold: [(f"truth: {a_name}", test[sans][shown])]},
-        description=description)
+        description=description,
+        networks={"f": "residual generator (identity start)",
+                  "g": "residual generator (identity start)",
+                  f"critic:{a_name}": "PatchGAN critic", f"critic:{b_name}": "PatchGAN critic"})

@@ -49,20 +49,13 @@ from runtime.sources import glyphs
 from . import schema_file
 from .experiment import Experiment, Options
 from .glyph_classifier import classifier
+from .nets import MinibatchStd, PixelNorm
 
 FONT = "DejaVuSans.ttf"
 SIZE = 32
 LATENT = 64
 EVAL_SAMPLES = 512
 EVAL_SEED = 1234  # the evaluation latents are the same for every run, so runs compare
-
-
-class PixelNorm(nn.Module):
-    """Each pixel's feature vector scaled to unit mean square (ProGAN): a normalisation
-    without statistics, so training and eval mode compute the same thing."""
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
 
 
 class Generator(nn.Module):
@@ -82,20 +75,6 @@ class Generator(nn.Module):
 
     def forward(self, z):
         return self.body(self.stem(z).view(-1, 4 * self.width, 4, 4))
-
-
-class MinibatchStd(nn.Module):
-    """One more channel: the batch's standard deviation, averaged over features (ProGAN).
-
-    With it the critic sees how varied a batch is, so a generator that draws the same
-    glyph for every latent is told apart from the data: without it, on 167 glyphs, the
-    generator collapses to a single character (an ``I``) within a few hundred steps.
-    The program scores real and fake batches in separate calls, so they do not mix.
-    """
-
-    def forward(self, x):
-        std = (x.var(0, unbiased=False) + 1e-8).sqrt().mean()
-        return torch.cat([x, std.expand(x.shape[0], 1, *x.shape[2:])], 1)
 
 
 def critic(width: int = 32) -> nn.Module:

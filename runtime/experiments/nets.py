@@ -70,6 +70,28 @@ class PlaceEdit(nn.Module):
         return (x + self.where * self.what(x)).clamp(-1, 1)
 
 
+class PixelNorm(nn.Module):
+    """Each pixel's feature vector scaled to unit mean square (ProGAN): a normalisation
+    without statistics, so training and eval mode compute the same thing."""
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
+
+
+class MinibatchStd(nn.Module):
+    """One more channel: the batch's standard deviation, averaged over features (ProGAN).
+
+    With it the critic sees how varied a batch is, so a generator that draws the same
+    glyph for every latent is told apart from the data: without it, on 167 glyphs, the
+    generator collapses to a single character (an ``I``) within a few hundred steps.
+    The program scores real and fake batches in separate calls, so they do not mix.
+    """
+
+    def forward(self, x):
+        std = (x.var(0, unbiased=False) + 1e-8).sqrt().mean()
+        return torch.cat([x, std.expand(x.shape[0], 1, *x.shape[2:])], 1)
+
+
 def patch_critic(channels: int = 1, width: int = 32) -> nn.Module:
     """A PatchGAN critic: one score per 4×4 patch of a 32×32 image (per 8×8 at 64×64…)."""
     return nn.Sequential(

@@ -1,9 +1,11 @@
-"""The built-in experiments by name, and how a name or a ``.py`` path becomes one.
+"""The built-in experiments by name, and how a name, a ``.py`` path or a schema file
+run's record becomes one.
 
 A built-in is a module of this package with ``build(options)`` — or a second function of
 such a module, a variant (``"module:function"``); a user's experiment is any ``.py`` file
-with ``build(options)``, run by path. Adding a built-in is one module here plus one line
-in :data:`BUILTIN`.
+with ``build(options)``, run by path; a schema file with data for its objects is the
+record of a :class:`~.from_schema.SchemaRun` (what ``run.json`` keeps). Adding a
+built-in is one module here plus one line in :data:`BUILTIN`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from ..errors import ExperimentError
+from .from_schema import SchemaRun, is_schema_record
 
 __all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Entry", "describe", "load"]
 
@@ -42,9 +46,20 @@ class Entry:
     doc: str
 
 
-def load(ref: str) -> tuple[ModuleType | Entry, str]:
+def load(ref: str | Mapping) -> tuple[ModuleType | Entry, str]:
     """The experiment (a module or an :class:`Entry`, either with ``build(options)``) for a
-    built-in name or a ``.py`` path, and its canonical name."""
+    built-in name, a ``.py`` path or a schema file run's record, and its canonical name."""
+    if is_schema_record(ref):
+        run = SchemaRun.from_record(ref)
+        return Entry(run.build, f"schema file {run.file}"), run.file
+    if isinstance(ref, str) and ref.endswith(".schema"):
+        raise ExperimentError(f"{ref} is a schema file: its objects need data, given by "
+                              f"flags (cdl train {ref} --data OBJ=SOURCE …) or from Python "
+                              f"as runtime.experiments.SchemaRun.from_flags({ref!r}, data=…)"
+                              f".record()")
+    if not isinstance(ref, str):
+        raise ExperimentError(f"an experiment is a built-in's name, a .py path or a schema "
+                              f"file run's record, got {type(ref).__name__}")
     ref = ALIASES.get(ref, ref)
     path = Path(ref)
     if ref.endswith(".py") or path.is_file():

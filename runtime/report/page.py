@@ -218,10 +218,44 @@ def _losses_table(records: list[dict]) -> list[str]:
     return out
 
 
+def experiment_name(experiment: object) -> str:
+    """How the page names a run's experiment: a built-in's name, a file's path (a schema
+    file run: its schema file's)."""
+    if isinstance(experiment, dict):
+        return str(experiment.get("file") or "schema file")
+    return str(experiment) if experiment else ""
+
+
+def _networks_table(rows: object) -> list[str]:
+    """The networks ``cdl train`` chose (``run.json``'s ``networks``), as a table."""
+    if not isinstance(rows, list) or not rows:
+        return []
+    out = ["<h3>Networks</h3>", "<table>", "<thead><tr><th></th><th>dom → cod</th>"
+           "<th>network</th><th>parameters</th></tr></thead>", "<tbody>"]
+    for r in rows:
+        if isinstance(r, dict):
+            count = r.get("parameters")
+            count = f"{count:,}" if isinstance(count, int) else ""
+            out.append(f'<tr><td class="name">{esc(r.get("name", ""))}</td>'
+                       f'<td>{esc(r.get("dom", ""))} → {esc(r.get("cod", ""))}</td>'
+                       f'<td>{esc(r.get("network", ""))}</td><td>{esc(count)}</td></tr>')
+    return out + ["</tbody>", "</table>"]
+
+
+def _settings(run: dict) -> dict:
+    """What the settings section shows: a schema file run's data, latents and spaces (its
+    schema is shown above), the options and the trainer's settings."""
+    out = {}
+    experiment = run.get("experiment")
+    if isinstance(experiment, dict):
+        out["experiment"] = {k: v for k, v in experiment.items() if k != "schema"}
+    return {**out, "options": run.get("options"), "trainer": run.get("trainer")}
+
+
 def _meta_line(run: dict | None, records: list[dict]) -> str:
     parts = []
     if run is not None:
-        experiment = run.get("experiment")
+        experiment = experiment_name(run.get("experiment"))
         parts.append(f"experiment <b>{esc(experiment) if experiment else '—'}</b>")
         if run.get("started"):
             parts.append(f"started <b>{esc(_when(run['started']))}</b>")
@@ -273,8 +307,8 @@ def render_index(run_dir: str | os.PathLike[str]) -> str:
     run = read_run_json(run_dir)
     records = read_metrics(run_dir / "metrics.jsonl")
     schema = (run or {}).get("schema") or ""
-    experiment = (run or {}).get("experiment")
-    short = Path(str(experiment)).name if experiment else ""
+    experiment = experiment_name((run or {}).get("experiment"))
+    short = Path(experiment).name if experiment else ""
     title = f"{name} — {short}" if short else name
 
     links = [("#eval", "evaluation"), ("#losses", "losses"), ("#samples", "samples")]
@@ -302,6 +336,7 @@ def render_index(run_dir: str | os.PathLike[str]) -> str:
         out.append(f'<a href="{href("schema.png")}">'
                    + _image_tag(run_dir, run_dir / "schema.png", "schema", "the schema drawn",
                                 False) + "</a>")
+    out += _networks_table((run or {}).get("networks"))
     out += ["</div>", "</div>"]
     if (run_dir / "curves.png").is_file():
         out += ["<h3>Curves</h3>", f'<a href="{href("curves.png")}">'
@@ -315,9 +350,8 @@ def render_index(run_dir: str | os.PathLike[str]) -> str:
     if run is not None and (run.get("options") or run.get("trainer")):
         out += ['<section id="settings">', "<h2>Settings</h2>", "<details>",
                 "<summary>experiment options and trainer settings</summary>",
-                "<pre>" + esc(json.dumps({"options": run.get("options"),
-                                          "trainer": run.get("trainer")}, indent=2,
-                                         default=str)) + "</pre>", "</details>", "</section>"]
+                "<pre>" + esc(json.dumps(_settings(run), indent=2, default=str)) + "</pre>",
+                "</details>", "</section>"]
     written = datetime.now().astimezone().isoformat(timespec="seconds")
     out += [f"<footer>page written {esc(written)} by cdl</footer>", "</main>", "</body>",
             "</html>", ""]

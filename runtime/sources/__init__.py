@@ -18,7 +18,10 @@ from .images import ImageFolder
 from .migrate import Concat, pullback_data, pushforward_data
 from .prior import GaussianPrior
 from .product import Product
+from .resample import resample
+from .split import Part, holdout
 from .tensor import TensorSource
+from .tensor_file import tensor_file
 
 __all__ = [
     "DEFAULT_CHARS",
@@ -29,6 +32,7 @@ __all__ = [
     "Glyphs",
     "ImageFolder",
     "SkinTones",
+    "Part",
     "Product",
     "TensorSource",
     "as_source",
@@ -38,7 +42,10 @@ __all__ = [
     "draw_circles",
     "font_names",
     "glyphs",
+    "holdout",
     "pullback_data",
     "pushforward_data",
+    "resample",
     "skin_tones",
+    "tensor_file",
 ]

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
+from PIL import ImageColor
+
 from ..errors import SourceError
 
 
@@ -170,6 +172,31 @@ def path(owner: str, name: str, value: object) -> Path:
     if not isinstance(value, (str, os.PathLike)) or value == "":
         refuse(owner, name, "a non-empty str or os.PathLike (e.g. a pathlib.Path)", value)
     return Path(value)
+
+
+def colour(owner: str, name: str, value: object) -> tuple[int, int, int]:
+    """``value`` as an RGB triple of 0..255: a colour name (``"white"``), ``"#rrggbb"``
+    (or ``"#rgb"``), or a triple of whole numbers.
+
+    >>> colour("ImageFolder", "background", "white"), colour("x", "c", "#ff8000")
+    ((255, 255, 255), (255, 128, 0))
+    >>> colour("ImageFolder", "background", "whit")
+    Traceback (most recent call last):
+    ...
+    runtime.errors.SourceError: ImageFolder: background must be a colour name (white, \
+black, …), #rrggbb or an (r, g, b) triple of 0..255, got 'whit' (str)
+    """
+    expected = "a colour name (white, black, …), #rrggbb or an (r, g, b) triple of 0..255"
+    if isinstance(value, str):
+        try:
+            rgb = ImageColor.getrgb(value)
+        except ValueError:
+            refuse(owner, name, expected, value)
+        return tuple(rgb[:3])  # type: ignore[return-value]
+    if (isinstance(value, (tuple, list)) and len(value) == 3
+            and all(is_whole(v) and 0 <= v <= 255 for v in value)):
+        return tuple(int(v) for v in value)  # type: ignore[return-value]
+    refuse(owner, name, expected, value)
 
 
 def image_size(owner: str, value: object) -> tuple[int, int] | None:

@@ -1,4 +1,11 @@
-"""``ImageFolder``: every image under a folder (flat or nested), decoded with Pillow."""
+"""``ImageFolder``: every image under a folder (flat or nested), decoded with Pillow.
+
+Transparent pixels (an RGBA or LA image, a palette or grey image with a transparent
+colour) are composited on a background colour, white by default, unless the images are
+read with their alpha (``channels=4``): dropping the alpha would show whatever colour the
+file happens to store under a transparent pixel (often black, or a palette's first
+entry).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from . import args
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+GREY = ("1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
 # Grey modes of more than 8 bits. Pillow's convert("L") clips them at 255 instead of
 # scaling (so 300 and 65535 were both white). A 16-bit grey PNG opens as I;16; Pillow
 # reads 16-bit RGB, RGBA and grey+alpha PNGs as 8-bit RGB / RGBA, already scaled by
@@ -33,11 +41,28 @@ LINEAR = ("L", "RGB")
 # the whole image, at a fraction of the work on a huge one. JPEG decoding is scaled the
 # same way (draft: the decoder keeps 1/2, 1/4 or 1/8 of the pixels).
 REDUCING_GAP = 3.0
+WHITE = (255, 255, 255)
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
-def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
+def has_alpha(im: Image.Image) -> bool:
+    """Whether some pixel of ``im`` may be transparent: an alpha band, or a transparent
+    colour (``tRNS``) of a palette, grey or RGB image."""
+    return im.mode in ALPHA_MODES or "transparency" in im.info
+
+
+def on_background(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """``im`` composited on an opaque ``background`` colour: an ``RGB`` image."""
+    rgba = im.convert("RGBA")
+    ground = Image.new("RGBA", rgba.size, (*background, 255))
+    return Image.alpha_composite(ground, rgba).convert("RGB")
+
+
+def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None,
+             background: tuple[int, int, int] = WHITE) -> torch.Tensor:
     """A Pillow image (opened, not yet loaded) as a ``[C, H, W]`` uint8 tensor, converted
-    to ``channels`` and resized (bicubic) to ``size``.
+    to ``channels`` and resized (bicubic) to ``size``; with 1 or 3 channels, transparent
+    pixels are composited on ``background`` (an RGB triple) first.
 
     A huge image costs little more than its decoded pixels (a JPEG far less): the JPEG
     decoder is asked for a reduced scale, an L or RGB image is resized before it is
@@ -50,6 +75,8 @@ def to_uint8(im: Image.Image, channels: int, size: tuple[int, int] | None) -> to
         im.draft(None, request)  # JPEG only (a no-op elsewhere); keeps its mode
     if im.mode in DEEP or im.mode == "F":
         im = deep_to_l(im, size)
+    elif channels != 4 and has_alpha(im):
+        im = on_background(im, background)
     elif im.mode != mode and im.mode not in LINEAR:
         im = im.convert(mode)
     im = resized(im, size)
@@ -114,7 +141,10 @@ def _listing(found: Counter) -> str:
 class ImageFolder(Dataset):
     """The images under ``path`` (sorted by path), ``[C, H, W]`` float32 in [-1, 1].
 
-    ``channels`` 1, 3 or 4 converts to ``L``, ``RGB`` or ``RGBA``; ``size`` (an int for a
+    ``channels`` 1, 3 or 4 converts to ``L``, ``RGB`` or ``RGBA`` (None: 1 when every image
+    is grey, else 3); with 1 or 3, transparent
+    pixels are composited on ``background`` (a colour name such as ``"white"`` or
+    ``"black"``, ``"#rrggbb"``, or an RGB triple of 0..255; default white). ``size`` (an int for a
     square, or ``(h, w)``) resizes every image (bicubic, aspect ratio not kept). Without
     ``size`` all images must have the same size. Values are scaled by the image's bit
     depth: 0 is -1 and the largest value +1, 255 in 8 bits and 65535 in 16 (a 16-bit
@@ -131,23 +161,25 @@ class ImageFolder(Dataset):
     """
 
     def __init__(self, path: str | Path, size: int | tuple[int, int] | None = None,
-                 channels: int = 3):
+                 channels: int = 3, background: str | tuple[int, int, int] = "white"):
         owner = "ImageFolder"
         self.path = args.path(owner, "path", path)
+        self.background = args.colour(owner, "background", background)
         self.size = args.image_size(owner, size)
-        self.channels = args.choice(owner, "channels", channels, MODES,
-                                    expected="1 (L), 3 (RGB) or 4 (RGBA)")
+        channels = args.choice(owner, "channels", channels, (*MODES, None),
+                               expected="1 (L), 3 (RGB), 4 (RGBA) or None (from the images)")
         if not self.path.is_dir():
             raise SourceError(f"ImageFolder: {str(self.path)!r} is not a folder")
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
         candidates = [p for p in files if p.suffix.lower() in EXTENSIONS]
         self.files: list[Path] = []
         sizes: list[tuple[int, int]] = []
+        modes: set[str] = set()
         bad: list[tuple[Path, str]] = []
         for p in candidates:
             try:
                 with Image.open(p) as im:
-                    wh = im.size
+                    wh, mode = im.size, im.mode
                     im.verify()  # PNG: every chunk's CRC; others: the header
                     if im.format == "JPEG" and not _jpeg_complete(p):
                         raise OSError("truncated JPEG (no end-of-image marker)")
@@ -156,6 +188,7 @@ class ImageFolder(Dataset):
                 continue
             self.files.append(p)
             sizes.append((wh[1], wh[0]))
+            modes.add(mode)
         if bad:
             names = ", ".join(f"{p.relative_to(self.path)} ({why})" for p, why in bad[:5])
             more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -167,6 +200,8 @@ class ImageFolder(Dataset):
                    else f"found {_listing(found)}")
             raise SourceError(f"ImageFolder: no readable images under {str(self.path)!r} "
                               f"(looked for {', '.join(EXTENSIONS)}, recursively); {why}")
+        # None: grey (1 channel) when every image is, else colour (3)
+        self.channels = channels or (1 if modes <= set(GREY) else 3)
         if self.size is None:
             counts = Counter(sizes)
             if len(counts) > 1:
@@ -188,7 +223,7 @@ class ImageFolder(Dataset):
             p = self.files[i]
             try:
                 with Image.open(p) as im:
-                    x = to_uint8(im, self.channels, self.size)
+                    x = to_uint8(im, self.channels, self.size, self.background)
             except SourceError as e:  # decoded, but its pixels cannot be used
                 raise SourceError(f"ImageFolder: cannot use {str(p)!r}: {e}") from None
             except Exception as e:

@@ -1,9 +1,11 @@
 """The run folder: made, claimed, found, opened and rebuilt — what ``cdl train``,
 ``--resume``, ``eval`` and ``sample`` share.
 
-A run folder made by ``cdl train`` records in ``run.json`` which experiment it trained,
-with which seed, device and compile options: :func:`rebuild` builds that experiment and
-program again, and :func:`open_run` loads a checkpoint's weights into it.
+A run folder made by ``cdl train`` records in ``run.json`` which experiment it trained
+(a built-in's name, a ``.py`` file's path, or a schema file run's record: the schema's
+text, its data as absolute paths, its latents and spaces), with which seed, device and
+compile options: :func:`rebuild` builds that experiment and program again, and
+:func:`open_run` loads a checkpoint's weights into it — from any working directory.
 
 One process writes a run folder at a time. The writer *claims* it: it holds an exclusive
 ``flock`` on ``RUN/.lock`` for as long as it trains. The lock is the kernel's, so it is

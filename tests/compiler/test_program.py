@@ -5,7 +5,9 @@ import torch
 from compiler_fixtures import (
     Affine,
     Counted,
+    Join,
     Replay,
+    Split,
     cyclegan,
     cyclegan_batch,
     grads_of,
@@ -674,3 +676,37 @@ def test_pickling_a_program_says_what_to_save():
     for save in [pickle.dumps, lambda p: torch.save(p, io.BytesIO()), copy.deepcopy]:
         with pytest.raises(ProgramNotPicklable, match=r"state_dict\(\).*compile_functor again"):
             save(prog)
+
+
+def test_an_unobserved_object_gets_no_critic_and_the_equations_constrain_it():
+    """An autoencoder: A has data, B none (``unobserved``): no critic and no adversarial
+    loss anywhere, only ``f.g = id(A)``; without ``unobserved`` it is refused."""
+    S = Schema.parse("schema AE\nobject A, B\nf : A -> B\ng : B -> A\nf.g = id(A)\n")
+    torch.manual_seed(0)
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(2)}, ar={"f": mlp(4, 2), "g": mlp(2, 4)})
+    prog = compile_functor(F, critics={}, backend="eager", unobserved=["B"], lr=1e-2)
+    assert prog.plan.critics == [] and any("B is unobserved" in n for n in prog.plan.notes)
+    x = torch.randn(16, 4)
+    first = prog.step({"A": x})
+    for _ in range(20):
+        last = prog.step({"A": x})
+    assert set(first) == {"eq:f.g = id(A)", "total", "critic_total"}
+    assert last["eq:f.g = id(A)"] < first["eq:f.g = id(A)"]
+    with pytest.raises(FunctorError, match=r"or declare it unobserved=\[B\]"):
+        compile_functor(F, critics={}, backend="eager", data_objects=["A"])
+    with pytest.raises(FunctorError, match="data_objects: B is unobserved"):
+        compile_functor(F, critics={}, backend="eager", data_objects=["A", "B"],
+                        unobserved=["B"])
+
+
+def test_an_unobserved_factor_is_not_scored():
+    """``f: A -> BxC`` with C unobserved: f's fakes are scored on B alone."""
+    S = schema("product")
+    F = Functor(S, ob={"A": Euclid(4), "B": Euclid(3), "C": Euclid(2)},
+                ar={"f": Split(), "g": Join()})
+    prog = compile_functor(F, critics={"A": mlp(4, 1), "B": mlp(3, 1)}, backend="eager",
+                           unobserved=["C"])
+    assert [c.name for c in prog.plan.critics] == ["critic:B"]
+    assert [loss.name for loss in prog.plan.losses] == ["adv:f", "eq:f.g = id(A)"]
+    out = prog.step({"A": torch.randn(8, 4), "B": torch.randn(8, 3)})
+    assert torch.isfinite(out["total"]) and "critic:B" in out

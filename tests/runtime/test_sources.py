@@ -206,11 +206,47 @@ def test_resizing_stays_close_to_converting_then_resizing_the_full_image(tmp_pat
     target = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
     for size in ((32, 32), (24, 40), (100, 150)):
         with Image.open(tmp_path / "a.png") as ref:  # the previous path, done by hand
+            if "A" in mode and channels != 4:  # transparency: composited on white first
+                ref = Image.alpha_composite(Image.new("RGBA", ref.size, "white"),
+                                            ref.convert("RGBA"))
             ref = np.asarray(ref.convert(target).resize(size[::-1], Image.Resampling.BICUBIC))
         ref = torch.from_numpy(ref.astype(np.int16).reshape(*size, channels)).permute(2, 0, 1)
         got = ImageFolder(tmp_path, size=size, channels=channels)._load(0).to(torch.int16)
         d = (got - ref).abs()
         assert d.max() <= 4 and d.float().mean() <= 0.5, (size, int(d.max()))
+
+
+def test_transparent_pixels_read_as_the_background(tmp_path):
+    """A palette PNG with a transparent entry, an RGBA and an LA image: transparent pixels
+    read as the background (white by default), never as the colour stored under them;
+    with channels=4 the alpha is kept."""
+    pal = Image.new("P", (4, 4), 0)
+    pal.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)  # entry 0 black, entry 1 red
+    pal.putpixel((0, 0), 1)
+    pal.save(tmp_path / "a_palette.png", transparency=0)  # entry 0 (black) is transparent
+    Image.new("RGBA", (4, 4), (0, 0, 0, 0)).save(tmp_path / "b_rgba.png")
+    Image.new("LA", (4, 4), (0, 0)).save(tmp_path / "c_la.png")
+    white = ImageFolder(tmp_path)
+    for i in range(3):
+        assert white[i][:, 1:, 1:].eq(1).all(), white.files[i].name
+    assert white[0][:, 0, 0].tolist() == pytest.approx([200 / 127.5 - 1, 30 / 127.5 - 1,
+                                                        30 / 127.5 - 1])
+    blue = ImageFolder(tmp_path, background="#0000ff")
+    assert blue[0][:, 3, 3].tolist() == [-1.0, -1.0, 1.0]
+    assert ImageFolder(tmp_path, background="black", channels=1)[1].eq(-1).all()
+    rgba = ImageFolder(tmp_path, channels=4)
+    assert rgba[0][3, 3, 3] == -1 and rgba[0][3, 0, 0] == 1  # alpha kept: 0 there, 255 here
+    with pytest.raises(SourceError, match="background must be a colour name"):
+        ImageFolder(tmp_path, background="transparent-ish")
+
+
+def test_channels_none_takes_grey_or_colour_from_the_images(tmp_path):
+    png(tmp_path / "grey" / "a.png", mode="L")
+    png(tmp_path / "grey" / "b.png", mode="LA")
+    png(tmp_path / "mixed" / "a.png", mode="L")
+    png(tmp_path / "mixed" / "b.png", mode="RGB")
+    assert ImageFolder(tmp_path / "grey", channels=None).shape == (1, 6, 8)
+    assert ImageFolder(tmp_path / "mixed", channels=None).shape == (3, 6, 8)
 
 
 def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_matches_a_full_resize(tmp_path):
@@ -488,7 +524,8 @@ WRONG_ARGUMENTS = [  # (source, kwargs, the message's start, what came)
     (ImageFolder, {"path": FOLDER, "size": (32, 0)}, "ImageFolder: size must be",
      "(32, 0) (tuple)"),
     (ImageFolder, {"path": FOLDER, "channels": 3.0},
-     "ImageFolder: channels must be 1 (L), 3 (RGB) or 4 (RGBA)", "3.0 (float)"),
+     "ImageFolder: channels must be 1 (L), 3 (RGB), 4 (RGBA) or None (from the images)",
+     "3.0 (float)"),
     (ImageFolder, {"path": 123}, "ImageFolder: path must be a non-empty str or os.PathLike",
      "123 (int)"),
     (GaussianPrior, {"shape": 2.5}, "GaussianPrior: shape must be a positive whole number",
