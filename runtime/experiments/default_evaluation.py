@@ -74,63 +74,74 @@ def default_evaluation(functor: Functor, critics: Mapping[Ob, torch.nn.Module],
     """``evaluate(program) -> table`` of the module docstring: ``held_out`` holds each
     plain object's held-out samples (a latent's: a fixed draw of its prior) on the
     networks' device; ``critics`` the critic of each object that has one."""
-    S = functor.schema
-    features: dict[tuple[int, ...], RandomFeatures] = {}
+    return _Evaluation(functor, critics, held_out)
 
-    def feats(x: torch.Tensor) -> torch.Tensor:
+
+class _Evaluation:
+    """The default evaluation's stages: inputs per object, scores per landing object,
+    rows per arrow, then the equations' residuals."""
+
+    def __init__(self, functor: Functor, critics: Mapping[Ob, torch.nn.Module],
+                 held_out: Mapping[Ob, torch.Tensor]):
+        self.functor, self.critics, self.held_out = functor, critics, held_out
+        self.features: dict[tuple[int, ...], RandomFeatures] = {}
+
+    def feats(self, x: torch.Tensor) -> torch.Tensor:
         key = tuple(x.shape[1:])
-        if key not in features:
-            features[key] = RandomFeatures(key, x.device)
-        return features[key](x)
+        if key not in self.features:
+            self.features[key] = RandomFeatures(key, x.device)
+        return self.features[key](x)
 
-    def inputs(ob: Ob):
+    def inputs(self, ob: Ob):
         """The held-out samples of ``ob`` (a tuple for a product, cut to the shortest
         factor), or None."""
         if not ob.is_product:
-            return held_out.get(ob)
-        parts = [held_out.get(x) for x in ob.factors]
+            return self.held_out.get(ob)
+        parts = [self.held_out.get(x) for x in ob.factors]
         if any(p is None for p in parts):
             return None
         n = min(len(p) for p in parts)
         return tuple(p[:n] for p in parts)
 
-    def distance(real: torch.Tensor, fake: torch.Tensor) -> float:
+    def distance(self, real: torch.Tensor, fake: torch.Tensor) -> float:
         if len(real) < 2 or len(fake) < 2:
             return float("nan")
-        return kid(feats(real), feats(fake), subsets=50)[0]
+        return kid(self.feats(real), self.feats(fake), subsets=50)[0]
 
-    def scores(t: Ob, out: torch.Tensor) -> dict[str, float]:
+    def scores(self, t: Ob, out: torch.Tensor) -> dict[str, float]:
         """Fakes ``out`` landing on plain object ``t``: its critic on them and on held-out
         reals, and their KID to those reals."""
-        row, real = {}, held_out.get(t)
-        if t in critics:
-            row["critic"] = critics[t](out).mean().item()
+        row, real = {}, self.held_out.get(t)
+        if t in self.critics:
+            row["critic"] = self.critics[t](out).mean().item()
             if real is not None:
-                row["critic_real"] = critics[t](real).mean().item()
+                row["critic_real"] = self.critics[t](real).mean().item()
         if real is not None:
-            row["kid"] = distance(real, out)
+            row["kid"] = self.distance(real, out)
         return row
 
+    def arrow_rows(self, a, x) -> Table:
+        """The rows of arrow ``a`` on inputs ``x``: one, or one per factor of a product."""
+        F, rows = self.functor, {}
+        y = F(a)(x)
+        outs = tuple(y) if a.cod.is_product else (y,)
+        targets = a.cod.factors if a.cod.is_product else (a.cod,)
+        for t, out in zip(targets, outs):
+            row = self.scores(t, out)
+            if F.spaces[a.dom] == F.spaces[t] and self.held_out.get(t) is not None:
+                row["kid_identity"] = self.distance(self.held_out[t], x)
+            if row:  # a product's factors apart: they are measured on other scales
+                rows[f"{a.name} ({t})" if a.cod.is_product else a.name] = row
+        return rows
+
     @torch.no_grad()
-    def evaluate(program) -> Table:
-        table: Table = {}
+    def __call__(self, program) -> Table:
+        S, table = self.functor.schema, {}
         for a in S.arrows:
-            x = inputs(a.dom)
-            if x is None:
-                continue
-            y = functor(a)(x)
-            outs = tuple(y) if a.cod.is_product else (y,)
-            targets = a.cod.factors if a.cod.is_product else (a.cod,)
-            for t, out in zip(targets, outs):
-                row = scores(t, out)
-                same = functor.spaces[a.dom] == functor.spaces[t]
-                if same and held_out.get(t) is not None:
-                    row["kid_identity"] = distance(held_out[t], x)
-                if row:  # a product's factors apart: they are measured on other scales
-                    table[f"{a.name} ({t})" if a.cod.is_product else a.name] = row
-        batch = {ob: x for ob in S.objects() if (x := inputs(ob)) is not None}
-        for eq, value in functor.residuals(batch).items():
+            x = self.inputs(a.dom)
+            if x is not None:
+                table.update(self.arrow_rows(a, x))
+        batch = {ob: x for ob in S.objects() if (x := self.inputs(ob)) is not None}
+        for eq, value in self.functor.residuals(batch).items():
             table[eq] = {"residual": value}
         return table
-
-    return evaluate
