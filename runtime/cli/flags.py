@@ -232,9 +232,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     _api(("--log-every",), "trainer", dict(type=int, metavar="N", help=(
         "log the mean losses every N steps"))),
     _api(("--sample-every",), "trainer", dict(type=int, metavar="N", help=(
-        "sample grids and evaluation every N steps (0: at the end only)"))),
+        "sample grids and evaluation every N steps (0: no grids; the evaluation still "
+        "runs at the end)"))),
     _api(("--checkpoint-every",), "trainer", dict(type=int, metavar="N", help=(
-        "a checkpoint every N steps (0: at the end only)"))),
+        "a checkpoint every N steps (0: only the final one, and one on Ctrl-C)"))),
     _api(("--keep-last",), "trainer", dict(type=int, metavar="K", help=(
         "keep the newest K checkpoints"))),
     _api(("--samples",), "trainer", dict(type=int, metavar="N", help=(
