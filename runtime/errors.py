@@ -40,3 +40,8 @@ class Interrupted(RunError):
 
 class TrainingDiverged(RunError):
     """A step's losses were NaN or infinite; the last good checkpoint is kept."""
+
+
+class ApplyError(RunError):
+    """A path cannot be applied to an input or exported: it does not parse or compose, its
+    domain's data is of another kind than the input's, or the output cannot be written."""
