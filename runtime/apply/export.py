@@ -11,9 +11,12 @@ and an export that disagrees is refused rather than kept.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
+import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +90,10 @@ def export_network(net: PathNetwork, out: str | Path, overwrite: bool = False) -
                 torch.export.save(program, staged.tmp)
                 run = _pt2_runner(staged.tmp)
             else:
-                onnx_program = torch.onnx.export(net, args, dynamo=True, dynamic_shapes=dynamic,
-                                                 input_names=list(inputs),
-                                                 output_names=list(outputs), verbose=False)
+                with _quiet_exporter():
+                    onnx_program = torch.onnx.export(
+                        net, args, dynamo=True, dynamic_shapes=dynamic, input_names=list(inputs),
+                        output_names=list(outputs), verbose=False)
                 onnx_program.save(str(staged.tmp))
                 run = onnx_run(staged.tmp, inputs)
             check = example(net, CHECK_BATCH, device)
@@ -107,6 +111,22 @@ def export_network(net: PathNetwork, out: str | Path, overwrite: bool = False) -
         staged.abort()
         raise
     return Exported(out, FORMATS[suffix], inputs, outputs, error, CHECK_BATCH)
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The ONNX exporter without its notes that concern torch, not the user (operators of
+    a torchvision that is not installed, torch's own deprecations)."""
+    log = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        log.setLevel(level)
 
 
 def _tuple(y) -> tuple:
