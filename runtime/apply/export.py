@@ -72,7 +72,7 @@ def export_network(net: PathNetwork, out: str | Path, overwrite: bool = False) -
                          f"{suffix}")
     if out.exists() and not overwrite:
         raise ApplyError(f"-o {out} exists: pass --overwrite to replace it")
-    onnx_run = _onnx_runner() if suffix == ".onnx" else None  # the extra, before any work
+    onnx_run = _onnx_runner(out) if suffix == ".onnx" else None  # the extra, before any work
     device = next((p.device for p in net.parameters()), torch.device("cpu"))
     # a copy of its own: a trained module's parameters may be views into a program's stack
     net = copy.deepcopy(net).eval()
@@ -138,14 +138,14 @@ def _pt2_runner(path: Path):
     return lambda args: module(*args)
 
 
-def _onnx_runner():
+def _onnx_runner(out: Path):
     """A function ``(file, input names) -> run(args)`` on onnxruntime, once the optional
     extra is known to be installed (torch's ONNX exporter needs onnx and onnxscript)."""
     missing = [m for m in ("onnx", "onnxscript", "onnxruntime")
                if importlib.util.find_spec(m) is None]
     if missing:
-        raise ApplyError(f"-o *.onnx needs the ONNX exporter, which is not installed "
-                         f"({', '.join(missing)} missing): {ONNX_EXTRA}")
+        raise ApplyError(f"-o {out}: the ONNX export needs {', '.join(missing)}, which "
+                         f"{'is' if len(missing) == 1 else 'are'} not installed: {ONNX_EXTRA}")
     import onnxruntime  # the optional extra cdl[onnx]: loaded for an .onnx export only
 
     def runner(path: Path, names: tuple[str, ...]):
