@@ -100,13 +100,16 @@ class ItemFiles:
         self.root, self.shape = root, shape
         self.image = data_kind(shape) == "images"
         self.names = [n if self.image else str(Path(n).with_suffix(".npy")) for n in names]
-        self.formats = {}
+        self.formats: dict[str, str] = {}
+        self.folders: set[Path] = set()  # made already
 
     def write(self, kept: Sequence[int], batch: torch.Tensor) -> None:
         values = to_uint8(batch) if self.image else batch.detach().float().cpu()
         for i, x in zip(kept, values, strict=True):
             path = self.root / self.names[i]
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self.folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.folders.add(path.parent)
             if self.image:
                 suffix = path.suffix.lower()
                 fmt = self.formats.get(suffix) or self.formats.setdefault(
