@@ -9,8 +9,9 @@ subfolders), batch 64, a run of the default experiment (``cyclegan_fonts``, trai
 - the identity ``id(Sans)``: nothing but reading and writing the files, where any overhead
   of ``cdl apply``'s own shows most.
 
-- **baseline**: the plain loop, in this process, on the run's own module — per batch:
-  ``Image.open`` → ``np.asarray`` → ``[-1, 1]`` → ``module(x)`` under
+- **baseline**: the plain loop, in this process, on the run's own module — the files
+  listed (``rglob``), then per batch: ``Image.open`` → ``np.array`` → ``[-1, 1]`` →
+  ``module(x)`` under
   ``torch.inference_mode`` → 8-bit → ``Image.save`` as PNG under the same relative name;
 - **cdl apply**: ``runtime.cli.main(["apply", RUN, "f", IN, "-o", OUT])`` in this process:
   the whole command, and the command less the time it spends opening the run (rebuilding
@@ -21,11 +22,13 @@ subfolders), batch 64, a run of the default experiment (``cyclegan_fonts``, trai
 One torch thread (``THREADS``; the machine is shared), for both. Each row is the median
 of ``REPEATS`` runs, baseline and apply in turn, each first every other time, and the
 ratio of the best runs (the least disturbed by other jobs). Run:
-``python3 benchmarks/bench_apply.py [N]``; the table is in ``benchmarks/README.md``.
+``python3 benchmarks/bench_apply.py [N] [--dir /dev/shm]``; the table is in
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -47,7 +50,7 @@ from runtime.cli import use as cli_use  # noqa: E402
 from runtime.sources import glyphs  # noqa: E402
 from runtime.train.run_folder import open_run  # noqa: E402
 
-BATCH, REPEATS, THREADS = 64, 5, 1
+BATCH, REPEATS, THREADS = 64, 7, 1
 
 
 def make_images(folder: Path, n: int) -> list[str]:
@@ -63,9 +66,11 @@ def make_images(folder: Path, n: int) -> list[str]:
     return sorted(names)
 
 
-def plain_loop(module, src: Path, names: list[str], out: Path) -> float:
-    """The baseline: seconds for the loop over every file."""
+def plain_loop(module, src: Path, out: Path) -> float:
+    """The baseline: seconds for the loop over every file (listing them included, as
+    ``cdl apply`` lists them)."""
     t = time.perf_counter()
+    names = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.png"))
     with torch.inference_mode():
         for start in range(0, len(names), BATCH):
             batch = names[start:start + BATCH]
@@ -109,9 +114,9 @@ def new_process(run: Path, path: str, src: Path, out: Path) -> float:
     return time.perf_counter() - t
 
 
-def main_bench(n: int) -> None:
+def main_bench(n: int, folder: str | None) -> None:
     torch.set_num_threads(THREADS)
-    work = Path(tempfile.mkdtemp(prefix="bench-apply-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-apply-", dir=folder))
     try:
         run = work / "run"
         assert main(["train", "cyclegan_fonts", "--steps", "1", "--backend", "eager",
@@ -130,12 +135,12 @@ def main_bench(n: int) -> None:
             for k in range(REPEATS):  # in turn, each first every other time: drift cancels
                 out = work / f"{path}-{k}"
                 if k % 2:
-                    base.append(plain_loop(module, src, names, out / "base"))
+                    base.append(plain_loop(module, src, out / "base"))
                 total, opening = cdl_apply(run, path, src, out / "apply")
                 whole.append(total)
                 loop.append(total - opening)
                 if not k % 2:
-                    base.append(plain_loop(module, src, names, out / "base"))
+                    base.append(plain_loop(module, src, out / "base"))
                 fresh.append(new_process(run, path, src, out / "fresh"))
             a = np.array(Image.open(work / f"{path}-0" / "base" / names[-1]), dtype=int)
             b = np.array(Image.open(work / f"{path}-0" / "apply" / names[-1]), dtype=int)
@@ -153,4 +158,9 @@ def main_bench(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main_bench(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=5000, help="images (default 5000)")
+    parser.add_argument("--dir", help="where the files go (default: the temporary folder; "
+                                      "/dev/shm keeps the disk out of the measurement)")
+    args = parser.parse_args()
+    main_bench(args.n, args.dir)
