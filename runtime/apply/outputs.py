@@ -85,9 +85,8 @@ class Staged:
             self.tmp.unlink(missing_ok=True)
 
 
-def save_image(x: torch.Tensor, path: Path | str, fmt: str) -> None:
+def save_image(a: np.ndarray, path: Path | str, fmt: str) -> None:
     """One ``[C, H, W]`` uint8 image written in Pillow format ``fmt``."""
-    a = x.numpy()
     im = Image.fromarray(a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0), MODES[a.shape[0]])
     im.save(path, fmt, **({"quality": JPEG_QUALITY} if fmt == "JPEG" else {}))
 
@@ -104,7 +103,7 @@ class ItemFiles:
         self.folders: set[Path] = set()  # made already
 
     def write(self, kept: Sequence[int], batch: torch.Tensor) -> None:
-        values = to_uint8(batch) if self.image else batch.detach().float().cpu()
+        values = (to_uint8(batch) if self.image else batch.detach().float().cpu()).numpy()
         for i, x in zip(kept, values, strict=True):
             path = self.root / self.names[i]
             if path.parent not in self.folders:
@@ -116,7 +115,7 @@ class ItemFiles:
                     suffix, image_format(suffix))
                 save_image(x, path, fmt)
             else:
-                np.save(path, x.numpy())
+                np.save(path, x)
 
     def finish(self) -> None:
         pass
@@ -156,7 +155,7 @@ class ImageOut:
         self.staged, self.fmt = Staged(target, folder=False), image_format(target.suffix)
 
     def write(self, kept: Sequence[int], batch: torch.Tensor) -> None:
-        save_image(to_uint8(batch)[0], self.staged.tmp, self.fmt)
+        save_image(to_uint8(batch)[0].numpy(), self.staged.tmp, self.fmt)
 
     def finish(self) -> None:
         self.staged.commit()
