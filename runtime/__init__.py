@@ -1,7 +1,8 @@
 """cdl's runtime, laid out as the user's workflow: data in (``sources/``), training
 (``train/``: the loop, its options, checkpoints, batches, data-parallel, the run folder),
-what comes out (``report/``: grids, curves, the page, evaluation tables), the built-in
-experiments (``experiments/``, with their registry) and the commands (``cli/``).
+what comes out (``report/``: grids, curves, the page, evaluation tables), a trained path
+put to use (``apply/``: ``cdl apply`` and ``cdl export``), the built-in experiments
+(``experiments/``, with their registry) and the commands (``cli/``).
 
 Typical use::
 

@@ -46,3 +46,8 @@ class SpecError(RunError):
     """A schema file run's flags (``--data``, ``--latent``, ``--space``, ``--size`` …) are
     wrong or do not fit the schema's objects; the message names the object and the flag
     that fixes it."""
+
+
+class ApplyError(RunError):
+    """A path cannot be applied to an input or exported: it does not parse or compose, its
+    domain's data is of another kind than the input's, or the output cannot be written."""

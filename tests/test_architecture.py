@@ -3,7 +3,8 @@
 - ``category`` ← ``compiler`` ← ``runtime``: no arrow runs back up (and ``category``
   never imports torch);
 - inside ``runtime`` the workflow's order: ``sources`` and ``report`` below
-  ``experiments``, below ``train``, below ``cli`` — nothing imports from a layer above it;
+  ``experiments``, below ``train``, below ``apply`` (a trained path put to use), below
+  ``cli`` — nothing imports from a layer above it;
 - no circle of files inside any package, lazy imports included;
 - at most a handful of function-local imports in ``runtime`` (each says why it is lazy).
 """
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("category", "compiler", "runtime")
 # runtime's layers, lowest first: a module may import only from its own layer or below
 RUNTIME_LAYERS = (("errors", "devices"), ("sources", "report"), ("experiments",), ("train",),
-                  ("cli", "__init__", "__main__"))
+                  ("apply",), ("cli", "__init__", "__main__"))
 
 
 def module_of(path: Path) -> str:

@@ -4,6 +4,7 @@
 - :mod:`.train` — ``train``: an experiment (a schema file and data, too) into a run
   folder, data-parallel too; :mod:`.run_file` reads a run file (TOML) into its flags;
 - :mod:`.runs` — ``sample``, ``eval``: a run folder's checkpoint put to use;
+- :mod:`.use` — ``apply``, ``export``: one path's trained network on data, or as a file;
 - :mod:`.flags` — the training flags, declared once.
 
 A command's handler is named ``"module:function"`` and its module imported when the
@@ -54,7 +55,64 @@ def build_parser() -> argparse.ArgumentParser:
                                 "vectors); default samples.png")
             p.add_argument("-n", type=positive_int, default=8, help="samples per object")
         p.set_defaults(run=f"runs:cmd_{name}")
+    _add_use_commands(sub)
     return parser
+
+
+def _add_use_commands(sub) -> None:
+    """``apply`` and ``export`` (handlers in :mod:`.use`) on the parser's sub-commands."""
+    p = sub.add_parser("apply", help="run a path's network on a folder, an image, a tensor "
+                                     "file or drawn codes",
+                       description="Apply a path of a run's trained functor (an arrow f, a "
+                                   "composite f.g, an identity id(A)) to every image of a "
+                                   "folder (names and subfolders kept, same format), one "
+                                   "image, or a tensor file (.npy, .pt, .safetensors: N × …, "
+                                   "written back as a tensor file); a latent domain draws -n "
+                                   "codes instead. A product domain takes one INPUT per "
+                                   "factor; a product codomain writes one output per factor.")
+    _run_arguments(p)
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="a folder of images, an image, or a tensor file (one per factor of "
+                        "a product domain); none with -n")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="a folder (for a folder, or numbered points), an image file (for "
+                        "one image) or a tensor file .npy/.pt/.safetensors")
+    p.add_argument("--batch", type=positive_int, default=64, metavar="B",
+                   help="points per forward call (default 64)")
+    p.add_argument("-n", type=positive_int, metavar="N",
+                   help="draw N codes of a latent domain (its prior) instead of reading INPUT")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the seed of the codes -n draws (default 0); code i depends on "
+                        "(seed, i) only")
+    p.add_argument("--strict-size", action="store_true",
+                   help="refuse images of another size than the path's, instead of resizing")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing OUT (a folder is replaced once the new one is "
+                        "complete)")
+    p.set_defaults(run="use:cmd_apply")
+
+    p = sub.add_parser("export", help="write a path's network as a .pt2 (torch.export) or "
+                                      ".onnx file",
+                       description="Export the network of a path (composites included) with "
+                                   "a dynamic batch dimension: .pt2 through torch.export "
+                                   "(load it with torch.export.load, no cdl needed), .onnx "
+                                   "through torch's ONNX exporter (pip install 'cdl[onnx]'). "
+                                   "The file is loaded back and checked against the network.")
+    _run_arguments(p, device_default="cpu")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="FILE.pt2 or FILE.onnx")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    p.set_defaults(run="use:cmd_export")
+
+
+def _run_arguments(p: argparse.ArgumentParser, device_default: str | None = None) -> None:
+    p.add_argument("run_dir", metavar="RUN", help="a run folder (cdl train --out)")
+    p.add_argument("path", metavar="PATH", help="a path of the schema: f, f.g, id(A)")
+    p.add_argument("--checkpoint", metavar="NAME", help="a checkpoint of the run (default: "
+                                                        "the last)")
+    where = device_default or "the run's"
+    p.add_argument("--device", default=device_default, metavar="D",
+                   help=f"where to run the networks (default: {where})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """``cdl sample`` and ``cdl eval``: a run folder's checkpoint put to use.
 
 Both open the run (:func:`runtime.train.run_folder.open_run`: the experiment rebuilt from
-``run.json``, the checkpoint's weights loaded) and run the networks forward only.
+``run.json``, the checkpoint's weights loaded) and run the networks forward only: the
+program is built eager (``forward_only``), so that nothing is compiled.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid_format(args.output, "image")
     except ValueError:
         grid_format(args.output, "vector")
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
     inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
     refs = {program.functor.schema.ob(k).name: v for k, v in (exp.references or {}).items()}
     per_object = sample_rows(program, inputs, refs)
@@ -44,7 +45,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``cdl eval RUN``: the experiment's evaluation table at the run's checkpoint."""
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device)
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
     if exp.evaluate is None:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
     with eval_mode(program):

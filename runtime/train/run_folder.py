@@ -203,15 +203,18 @@ def rebuild(info: Mapping, device: str | torch.device | None = None, hint: str =
                    seed=options.get("seed", 0), **compile_options)
 
 
-
-
 def open_run(run: str | Path, checkpoint: str | None = None,
-             device: str | torch.device | None = None
+             device: str | torch.device | None = None, forward_only: bool = False
              ) -> tuple[Experiment, Program, Checkpoint]:
     """Experiment, program and checkpoint of a finished or running run folder, with the
-    checkpoint's weights loaded (for ``cdl sample`` and ``cdl eval``)."""
+    checkpoint's weights loaded (for ``cdl sample``, ``eval``, ``apply`` and ``export``).
+
+    ``forward_only``: the program is built with the ``"eager"`` backend, so that nothing
+    is ever compiled — for a caller that only runs the networks forward (its modules are
+    the same either way; the backend changes how the training graphs run, not what)."""
     exp, program = rebuild(read_run_info(run), device,
-                           hint=f"load {run}'s checkpoint with runtime.load_checkpoint")
+                           hint=f"load {run}'s checkpoint with runtime.load_checkpoint",
+                           backend="eager" if forward_only else None)
     ck = load_checkpoint(run, checkpoint)
     restore_weights(program, ck)
     return exp, program, ck
