@@ -101,12 +101,29 @@ def test_cyclegan_on_two_folders_then_resume_eval_sample_from_elsewhere(folders,
     assert sample.returncode == 0, sample.stderr
     assert Image.open(grid).size[1] > 6 * 16  # x, f(x), g(f(x)) for each object
 
+    # the trained f on a folder of new images, and exported, from the run folder alone
+    applied = cdl("apply", tmp_path / "run", "f", folders / "horses", "-o", "out",
+                  cwd=elsewhere)
+    assert applied.returncode == 0, applied.stderr
+    inputs = sorted(p.relative_to(folders / "horses").as_posix()
+                    for p in (folders / "horses").rglob("*") if p.is_file())
+    outputs = sorted(p.relative_to(elsewhere / "out").as_posix()
+                     for p in (elsewhere / "out").rglob("*") if p.is_file())
+    assert outputs == inputs  # one output per input, names, subfolders and formats kept
+    exported = cdl("export", tmp_path / "run", "f.g", "-o", "fg.pt2", cwd=elsewhere)
+    assert exported.returncode == 0, exported.stderr
+    assert (elsewhere / "fg.pt2").is_file()
+
 
 def test_a_gan_from_a_latent_trains(tmp_path):
     done = cdl("train", GAN, "--latent", "Latent=8", "--data", "Image=glyphs:DejaVuSans",
                "--size", "16", "--steps", "2", "--out", tmp_path / "gan", *FAST, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "upsampling generator" in done.stdout and "kid" in done.stdout
+    codes = cdl("apply", tmp_path / "gan", "gen", "-n", "5", "-o", tmp_path / "drawn",
+                cwd=tmp_path)
+    assert codes.returncode == 0, codes.stderr
+    assert len(list((tmp_path / "drawn").glob("*.png"))) == 5
 
 
 def test_a_product_schema_trains(folders, tmp_path):
@@ -117,6 +134,10 @@ def test_a_product_schema_trains(folders, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "per-factor heads on a shared trunk" in done.stdout and "MLP critic" in done.stdout
     assert "f (B)" in done.stdout and "g.f = id(BxC)" in done.stdout
+    split = cdl("apply", tmp_path / "product", "f", folders / "horses", "-o",
+                tmp_path / "split", cwd=tmp_path)
+    assert split.returncode == 0, split.stderr
+    assert sorted(p.name for p in (tmp_path / "split").iterdir()) == ["B", "C"]  # per factor
 
 
 def test_a_refusal_is_one_line_without_a_traceback(folders, tmp_path):
