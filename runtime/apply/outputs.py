@@ -62,7 +62,8 @@ class Staged:
         if folder:
             self.tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=prefix))
         else:
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+            # the target's suffix kept: readers such as torch.export.load go by it
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=target.suffix)
             os.close(fd)
             self.tmp = Path(tmp)
 
