@@ -73,6 +73,14 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag(("--resume",), dict(action="store_true", help="continue the run in --out")),
     Flag(("--checkpoint",), dict(metavar="NAME", help=(
         "with --resume: this checkpoint (e.g. step-00000500), not the latest"))),
+    Flag(("--init",), dict(action="append", metavar="RUN", help=(
+        "start from run folder RUN's trained networks along the --along map that goes "
+        "with it (repeatable in pairs: --init R1 --along M1 --init R2 --along M2; a later "
+        "pair wins)"))),
+    Flag(("--along",), dict(action="append", metavar="MAP", help=(
+        "with --init RUN: a .map file from this experiment's schema to RUN's (every "
+        "arrow it sends to a path of RUN's schema starts from that path's networks, "
+        "copied)"))),
     Flag(("--list",), dict(action="store_true", help="list the built-in experiments"),
          to_worker=False),
     Flag(("--nproc",), dict(type=positive_int, metavar="N", help=(
@@ -104,8 +112,9 @@ def worker_argv(args: argparse.Namespace, flags: tuple[Flag, ...] = TRAIN_FLAGS)
     """
     argv = ["train"] + ([args.experiment] if args.experiment else [])
     for flag in flags:
-        value = getattr(args, flag.dest)
+        value = getattr(args, flag.dest, None)
         if not flag.to_worker or value is None or value is False:
             continue
-        argv += [flag.names[0]] if value is True else [flag.names[0], str(value)]
+        for v in value if isinstance(value, list) else [value]:  # a repeated flag: each
+            argv += [flag.names[0]] if v is True else [flag.names[0], str(v)]
     return argv

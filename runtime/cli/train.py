@@ -24,6 +24,7 @@ from ..train.checkpoint import latest
 from ..train.distributed import DataParallel, RankFailure, launch, resume_hint
 from ..train.restarts import follow_restart, launch_id, restart_note
 from ..train.run_folder import fresh_out, read_run_info
+from ..train.warm_start import warm_start_from_flags
 from .flags import worker_argv
 
 __all__ = ["cmd_train"]
@@ -35,6 +36,8 @@ RESUME_REFUSES = (
     ("--equation-weight", "equation_weight", "it changes the losses being trained; start a "
                                              "new run, or load the weights into one in "
                                              "Python"),
+    ("--init", "init", "the run continues from its own checkpoint; --init RUN --along MAP "
+                       "starts a new run from another's networks"),
 )
 
 
@@ -149,6 +152,7 @@ def _fresh(args: argparse.Namespace, parallel) -> Trainer:
                         "compile": compile_over}}
     if args.launch:
         info["launch"] = args.launch  # torchrun: which launch and attempt began it
+    program = warm_start_from_flags(args, exp, program, info)  # --init RUN --along MAP
     settings = {**exp.train, "seed": seed,
                 **({"steps": args.steps} if args.steps is not None else {}),
                 **({"batch_size": args.batch} if args.batch is not None else {})}

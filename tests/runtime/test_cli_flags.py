@@ -29,7 +29,8 @@ def test_every_worker_flag_round_trips_through_the_worker_command_line():
     argv = ["train", "gaussians", "--steps", "7", "--batch", "8", "--out", "runs/x",
             "--device", "cpu", "--seed", "3", "--backend", "eager", "--equation-weight",
             "0.5", "--resume", "--checkpoint", "step-00000002", "--dist-timeout", "30",
-            "--nproc", "2", "--max-restarts", "1"]
+            "--nproc", "2", "--max-restarts", "1",
+            "--init", "runs/a", "--along", "a.map", "--init", "runs/b", "--along", "b.map"]
     launcher = build_parser().parse_args(argv)
     worker = build_parser().parse_args(worker_argv(launcher))
     for flag in TRAIN_FLAGS:
@@ -42,4 +43,5 @@ def test_every_worker_flag_round_trips_through_the_worker_command_line():
     assert worker.experiment == "gaussians"
     set_here = {f.dest for f in TRAIN_FLAGS if f.to_worker}
     assert set_here == {"steps", "batch", "out", "device", "seed", "backend",
-                        "equation_weight", "resume", "checkpoint", "dist_timeout"}
+                        "equation_weight", "resume", "checkpoint", "dist_timeout",
+                        "init", "along"}
