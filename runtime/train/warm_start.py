@@ -35,11 +35,12 @@ and ``ac`` — which both maps send to an ``f`` — as the copy of ``ab.bc``: th
 residual is 0 at step 0.
 
 The new run's ``run.json`` records it all under ``"warm_start"`` (:meth:`WarmStart.record`):
-each pair's run, checkpoint and step, map file and its text, and where each arrow
-started. A run whose networks a warm start replaced (``"module"``, ``"path"``,
-``"composite"``) is rebuilt with the same networks — built again from the recorded
-experiments, their weights from the run's own checkpoint — for ``--resume``, ``cdl eval``
-and ``cdl sample`` (:func:`~runtime.train.run_folder.rebuild`).
+each pair's run, checkpoint and step, map file and its text (``"pairs"``), and where each
+arrow started (``"arrows"``: ``"from"`` the pair's index in ``"pairs"``, from 0, or
+``"composite"``; the path; how). A run whose networks a warm start replaced
+(``"module"``, ``"path"``, ``"composite"``) is rebuilt with the same networks — built
+again from the recorded experiments, their weights from the run's own checkpoint — for
+``--resume``, ``cdl eval`` and ``cdl sample`` (:func:`~runtime.train.run_folder.rebuild`).
 """
 
 from __future__ import annotations
