@@ -117,6 +117,7 @@ class PairStart:
     images: dict[str, str]
     identities: tuple[str, ...]
     source: dict = field(repr=False)
+    given: str = ""  # the run as the caller named it (``run`` is its absolute path)
 
     def record(self) -> dict:
         return {"run": self.run, "checkpoint": self.checkpoint, "step": self.step,
@@ -149,7 +150,7 @@ class WarmStart:
     def lines(self) -> list[str]:
         """The warm start in words: each pair, then each arrow."""
         out = [f"warm start from {len(self.pairs)} run{'s' if len(self.pairs) > 1 else ''}:"]
-        out += [f"  [{k + 1}] {p.run} ({p.checkpoint}, step {p.step}) along {p.map} "
+        out += [f"  [{k + 1}] {p.given or p.run} ({p.checkpoint}, step {p.step}) along {p.map} "
                 f"({p.schemas[0]} -> {p.schemas[1]})" for k, p in enumerate(self.pairs)]
         out += [f"  {s.describe(self.pairs)}" for s in self.arrows.values()]
         if self.fresh:
@@ -282,7 +283,7 @@ def _open(D: Schema, run: str | Path, along, checkpoint: str | None,
     start = PairStart(str(Path(run).resolve()), ck.path.name, ck.step, name, text,
                       (D.name, C.name), images,
                       tuple(a.name for a in D.arrows if G.ar[a].is_identity),
-                      {k: info[k] for k in SOURCE_KEYS if k in info})
+                      {k: info[k] for k in SOURCE_KEYS if k in info}, str(run))
     return start, program.functor, G
 
 
@@ -314,4 +315,4 @@ def _start(functor: Functor, arrow: str, P: Functor, path: str, pair: PairStart)
         return init_arrow(functor, arrow, P, path)
     except ValueError as e:
         why = getattr(e, "problems", [str(e)])
-        raise RunError(f"--init {pair.run} --along {pair.map}: " + "; ".join(why)) from None
+        raise RunError(f"--init {pair.given} --along {pair.map}: " + "; ".join(why)) from None
