@@ -42,7 +42,7 @@ from .errors import (
     UnknownKeyError,
 )
 from .functor import Functor
-from .migrate import PulledEquation, pullback_residuals
+from .migrate import PulledEquation, init_arrow, pullback_residuals, same_architecture
 from .options import CompileOptions
 from .para import Para
 from .plan import Plan
@@ -69,5 +69,7 @@ __all__ = [
     "UnboundSymbolError",
     "UnknownKeyError",
     "compile_functor",
+    "init_arrow",
     "pullback_residuals",
+    "same_architecture",
 ]

@@ -46,6 +46,13 @@ class PathModule(nn.Module):
         self.products = tuple(bool(p) for p in products)
         self._path = path or ".".join(type(m).__name__ for m in modules) or "id"
 
+    @classmethod
+    def along(cls, path, modules: Sequence[nn.Module]) -> PathModule:
+        """The network of ``path`` (a :class:`category.Path`) from its arrows' ``modules``,
+        in order: the product flags are read off the path's objects."""
+        return cls(modules, [path.dom.is_product] + [a.cod.is_product for a in path.arrows],
+                   str(path))
+
     def forward(self, *xs):
         x = tuple(xs) if self.products[0] else xs[0]
         for module, product in zip(self.steps, self.products):

@@ -322,9 +322,7 @@ class Functor:
                 ar[a] = self.modules[path.arrows[0]]
                 continue
             if path not in composites:
-                products = [path.dom.is_product] + [b.cod.is_product for b in path.arrows]
-                composites[path] = PathModule([self.modules[b] for b in path.arrows],
-                                              products, str(path))
+                composites[path] = PathModule.along(path, [self.modules[b] for b in path.arrows])
             ar[a] = composites[path]
         return Functor(D, ob=ob, ar=ar)
 

@@ -152,6 +152,15 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag(("--resume",), dict(action="store_true", help="continue the run in --out")),
     Flag(("--checkpoint",), dict(metavar="NAME", help=(
         "with --resume: this checkpoint (e.g. step-00000500), not the latest"))),
+    Flag(("--init",), dict(action="append", metavar="RUN", help=(
+        "start from run folder RUN's trained networks along the --along map that goes "
+        "with it (repeatable in pairs: --init R1 --along M1 --init R2 --along M2; a later "
+        "pair wins)")), resume=("the run continues from its own checkpoint; --init RUN "
+                                "--along MAP starts a new run from another's networks")),
+    Flag(("--along",), dict(action="append", metavar="MAP", help=(
+        "with --init RUN: a .map file from this experiment's schema to RUN's (every "
+        "arrow it sends to a path of RUN's schema starts from that path's networks, "
+        "copied)")), resume="it goes with --init, which only a new run takes"),
     Flag(("--list",), dict(action="store_true", help="list the built-in experiments"),
          to_worker=False),
     Flag(("--nproc",), dict(type=positive_int, metavar="N", help=(

@@ -30,6 +30,7 @@ from ..train.checkpoint import latest
 from ..train.distributed import DataParallel, RankFailure, launch, resume_hint
 from ..train.restarts import follow_restart, launch_id, restart_note
 from ..train.run_folder import fresh_out, read_run_info
+from ..train.warm_start import warm_start_from_flags
 from .flags import TRAIN_FLAGS, equation_weights, given, worker_argv
 from .run_file import is_run_file, with_run_file
 
@@ -163,13 +164,13 @@ def _fresh(args: argparse.Namespace, parallel) -> Trainer:
     if "equation_weight" in compile_over:
         compile_over["equation_weight"] = equation_weights(compile_over["equation_weight"])
     exp, program = prepare(ref, device=args.device, seed=seed, **compile_over)
-    rows = network_rows(program, exp.networks)
     info = {"experiment": ref,
             "options": {"device": str(program.device), "seed": seed,
-                        "compile": compile_over},
-            "networks": rows}
+                        "compile": compile_over}}
     if args.launch:
         info["launch"] = args.launch  # torchrun: which launch and attempt began it
+    program = warm_start_from_flags(args, exp, program, info)  # --init RUN --along MAP
+    rows = info["networks"] = network_rows(program, exp.networks)
     settings = {**exp.train, "seed": seed, **given(args, "trainer")}
     out = Path(args.out) if args.out else fresh_out(Path(args.experiment or DEFAULT).stem)
     trainer = Trainer(program, exp.data, out, **settings, **exp.trainer_extras(),

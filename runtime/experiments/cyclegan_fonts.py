@@ -22,6 +22,7 @@ from .nets import IdentityStartGenerator, patch_critic
 
 FONTS = (("Sans", "DejaVuSans.ttf"), ("Bold", "DejaVuSans-Bold.ttf"))
 SERIF = (("Sans", "DejaVuSans.ttf"), ("Serif", "DejaVuSerif.ttf"))  # serifs drawn or removed
+OBLIQUE = (("Bold", "DejaVuSans-Bold.ttf"), ("BoldOblique", "DejaVuSans-BoldOblique.ttf"))
 
 
 def schema(name: str = "cyclegan_fonts") -> Schema:
@@ -36,6 +37,12 @@ def build_serif(options: Options) -> Experiment:
     """DejaVu Sans ↔ DejaVu Serif glyphs: the harder CycleGAN pair (serifs drawn or removed)."""
     return build_pair(options, "cyclegan_fonts_serif", SERIF, steps=2000,
                       description=build_serif.__doc__.splitlines()[0])
+
+
+def build_oblique(options: Options) -> Experiment:
+    """DejaVu Sans Bold ↔ Bold Oblique glyphs: CycleGAN slanting and straightening."""
+    return build_pair(options, "cyclegan_fonts_oblique", OBLIQUE,
+                      description=build_oblique.__doc__.splitlines()[0])
 
 
 def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,

@@ -27,6 +27,7 @@ __all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Entry", "describe", "load"]
 BUILTIN = {
     "cyclegan_fonts": "runtime.experiments.cyclegan_fonts",
     "cyclegan_fonts_serif": "runtime.experiments.cyclegan_fonts:build_serif",
+    "cyclegan_fonts_oblique": "runtime.experiments.cyclegan_fonts:build_oblique",
     "gan_glyphs": "runtime.experiments.gan_glyphs",
     "equalizer_circles": "runtime.experiments.equalizer_circles",
     "triangle_fonts": "runtime.experiments.triangle_fonts",

@@ -4,7 +4,8 @@
 A run folder made by ``cdl train`` records in ``run.json`` which experiment it trained
 (a built-in's name, a ``.py`` file's path, or a schema file run's record: the schema's
 text, its data as absolute paths, its latents and spaces), with which seed, device and
-compile options: :func:`rebuild` builds that experiment and program again, and
+compile options (and, for a warm start, which networks were put in place of the
+experiment's): :func:`rebuild` builds that experiment and program again, and
 :func:`open_run` loads a checkpoint's weights into it — from any working directory.
 
 One process writes a run folder at a time. The writer *claims* it: it holds an exclusive
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from compiler import Program
+from compiler import Program, compile_functor, init_arrow
 
 from ..errors import RunFolderError
 from ..experiments import Experiment, prepare
@@ -45,7 +46,7 @@ from .checkpoint import folder as checkpoint_folder
 from .networks import restore_weights
 
 __all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "open_run", "read_run_info",
-           "rebuild"]
+           "rebuild", "recompile"]
 
 LOCK = ".lock"
 # Everything a run writes into its folder; a folder holding only these (and no complete
@@ -199,8 +200,39 @@ def rebuild(info: Mapping, device: str | torch.device | None = None, hint: str =
     options = info.get("options", {})
     compile_options = {**options.get("compile", {}),
                        **({"backend": backend} if backend is not None else {})}
-    return prepare(info["experiment"], device=device or options.get("device"),
-                   seed=options.get("seed", 0), **compile_options)
+    device = device or options.get("device")
+    exp, program = prepare(info["experiment"], device=device, seed=options.get("seed", 0),
+                           **compile_options)
+    if _warm_networks(exp, info.get("warm_start") or {}, device):
+        program = recompile(exp, compile_options)
+    return exp, program
+
+
+def recompile(exp: Experiment, compile_options: Mapping) -> Program:
+    """The experiment's functor compiled again (after some of its networks were replaced),
+    with its compile options and ``compile_options`` over them, as :func:`prepare` does."""
+    return compile_functor(exp.functor, exp.critics, **{**exp.compile, **compile_options})
+
+
+def _warm_networks(exp: Experiment, warm: Mapping, device) -> bool:
+    """The networks a warm start put in place of the experiment's (``"warm_start"`` of
+    ``run.json``, written by :mod:`runtime.train.warm_start`), built again: a copy of a
+    recorded run's network is rebuilt from that run's recorded experiment, a composite from
+    this functor's own; their weights are the checkpoint's to load. Whether any was."""
+    F, sources, replaced = exp.functor, {}, False
+    arrows = warm.get("arrows", {})
+    for name, start in arrows.items():  # copies of another run's networks
+        if start["how"] in ("module", "path"):
+            k = start["from"]
+            if k not in sources:
+                sources[k] = rebuild(warm["pairs"][k]["source"], device)[0].functor
+            init_arrow(F, name, sources[k], start["path"])
+            replaced = True
+    for name, start in arrows.items():  # then composites of the (rebuilt) networks
+        if start["how"] == "composite":
+            init_arrow(F, name, F, start["path"])
+            replaced = True
+    return replaced
 
 
 def open_run(run: str | Path, checkpoint: str | None = None,

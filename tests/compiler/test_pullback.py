@@ -15,6 +15,7 @@ from compiler import (
     FunctorError,
     PathModule,
     compile_functor,
+    init_arrow,
     pullback_residuals,
 )
 
@@ -214,3 +215,29 @@ def test_pullback_through_a_product():
                     ar={"h": "f.g", "k": "id(A)", "m": "id(A)"})
     with pytest.raises(FunctorError, match="product object Q must map to"):
         P.pullback(bad)
+
+
+def test_init_arrow_copies_and_never_shares():
+    """A warm start copies: weights into a module of the same architecture (in place, a
+    compiled program keeps working), a deep copy for another architecture or a path."""
+    P, critics = cyclegan_functor(0)
+    F, _ = cyclegan_functor(1)
+    prog = compile_functor(F, critics, backend="eager")
+    own = F.modules["f"]
+    assert init_arrow(F, "f", P, "f") == "weights" and F.modules["f"] is own
+    assert all(torch.equal(a, b) for a, b in zip(own.parameters(), P.modules["f"].parameters()))
+    prog.step(batch())  # the program trains the copied weights, not P's
+    assert not torch.equal(own[0].weight, P.modules["f"][0].weight)
+    D = Schema.parse("schema D\nobject X\nr : X -> X")
+    Q = Functor(D, ob={"X": Euclid(2)}, ar={"r": nn.Linear(2, 2)})
+    G = SchemaMap(D, P.schema, ob={"X": "Horse"}, ar={"r": "f.g"})
+    assert init_arrow(Q, "r", P, G.ar[D["r"]]) == "path"
+    x = batch()["Horse"]
+    assert torch.equal(Q("r")(x), P("f.g")(x)) and Q.modules["r"].steps[0] is not P.modules["f"]
+    assert init_arrow(Q, "r", P, "f.g") == "path"  # a PathModule now: the same path's copy
+    R = Functor(D, ob={"X": Euclid(2)}, ar={"r": nn.Linear(2, 2)})
+    assert init_arrow(R, "r", Functor(D, ob={"X": Euclid(2)}, ar={"r": mlp(2, 2)}), "r") == "module"
+    with pytest.raises(FunctorError, match="keeps its own"):
+        init_arrow(R, "r", P, "id(Horse)")
+    with pytest.raises(FunctorError, match="domain X of D is R\\^3, but domain Horse"):
+        init_arrow(Functor(D, ob={"X": Euclid(3)}, ar={"r": nn.Linear(3, 3)}), "r", P, "f.g")
