@@ -35,7 +35,6 @@ import argparse
 import json
 import math
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -49,6 +48,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
 
+from benchmarks.readme_block import write_block  # noqa: E402
 from category import SchemaMap  # noqa: E402
 from compiler import pullback_residuals  # noqa: E402
 from runtime import Trainer  # noqa: E402
@@ -59,7 +59,6 @@ from runtime.train.run_folder import open_run, recompile  # noqa: E402
 from runtime.train.warm_start import init_pairs  # noqa: E402
 
 README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- warm-start:begin -->", "<!-- warm-start:end -->"
 MAPS = (ROOT / "examples" / "triangle_fonts.map", ROOT / "examples" / "triangle_fonts_oblique.map")
 INVOLUTION = ROOT / "examples" / "involution_fonts.map"
 SOURCES = (("src_bold", "cyclegan_fonts"), ("src_oblique", "cyclegan_fonts_oblique"))
@@ -281,15 +280,7 @@ def later_pair_residual(run: Triangle, sources: list[Path]) -> float:
 
 
 def write_readme(text: str) -> None:
-    readme = README.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in readme and END in readme:
-        readme = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, readme,
-                        flags=re.S)
-    else:
-        readme = (readme.rstrip() + "\n\n## Warm starts along schema maps "
-                  "(`bench_warm_start.py`)\n\n" + block + "\n")
-    README.write_text(readme)
+    write_block(README, "warm-start", "Warm starts along schema maps (`bench_warm_start.py`)", text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
+
+from benchmarks.readme_block import write_block  # noqa: E402
+
 README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
 
 
 @dataclass(frozen=True)
@@ -226,15 +229,7 @@ def table(runs: list[Run]) -> str:
 
 
 def write_readme(text: str) -> None:
-    readme = README.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in readme and END in readme:
-        readme = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, readme,
-                        flags=re.S)
-    else:
-        readme = readme.rstrip() + "\n\n## Quality of the built-in experiments " \
-                 "(`quality.py`)\n\n" + block + "\n"
-    README.write_text(readme)
+    write_block(README, "quality", "Quality of the built-in experiments (`quality.py`)", text)
 
 
 def copy_grids(runs: list[Run], docs: Path) -> list[Path]:
