@@ -24,7 +24,7 @@ from ..errors import ExperimentError, RunError
 from .experiment import Experiment, Options
 from .registry import Entry, load
 
-__all__ = ["compile_options", "prepare"]
+__all__ = ["compile_experiment", "compile_options", "prepare"]
 
 
 def prepare(ref: str | Mapping, device: str | torch.device | None = None, seed: int = 0,
@@ -40,9 +40,13 @@ def prepare(ref: str | Mapping, device: str | torch.device | None = None, seed: 
     if not isinstance(exp, Experiment):
         raise ExperimentError(f"experiment {ref}: build(options) must return a "
                               f"runtime.Experiment, got {type(exp).__name__}")
-    program = compile_functor(exp.functor, exp.critics,
-                              **compile_options(exp, compile_overrides))
-    return exp, program
+    return exp, compile_experiment(exp, compile_overrides)
+
+
+def compile_experiment(exp: Experiment, overrides: Mapping[str, object]) -> Program:
+    """``exp``'s functor and critics compiled with :func:`compile_options` (also after a
+    warm start replaced some of its networks: one way to compile an experiment)."""
+    return compile_functor(exp.functor, exp.critics, **compile_options(exp, overrides))
 
 
 def compile_options(exp: Experiment, overrides: Mapping[str, object]) -> dict:

@@ -11,7 +11,7 @@ it takes and what came:
 Traceback (most recent call last):
 ...
 runtime.errors.RunError: 2 training settings are wrong:
-  steps must be a positive whole number, got 0
+  steps must be a positive whole number, got 0 (int)
   seed must be a whole number, got 'abc' (str)
 >>> TrainOptions(steps=40).sample_every, TrainOptions(steps=40, sample_every=0).sample_every
 (4, 0)
@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from ..errors import RunError
+from ..sources.args import got
 
 __all__ = ["Hooks", "TrainOptions", "split_settings"]
 
@@ -139,53 +140,50 @@ def split_settings(settings: Mapping[str, object]) -> tuple[dict, dict]:
 
 
 # ---------------------------------------------------------------------- the checks
-def _got(v: object) -> str:
-    return f"{v!r} ({type(v).__name__})" if isinstance(v, str) else f"{v!r}"
-
-
-def _whole(v: object) -> bool:
+def _int(v: object) -> bool:
+    # a plain int only (not numpy's, unlike sources.args.is_whole): settings go to run.json
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _positive(name: str, v: object) -> str | None:
-    if not _whole(v) or v < 1:
-        return f"{name} must be a positive whole number, got {_got(v)}"
+    if not _int(v) or v < 1:
+        return f"{name} must be a positive whole number, got {got(v)}"
     return None
 
 
 def _period(name: str, v: object) -> str | None:
-    if v is not None and (not _whole(v) or v < 0):
+    if v is not None and (not _int(v) or v < 0):
         return (f"{name} must be a whole number of steps ≥ 0 (0: never; None: the default),"
-                f" got {_got(v)}")
+                f" got {got(v)}")
     return None
 
 
 def _seed(name: str, v: object) -> str | None:
-    return None if _whole(v) else f"{name} must be a whole number, got {_got(v)}"
+    return None if _int(v) else f"{name} must be a whole number, got {got(v)}"
 
 
 def _fraction(name: str, v: object) -> str | None:
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
-    return None if ok else f"{name} must be a fraction of the steps in [0, 1], got {_got(v)}"
+    return None if ok else f"{name} must be a fraction of the steps in [0, 1], got {got(v)}"
 
 
 def _norm(name: str, v: object) -> str | None:
     ok = v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
                        and 0 < v < math.inf)
-    return None if ok else f"{name} must be a positive number or None, got {_got(v)}"
+    return None if ok else f"{name} must be a positive number or None, got {got(v)}"
 
 
 def _precision(name: str, v: object) -> str | None:
-    return None if v in PRECISIONS else f"{name} must be 'fp32' or 'bf16', got {_got(v)}"
+    return None if v in PRECISIONS else f"{name} must be 'fp32' or 'bf16', got {got(v)}"
 
 
 def _flag(name: str, v: object) -> str | None:
-    return None if isinstance(v, bool) else f"{name} must be True or False, got {_got(v)}"
+    return None if isinstance(v, bool) else f"{name} must be True or False, got {got(v)}"
 
 
 def _name(name: str, v: object) -> str | None:
     ok = v is None or isinstance(v, str)
-    return None if ok else f"{name} must be a checkpoint's name or None, got {_got(v)}"
+    return None if ok else f"{name} must be a checkpoint's name or None, got {got(v)}"
 
 
 CHECKS: dict[str, Callable[[str, object], str | None]] = {

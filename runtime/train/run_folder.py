@@ -37,16 +37,17 @@ from pathlib import Path
 
 import torch
 
-from compiler import Program, compile_functor, init_arrow
+from compiler import Program, init_arrow
 
 from ..errors import RunFolderError
 from ..experiments import Experiment, prepare
+from ..experiments.runner import compile_experiment
 from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint
 from .checkpoint import folder as checkpoint_folder
 from .networks import restore_weights
 
 __all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "open_run", "read_run_info",
-           "rebuild", "recompile"]
+           "rebuild"]
 
 LOCK = ".lock"
 # Everything a run writes into its folder; a folder holding only these (and no complete
@@ -204,14 +205,8 @@ def rebuild(info: Mapping, device: str | torch.device | None = None, hint: str =
     exp, program = prepare(info["experiment"], device=device, seed=options.get("seed", 0),
                            **compile_options)
     if _warm_networks(exp, info.get("warm_start") or {}, device):
-        program = recompile(exp, compile_options)
+        program = compile_experiment(exp, compile_options)
     return exp, program
-
-
-def recompile(exp: Experiment, compile_options: Mapping) -> Program:
-    """The experiment's functor compiled again (after some of its networks were replaced),
-    with its compile options and ``compile_options`` over them, as :func:`prepare` does."""
-    return compile_functor(exp.functor, exp.critics, **{**exp.compile, **compile_options})
 
 
 def _warm_networks(exp: Experiment, warm: Mapping, device) -> bool:

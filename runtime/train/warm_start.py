@@ -60,7 +60,8 @@ from compiler import Functor, Program, init_arrow
 
 from ..errors import RunError
 from ..experiments import Experiment
-from .run_folder import open_run, read_run_info, recompile
+from ..experiments.runner import compile_experiment
+from .run_folder import open_run, read_run_info
 
 __all__ = ["ArrowStart", "PairStart", "WarmStart", "init_along", "init_pairs",
            "warm_start_from_flags"]
@@ -218,7 +219,7 @@ def warm_start_from_flags(args: argparse.Namespace, exp: Experiment, program: Pr
     print("\n".join(f"cdl train: {line}" if i == 0 else line
                     for i, line in enumerate(report.lines())), file=sys.stderr)
     if report.replaced:
-        return recompile(exp, info.get("options", {}).get("compile", {}))
+        return compile_experiment(exp, info.get("options", {}).get("compile", {}))
     return program
 
 
