@@ -41,7 +41,7 @@ from .batches import BatchReader, Prior, prior
 from .errors import FunctorError
 from .functor import Functor, _first_line, lookup, meta_run
 from .fusion import Pass, banks_pass, fusion_pass, modules_by_use
-from .lowering import lower_critic, lower_generator
+from .lowering import in_region, lower_critic, lower_generator
 from .options import CompileOptions, mapping_problems, weight_problems
 from .plan import PASSES, Plan
 from .pool import FakePool
@@ -56,7 +56,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     unobserved: Iterable[object] | None = None,
                     bind: Mapping[object, int] | None = None,
                     priors: Mapping[object, str | Prior] | None = None,
-                    fuse: bool | None = None, gp_weight: float = 10.0,
+                    fuse: bool | None = None, regional: bool | None = None,
+                    gp_weight: float = 10.0,
                     r1_gamma: float = 10.0,
                     lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                     optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer] | None = None,
@@ -76,6 +77,8 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     - ``backend``: ``"inductor"``, ``"eager"`` (the same plan, not compiled), another
       ``torch.compile`` backend or callable; ``compile_options``: more ``torch.compile``
       keywords; ``fuse``: horizontal fusion (``None``: networks with a stacked lowering);
+      ``regional``: each network architecture compiled once, called wherever the plan
+      applies it (``None``, the default: on for inductor);
     - ``data_objects`` (default all), ``unobserved`` (objects without any samples: no
       critic, no adversarial loss into them; the equations alone constrain them),
       ``priors`` ({object: "normal" or a sampler}), ``bind`` ({symbol: int});
@@ -102,7 +105,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
     options, problems = CompileOptions.lenient(
         adversarial=adversarial, distance=distance, equation_weight=equation_weight,
         backend=backend, data_objects=data_objects, unobserved=unobserved, bind=bind,
-        priors=priors, fuse=fuse,
+        priors=priors, fuse=fuse, regional=regional,
         gp_weight=gp_weight, r1_gamma=r1_gamma, lr=lr, betas=betas, optimizer=optimizer,
         critic_optimizer=critic_optimizer, compile_options=compile_options,
         check_finite=check_finite, fake_pool=fake_pool)
@@ -326,8 +329,11 @@ def assemble(setup: Setup, plan: Plan) -> Program:
     first = next((p for m in modules for p in m.parameters() if p.is_floating_point()), None)
     device = torch.device("cpu") if first is None else first.device
     dtype = torch.get_default_dtype() if first is None else first.dtype
-    gen = lower_generator(plan, F.spaces, options.distance_fn, options.loss, device, dtype)
-    cri = lower_critic(plan, F.spaces, options.loss, options.regulariser_weight, device, dtype)
+    regional = region_modules(setup, plan)
+    gen = lower_generator(plan, F.spaces, options.distance_fn, options.loss, device, dtype,
+                          regional)
+    cri = lower_critic(plan, F.spaces, options.loss, options.regulariser_weight, device, dtype,
+                       regional)
     reader = BatchReader(F, _needed_objects(plan), setup.priors,
                          dtype=None if first is None else dtype,
                          device=None if first is None else device)
@@ -337,6 +343,18 @@ def assemble(setup: Setup, plan: Plan) -> Program:
                         [F.spaces[plan.nodes[n].path.cod].shapes[k] for n, k in plan.fakes],
                         device, dtype)
     return Program(F, plan, gen, cri, reader, options, pool)
+
+
+def region_modules(setup: Setup, plan: Plan) -> frozenset[int]:
+    """The ids of the networks the graphs call as compile regions (``regional``): every
+    one that may be (``lowering.in_region``); none when ``options.regions`` is off (cdl's
+    eager backend included: there a region would only swap parameters in)."""
+    options, F = setup.options, setup.functor
+    if not options.regions or options.backend == "eager":
+        return frozenset()
+    on = [(m, F.spaces[a.dom]) for a, m in F.modules.items()]
+    on += [(m, F.spaces[ob]) for ob, m in plan.critic_modules.items()]
+    return frozenset(id(m) for m, space in on if in_region(m, space))
 
 
 def _needed_objects(plan: Plan) -> list[Ob]:

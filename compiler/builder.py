@@ -28,6 +28,8 @@ class Builder:
     inputs: list[tuple] = field(default_factory=list)
     origin: dict = field(default_factory=dict)  # fx node -> (stacked node, index)
     stack_len: dict = field(default_factory=dict)
+    # the ids of the lone networks called as compile regions (lowering.network_region)
+    regional: frozenset = frozenset()
     _attrs: dict = field(default_factory=dict)
 
     def placeholder(self, name: str, what: tuple) -> fx.Node:

@@ -18,6 +18,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from .builder import Builder
+from .functor import meta_run
 from .fusion import Bank, Banks
 from .losses import Adversarial, interpolate
 from .plan import Plan
@@ -43,6 +44,50 @@ def detached_apply(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``module(x)`` with no gradient reaching the module's parameters."""
     params = {n: p.detach() for n, p in module.named_parameters()}
     return functional_call(module, params, (x,))
+
+
+@torch.compiler.nested_compile_region
+def network_region(module: nn.Module, params: dict, *xs: torch.Tensor):
+    """``module`` on ``xs`` with ``params``, as one nested compile region.
+
+    Every call of a network in a graph is otherwise traced, lowered and built again:
+    CycleGAN's step applies each generator twice (``f``, then ``g.f``) and each critic
+    on reals, fakes and, detached, in the generator losses, so the step's graph holds
+    four copies of one generator architecture, each built as its own C++ kernels. As a
+    region with the parameters as inputs, Inductor builds one architecture once and
+    calls it wherever the plan applies it, also across the networks that share it.
+    Outside ``torch.compile`` it is a plain call.
+    """
+    return functional_call(module, params, xs)
+
+
+def regional_apply(module: nn.Module, *xs: torch.Tensor):
+    """``module(*xs)`` as a compile region (:func:`network_region`)."""
+    return network_region(module, dict(module.named_parameters()), *xs)
+
+
+def regional_detached_apply(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """:func:`detached_apply` as a compile region (:func:`network_region`)."""
+    return network_region(module, {n: p.detach() for n, p in module.named_parameters()}, x)
+
+
+def in_region(module: nn.Module, space) -> bool:
+    """Whether ``module`` (on points of ``space``) may run as a compile region: not one
+    with buffers (``BatchNorm``'s running statistics, updated in place by a training
+    forward), nor one returning a view or its input (a split of one tensor into a
+    product's factors; an identity), nor one on a product (its factors may be views of
+    one tensor), since a region may neither mutate what it is given nor take or return
+    aliases. Those are called inline. Decided by a run on meta tensors."""
+    if space.is_product or next(module.buffers(), None) is not None:
+        return False
+    point = space.meta(2)
+    try:
+        out = meta_run(module, space, point)
+    except Exception:  # noqa: BLE001 - the functor's checks report failing networks
+        return False
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return all(isinstance(o, torch.Tensor) and o._base is None and o is not point
+               for o in outs)
 
 
 def fused_input_grad(module: nn.Module, names: tuple[str, ...], params: tuple,
@@ -112,8 +157,13 @@ def apply_bank(b: Builder, bank: Bank, stacks: dict, members: list[int],
     outs: list[list[fx.Node]] = []
     if not bank.stacked:
         m = bank.modules[0]
+        regional = id(m) in b.regional
         for xs in inputs:
-            if detach:
+            if regional:
+                net = b.attr(f"net_{bank.name}", m)
+                y = (b.call(regional_detached_apply, net, xs[0]) if detach
+                     else b.call(regional_apply, net, *xs))
+            elif detach:
                 y = b.call(detached_apply, b.attr(f"net_{bank.name}", m), xs[0])
             else:
                 y = b.graph.call_module(b.module_target(f"net_{bank.name}", m), tuple(xs))
@@ -279,9 +329,12 @@ def _stack_placeholders(b: Builder, banks: list[Bank], stacks: dict, detach: boo
 
 
 def lower_generator(plan: Plan, spaces: dict, distance, adversarial: Adversarial,
-                    device: torch.device, dtype: torch.dtype = torch.float32) -> Lowered:
-    """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…)."""
-    b = Builder()
+                    device: torch.device, dtype: torch.dtype = torch.float32,
+                    regional: frozenset[int] = frozenset()) -> Lowered:
+    """The generator graph: (arrow stacks, critic stacks, data) → (losses, total, fakes…);
+    ``regional``: the ids of the lone networks called as compile regions
+    (:func:`network_region`)."""
+    b = Builder(regional=regional)
     critics = critics_of(plan, spaces)
     stacks: dict = {}
     env: dict[int, list[fx.Node]] = {}
@@ -345,12 +398,14 @@ EMIT_GENERATOR_LOSS = {"adv": _emit_adv, "eq": _emit_eq}
 
 def lower_critic(plan: Plan, spaces: dict, adversarial: Adversarial,
                  regulariser_weight: float, device: torch.device,
-                 dtype: torch.dtype = torch.float32) -> Lowered:
+                 dtype: torch.dtype = torch.float32,
+                 regional: frozenset[int] = frozenset()) -> Lowered:
     """The critic graph: (critic stacks, reals, fakes, alphas) → (losses, total).
 
     The losses: ``critic:X`` per critic, then its regulariser's ``<name>:X`` (weighing
-    ``regulariser_weight`` in the total), if the plan's critics have one."""
-    b = Builder()
+    ``regulariser_weight`` in the total), if the plan's critics have one; ``regional``:
+    the ids of the lone critics called as compile regions (:func:`network_region`)."""
+    b = Builder(regional=regional)
     critics = critics_of(plan, spaces)
     stacks: dict = {}
     _stack_placeholders(b, critics.banks.banks, stacks, False)

@@ -45,6 +45,7 @@ import contextlib
 import math
 import numbers
 import types
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ from torch import nn
 from category import Ob
 
 from .batches import Batch, BatchReader
+from .cache import use_cache_dir
 from .diagnosis import failing_networks, non_finite_message
 from .errors import CompilerError, NonFiniteLossError, ProgramNotPicklable
 from .functor import Functor
@@ -65,6 +67,11 @@ from .views import ModuleViews
 
 if TYPE_CHECKING:
     from .options import CompileOptions
+
+# torch's note when a region's backward is traced twice (a generator applied to data and
+# to another network's output gets its gradients in two layouts): a cost cdl measured
+# and accepted (benchmarks/bench_compile.py), nothing a user can act on
+warnings.filterwarnings("ignore", message="invoke_subgraph traced multiple backward graphs")
 
 
 class Program:
@@ -122,6 +129,8 @@ class Program:
         # interpolation weights, the fake pool's coins) are drawn for the global batch
         # and this rank takes its slice, so the ranks draw what one process would
         self.draw_shard: tuple[int, int] = (0, 1)
+        # updates (step, critic_step) run by this program object: the first one compiles
+        self.updates = 0
 
     # ------------------------------------------------------------------ public API
     @property
@@ -224,6 +233,7 @@ class Program:
             torch.nn.utils.clip_grad_norm_(self._trainable(self.arrow_banks), clip)
             torch.nn.utils.clip_grad_norm_(self._trainable(self.critic_banks), clip)
         self._apply(hold, new_pool)
+        self.updates += 1
         out = self._named(self._gen, gen.detach(), gen_total.detach())
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
@@ -256,6 +266,7 @@ class Program:
         for p in self._trainable(self.arrow_banks):  # none computed; made sure of
             p.grad = None
         self._apply(hold, new_pool)
+        self.updates += 1
         return self._named(self._cri, cri.detach(), cri_total.detach())
 
     def _backward(self, total: torch.Tensor) -> torch.Tensor:
@@ -367,9 +378,15 @@ class Program:
         return f"Program({self.plan!r}, backend={self.backend!r})"
 
     # ------------------------------------------------------------------ internals
+    @property
+    def compile_options(self) -> dict[str, object]:
+        """The extra ``torch.compile`` keywords the program's graphs are compiled with."""
+        return dict(self._compile_options)
+
     def _compile(self, fn):
         if self.backend == "eager":
             return fn
+        use_cache_dir()  # torch's persistent caches, in cdl's folder (compiler/cache.py)
         return torch.compile(_own_code(fn), backend=self.backend, fullgraph=True,
                              dynamic=False, **self._compile_options)
 

@@ -44,6 +44,7 @@ from ..experiments import Experiment, prepare
 from ..experiments.runner import compile_experiment
 from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint
 from .checkpoint import folder as checkpoint_folder
+from .compiled import ARCHIVE
 from .networks import restore_weights
 
 __all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "open_run", "read_run_info",
@@ -53,7 +54,7 @@ LOCK = ".lock"
 # Everything a run writes into its folder; a folder holding only these (and no complete
 # checkpoint) is a run's leftover, which a fresh run may take over.
 RUN_FILES = frozenset({"run.json", "metrics.jsonl", "schema.png", "curves.png", "index.html",
-                       "samples", "tensorboard", "checkpoints", LOCK})
+                       "samples", "tensorboard", "checkpoints", ARCHIVE, LOCK})
 
 
 def occupied(path: Path) -> bool:

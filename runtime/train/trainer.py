@@ -40,6 +40,7 @@ from ..report import plot_curves, write_index
 from ..report.grid import save_grids
 from ..sources import check_data
 from .checkpoint import latest, load_checkpoint, save_checkpoint
+from .compiled import RunCompile
 from .loader import Batches
 from .networks import eval_mode, fingerprint, restore_weights, weights
 from .options import Hooks, TrainOptions, split_settings
@@ -108,6 +109,9 @@ class Trainer:
         self.step = 0
         self.opened = False  # the run folder is made or restored (a later fit continues)
         self.evaluation: dict[str, dict[str, float]] | None = None
+        # how this process's compile went: what was expected, and the differences of
+        # compiler.cache.compile_counts (None: nothing compiled by this trainer)
+        self.compiled: dict[str, object] | None = None
         self._signal: int | None = None
         self._plotted = time.monotonic()
         if self.parallel is not None:
@@ -192,7 +196,9 @@ class Trainer:
 
     def _loop(self, stop: int, bar: Progress, log: MetricsLog) -> None:
         t0, cast = time.perf_counter(), _autocast(self.precision, self.program.device)
-        bar.note("compiling" if self.step == 0 and self.program.backend != "eager" else None)
+        compiling = RunCompile(self.out, self.program, self.batch_size, self.is_writer)
+        compiling = compiling if compiling.due else None
+        bar.note(compiling.expect() if compiling is not None else None)
         while self.step < stop:
             if self.parallel is not None:  # every rank stops at the step one asked to
                 self.parallel.stop_requested = self._signal is not None
@@ -204,8 +210,10 @@ class Trainer:
                 bar.show(log.write(self.step, time.perf_counter() - t0, self.lr))
                 t0 = time.perf_counter()
             bar.update()
-            if self.step == 1:
+            if compiling is not None:  # the first update compiled the program
+                self.compiled = compiling.record()
                 bar.note(None)
+                compiling = None
             self._after_step(log)
             if (self._signal is not None if self.parallel is None
                     else self.parallel.stop_agreed):  # all ranks stop at the same step

@@ -209,3 +209,14 @@ def grid(k: int = 3, dim: int = 4, backend="eager", seed: int = 0, **kw):
 def grid_batch(k: int = 3, dim: int = 4, n: int = 6, seed: int = 1):
     g = torch.Generator().manual_seed(seed)
     return {f"X{i}_{j}": torch.randn(n, dim, generator=g) for i in range(k) for j in range(k)}
+
+
+class BatchNormNet(nn.Module):
+    """A network with buffers (BatchNorm's running statistics, updated in place)."""
+
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.lin, self.norm, self.out = nn.Linear(i, 8), nn.BatchNorm1d(8), nn.Linear(8, o)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.norm(self.lin(x))))

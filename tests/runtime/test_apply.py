@@ -257,9 +257,10 @@ def test_a_refusal_in_a_process_is_one_line_without_traceback(runs, tmp_path):
                            "compose: cod(g)=A but dom(g)=B\n")
 
 
-def test_forward_only_runs_are_never_compiled(runs, tmp_path):
+def test_forward_only_runs_are_never_compiled(runs, tmp_path, capsys):
     """``open_run(forward_only=True)`` — sample, eval, apply, export — builds eager even
-    where the run trained compiled."""
+    where the run trained compiled, and the commands compile nothing: Dynamo's count of
+    compiled frames does not move while they run (a counter, not a timing)."""
     info = (runs / "gauss" / "run.json").read_text()
     assert '"backend": "eager"' in info
     copy = tmp_path / "gauss"
@@ -269,3 +270,12 @@ def test_forward_only_runs_are_never_compiled(runs, tmp_path):
     _, compiled, _ = open_run(copy)
     _, forward, _ = open_run(copy, forward_only=True)
     assert compiled.backend == "inductor" and forward.backend == "eager"
+    np.save(tmp_path / "x.npy", np.zeros((3, 2), np.float32))
+    frames = torch._dynamo.utils.counters["frames"]
+    before = (frames["total"], frames["ok"])
+    for args in (["eval", copy], ["sample", copy, "-o", tmp_path / "s.png"],
+                 ["apply", copy, "f", tmp_path / "x.npy", "-o", tmp_path / "y.npy"],
+                 ["export", copy, "f", "-o", tmp_path / "f.pt2"]):
+        assert run(args, capsys)[0] == 0, args
+    assert (frames["total"], frames["ok"]) == before
+    assert (tmp_path / "s.png").is_file() and (tmp_path / "f.pt2").is_file()

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Compile time: where a compiled program's first step goes, cold and warm.
+
+    python3 benchmarks/bench_compile.py            # full run, writes benchmarks/README.md
+    python3 benchmarks/bench_compile.py --no-write --only cyclegan_fonts
+
+For each experiment (default: the default ``cyclegan_fonts`` and ``product_emoji``) and
+each way of compiling it — cdl with regional compilation (the default), cdl with every
+network call inlined (``regional=False``, as before regions), and for ``cyclegan_fonts``
+the same networks' CycleGAN step written by hand under plain ``torch.compile`` (the
+baseline; ``bench_step.HandCycleGAN``) — every figure is measured in a process of its own
+(``--child``), so that each starts as a user's would:
+
+- *cold*: an empty cache folder (``TORCHINDUCTOR_CACHE_DIR``);
+- *warm, new process*: a second process on the cache the cold one filled;
+- *warm, other machine*: a process on another empty cache folder that first unpacks the
+  archive the cold process packed (``compiler.cache.pack`` / ``unpack``: what a run
+  folder's ``compiled.zip`` carries);
+- *warm, same process*: a second program of the same kind in the cold process.
+
+*First step* is the wall time of the first update (or of building the program and its
+first update for *same process*), torch.compile's start-up in the process included, as a
+user pays it. Its parts, from ``torch._dynamo.utils.compilation_time_metrics``: Dynamo's
+trace, the forward's AOTAutograd + Inductor compile, the backward's (compiled at the
+first backward), and of those the wait for C++ kernel builds. *Step*: the median of 30
+steps after the first ones, regional and inlined alternating in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T_START = time.perf_counter()
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:  # run as a script: import the checkout's packages
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from benchmarks.readme_block import write_block  # noqa: E402
+
+HEADING = "Compile time (`bench_compile.py`)"
+VARIANTS = ("regional", "inline", "hand")
+
+
+# --------------------------------------------------------------------------- child
+def build(experiment: str, variant: str):
+    """(step function, the program or None) of ``variant`` for ``experiment``."""
+    from runtime.experiments.runner import prepare  # noqa: PLC0415 - in the child only
+
+    if variant == "hand":
+        from benchmarks.bench_step import HandCycleGAN  # noqa: PLC0415
+
+        exp, _ = prepare(experiment, device="cpu", seed=0, backend="eager")
+        (a, xa), (b, xb) = list(exp.data.items())
+        S, F = exp.functor.schema, exp.functor
+        nets = {"f": F.modules[S["f"]], "g": F.modules[S["g"]],
+                "D_Horse": exp.critics[a], "D_Zebra": exp.critics[b]}
+        hand = HandCycleGAN(nets, {"Horse": xa.tensor[:16], "Zebra": xb.tensor[:16]},
+                            compile=True)
+        return hand.step, None
+    exp, prog = prepare(experiment, device="cpu", seed=0, backend="inductor",
+                        regional=variant == "regional")
+    n = exp.train.get("batch_size", 16)  # the data objects' first samples (priors drawn)
+    batch = {ob: src.tensor[:n] for ob, src in exp.data.items()}
+    return (lambda: prog.step(batch)), prog
+
+
+def parts() -> dict[str, float]:
+    """Seconds of the compile's parts so far in this process (sums over graphs)."""
+    m = torch._dynamo.utils.compilation_time_metrics
+    total = {k: sum(m.get(k, [])) for k in
+             ("bytecode_tracing", "compile_fx.<locals>.fw_compiler_base",
+              "compile_fx.<locals>.bw_compiler", "async_compile.wait")}
+    return {"dynamo": total["bytecode_tracing"],
+            "forward": total["compile_fx.<locals>.fw_compiler_base"],
+            "backward": total["compile_fx.<locals>.bw_compiler"],
+            "c++ wait": total["async_compile.wait"]}
+
+
+def child(args) -> dict:
+    from compiler.cache import compile_counts, kernel_keys, pack, unpack  # noqa: PLC0415
+
+    out: dict = {"import_s": time.perf_counter() - T_START}
+    if args.unpack:
+        t = time.perf_counter()
+        why = unpack(Path(args.unpack).read_bytes(), "cpu")
+        out["unpack_s"], out["unpack"] = time.perf_counter() - t, why or "ok"
+    t = time.perf_counter()
+    step, _ = build(args.experiment, args.variant)
+    out["build_s"] = time.perf_counter() - t
+    kernels = kernel_keys()
+    t = time.perf_counter()
+    step()
+    out["first_s"] = time.perf_counter() - t
+    out["parts"], out["counts"] = parts(), compile_counts()
+    if args.pack:
+        data = pack("cpu", kernel_keys() - kernels)
+        Path(args.pack).write_bytes(data or b"")
+        out["archive_mb"] = len(data or b"") / 2 ** 20
+    if args.same_process:
+        t = time.perf_counter()
+        again, _ = build(args.experiment, args.variant)
+        again()
+        out["same_process_s"] = time.perf_counter() - t
+    return out
+
+
+def steps_child(args) -> dict:
+    """Step times of the regional and inlined programs, alternating rounds."""
+    runs = {v: build(args.experiment, v)[0] for v in ("regional", "inline")}
+    for step in runs.values():
+        for _ in range(3):
+            step()
+    times: dict[str, list[float]] = {v: [] for v in runs}
+    for r in range(6):
+        for v in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+            for _ in range(5):
+                t = time.perf_counter()
+                runs[v]()
+                times[v].append(time.perf_counter() - t)
+    return {v: statistics.median(ts) for v, ts in times.items()}
+
+
+# --------------------------------------------------------------------------- parent
+def run_child(*argv: str, cache: Path) -> dict:
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(Path(__file__)), *argv], capture_output=True,
+                          text=True, env=env, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit(f"child {argv} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(experiment: str, variant: str, work: Path) -> dict:
+    """Cold, warm in a new process, warm on another machine, warm in the same process."""
+    a, b, archive = work / f"{variant}-A", work / f"{variant}-B", work / f"{variant}.zip"
+    print(f"  {experiment} / {variant}: cold", flush=True)
+    cold = run_child("--child", experiment, variant, "--pack", str(archive),
+                     "--same-process", cache=a)
+    print(f"  {experiment} / {variant}: warm", flush=True)
+    warm = run_child("--child", experiment, variant, cache=a)
+    other = None
+    if variant != "hand":
+        other = run_child("--child", experiment, variant, "--unpack", str(archive), cache=b)
+    return {"cold": cold, "warm": warm, "other": other}
+
+
+def row(name: str, r: dict) -> str:
+    cold, warm, other = r["cold"], r["warm"], r["other"]
+    p = cold["parts"]
+    other_s = f"{other['first_s']:.1f}" if other else "—"
+    return (f"| {name} | {cold['first_s']:.1f} | {p['dynamo']:.1f} | {p['forward']:.1f} | "
+            f"{p['backward']:.1f} | {p['c++ wait']:.1f} | {warm['first_s']:.1f} | "
+            f"{other_s} | {cold['same_process_s']:.1f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", nargs="*", default=["cyclegan_fonts", "product_emoji"])
+    ap.add_argument("--no-write", action="store_true", help="print, do not write README.md")
+    ap.add_argument("--child", nargs=2, metavar=("EXPERIMENT", "VARIANT"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--steps", metavar="EXPERIMENT", help=argparse.SUPPRESS)
+    ap.add_argument("--pack", help=argparse.SUPPRESS)
+    ap.add_argument("--unpack", help=argparse.SUPPRESS)
+    ap.add_argument("--same-process", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        args.experiment, args.variant = args.child
+        print(json.dumps(child(args)))
+        return 0
+    if args.steps:
+        args.experiment = args.steps
+        print(json.dumps(steps_child(args)))
+        return 0
+
+    lines = ["Command: `python3 benchmarks/bench_compile.py` — "
+             f"{os.cpu_count()}-core CPU, torch {torch.__version__}; measured "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Seconds; each column "
+             "in a fresh process (see the script's docstring). *parts* are of the cold "
+             "first step: Dynamo's trace, the forward's and the backward's AOTAutograd + "
+             "Inductor compile, and within those the wait for C++ kernel builds.", ""]
+    with tempfile.TemporaryDirectory(prefix="bench-compile-") as tmp:
+        for experiment in args.only:
+            variants = [v for v in VARIANTS if v != "hand" or experiment == "cyclegan_fonts"]
+            results = {}
+            for v in variants:
+                results[v] = measure(experiment, v, Path(tmp) / experiment)
+            print(f"  {experiment}: step times", flush=True)
+            step = run_child("--steps", experiment, cache=Path(tmp) / experiment / "regional-A")
+            names = {"regional": "cdl, regional (default)", "inline": "cdl, inlined "
+                     "(`regional=False`, as before)", "hand": "hand-written, plain "
+                     "`torch.compile` (baseline)"}
+            lines += [f"### {experiment}", "",
+                      "| program | cold first step | Dynamo | forward | backward | "
+                      "of which C++ wait | warm, new process | warm, other machine "
+                      "(run folder's archive) | warm, same process |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            lines += [row(names[v], results[v]) for v in variants]
+            reg, inl = results["regional"]["cold"], results["inline"]["cold"]
+            lines += ["", f"Step time (median of 30, alternating in one process): regional "
+                      f"{step['regional'] * 1e3:.1f} ms, inlined {step['inline'] * 1e3:.1f} "
+                      f"ms ({(step['regional'] / step['inline'] - 1) * 100:+.1f}%). "
+                      f"Cold compile counts: regional {reg['counts']}, inlined "
+                      f"{inl['counts']}; the archive: "
+                      f"{reg.get('archive_mb', 0):.1f} MiB.", ""]
+            print("\n".join(lines[-(len(variants) + 5):]), flush=True)
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_block(HERE / "README.md", "bench_compile", HEADING, text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Compiled programs kept between processes, and carried with a run to other machines.
+
+``torch.compile`` keeps what it builds in persistent caches on disk, all under one folder
+(``TORCHINDUCTOR_CACHE_DIR``): Inductor's FX graph cache (the generated code of each
+graph), AOTAutograd's cache (the forward and backward split) and, on CPU, the C++ kernels
+it built. A process compiling a program that an earlier one compiled finds it there and
+skips nearly all the work — the default experiment's first step takes about 50 s cold on
+a 2-core CPU and a few seconds warm. But torch's default folder is under ``/tmp`` (gone
+with a container), and a run folder copied to another machine, a fresh CI job or a new
+data-parallel node starts cold again. So:
+
+- the caches live in a folder of cdl's own (:func:`use_cache_dir`): ``$CDL_CACHE_DIR``,
+  else ``$XDG_CACHE_HOME/cdl/torch-compile``, else ``~/.cache/cdl/torch-compile``; a
+  ``TORCHINDUCTOR_CACHE_DIR`` set by the user wins, and so does their choice of
+  ``TORCHINDUCTOR_FX_GRAPH_CACHE`` / ``TORCHINDUCTOR_AUTOGRAD_CACHE``;
+- what a program's compile made or used is packed into one archive (:func:`pack`):
+  torch's "mega-cache" (``torch.compiler.save_cache_artifacts``: the FX graph and
+  AOTAutograd entries, with GPU kernels bundled in) and the C++ kernels it loaded, which
+  the mega-cache does not carry; a run folder keeps it (``runtime/train/compiled.py``);
+- :func:`unpack` puts an archive's entries into this machine's caches before compiling,
+  when it was made by the same torch for the same kind of device (:func:`environment`);
+  otherwise it says why, and the program compiles as usual. A kernel is only ever loaded
+  under the key of its own source and compiler flags, so an entry that does not fit this
+  machine is never used, just ignored.
+
+:func:`compile_counts` reads torch's cache-hit counters: how a caller (or a test) knows
+which way a compile went.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import sys
+import zipfile
+from pathlib import Path
+
+import torch
+
+__all__ = ["cache_dir", "compile_counts", "digest", "environment", "kernel_keys", "pack",
+           "unpack", "use_cache_dir"]
+
+_ENVIRONMENT = "environment.json"
+_MEGA_CACHE = "torch-cache.bin"
+_KERNELS = "kernels/"
+
+
+def cache_dir() -> Path:
+    """The folder of torch's compile caches: ``TORCHINDUCTOR_CACHE_DIR`` when set, else
+    ``$CDL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cdl/torch-compile``, else
+    ``~/.cache/cdl/torch-compile``."""
+    given = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or os.environ.get("CDL_CACHE_DIR")
+    if given:
+        return Path(given).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().absolute() / "cdl" / "torch-compile"
+
+
+def use_cache_dir() -> Path:
+    """Make :func:`cache_dir` torch's cache folder (created) and switch the persistent
+    FX graph and AOTAutograd caches on, unless the user's environment says otherwise;
+    returns the folder. Call it before the first compile of a process (cdl's programs do,
+    when they first compile); calling it again changes nothing."""
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder)
+    if "TORCHINDUCTOR_FX_GRAPH_CACHE" not in os.environ:
+        torch._inductor.config.fx_graph_cache = True
+    if "TORCHINDUCTOR_AUTOGRAD_CACHE" not in os.environ:
+        torch._functorch.config.enable_autograd_cache = True
+    return folder
+
+
+def environment(device: torch.device | str) -> dict[str, str]:
+    """What compiled code depends on besides the program: torch and Python versions, the
+    machine, and the device — the CPU's vector instructions, or the GPU and its compute
+    capability. Archives made under another environment are not unpacked."""
+    device = torch.device(device)
+    out = {"torch": torch.__version__, "python": ".".join(map(str, sys.version_info[:2])),
+           "machine": f"{platform.system()} {platform.machine()}", "device": device.type}
+    if device.type == "cpu":
+        out["cpu"] = _cpu_vector_isa()
+    elif device.type == "cuda" and torch.cuda.is_available():
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        major, minor = torch.cuda.get_device_capability(index)
+        out["gpu"] = f"{torch.cuda.get_device_name(index)} (sm_{major}{minor})"
+    return out
+
+
+def _cpu_vector_isa() -> str:
+    try:
+        from torch._inductor.cpu_vec_isa import pick_vec_isa  # noqa: PLC0415 - private, may move
+    except ImportError:  # pragma: no cover - another torch
+        return "unknown"
+    return str(pick_vec_isa()) or "none"
+
+
+def compile_counts() -> dict[str, int]:
+    """torch's counts of compiled graphs in this process so far: ``graphs_compiled``
+    (Inductor ran), ``graphs_cached`` (found in the FX graph cache), ``autograd_compiled``
+    and ``autograd_cached`` (AOTAutograd's cache misses and hits), ``frames`` (functions
+    Dynamo compiled). Compare two readings around a compile to see which way it went."""
+    counters = torch._dynamo.utils.counters
+    return {"graphs_compiled": counters["inductor"]["fxgraph_cache_miss"],
+            "graphs_cached": counters["inductor"]["fxgraph_cache_hit"],
+            "autograd_compiled": counters["aot_autograd"]["autograd_cache_miss"],
+            "autograd_cached": counters["aot_autograd"]["autograd_cache_hit"],
+            "frames": counters["stats"]["unique_graphs"]}
+
+
+def kernel_keys() -> set[str]:
+    """The keys of the C++ kernels loaded in this process (each one's files lie in
+    ``cache_dir()/key[1:3]/key*``): a compile loads every kernel its graphs call, built
+    or found, so the keys new after a compile are the kernels of its program."""
+    try:
+        from torch._inductor.codecache import CppCodeCache, CppPythonBindingsCodeCache  # noqa: PLC0415 - private, may move
+    except ImportError:  # pragma: no cover - another torch
+        return set()
+    return {k for cls in (CppCodeCache, CppPythonBindingsCodeCache)
+            for k in getattr(cls, "cache", {})}
+
+
+def pack(device: torch.device | str, kernels: set[str] = frozenset()) -> bytes | None:
+    """One archive of what this process compiled or loaded from the caches, for
+    :func:`unpack` elsewhere: the :func:`environment`, torch's mega-cache and the files
+    of the C++ ``kernels`` (keys from :func:`kernel_keys`). None when there is nothing
+    to pack (nothing compiled, or a torch without ``save_cache_artifacts``)."""
+    save = getattr(torch.compiler, "save_cache_artifacts", None)
+    saved = save() if save is not None else None
+    if saved is None:
+        return None
+    buffer = io.BytesIO()
+    root = cache_dir()
+    with zipfile.ZipFile(buffer, "w") as z:
+        _put(z, _ENVIRONMENT, json.dumps(environment(device), sort_keys=True).encode())
+        _put(z, _MEGA_CACHE, saved[0])
+        for key in sorted(kernels):
+            folder = root / key[1:3]
+            for f in sorted(folder.glob(f"{key}*")) if folder.is_dir() else []:
+                if f.suffix in (".so", ".cpp") and f.is_file():
+                    _put(z, _KERNELS + f.relative_to(root).as_posix(), f.read_bytes())
+    return buffer.getvalue()
+
+
+def _put(z: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """An entry with a fixed date, so that equal contents make equal archives."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, data)
+
+
+def unpack(data: bytes, device: torch.device | str) -> str | None:
+    """Put the entries of a :func:`pack` archive into this machine's caches (kernel files
+    already there are kept). Returns None when done, or why it was not: the archive was
+    made under another :func:`environment`, or is not one cdl wrote."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            made = json.loads(z.read(_ENVIRONMENT))
+            here = environment(device)
+            differ = [f"{k} {made.get(k, '?')} (here {v})" for k, v in here.items()
+                      if made.get(k) != v]
+            if differ:
+                return "made with " + ", ".join(differ)
+            load = getattr(torch.compiler, "load_cache_artifacts", None)
+            if load is None:  # pragma: no cover - torch < 2.7
+                return f"torch {torch.__version__} cannot load compile caches"
+            load(z.read(_MEGA_CACHE))
+            _extract_kernels(z, use_cache_dir())
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        return f"not a compile archive cdl wrote ({type(e).__name__}: {e})"
+    return None
+
+
+def _extract_kernels(z: zipfile.ZipFile, root: Path) -> None:
+    """The archive's kernel files into ``root`` (atomically each; existing ones kept; a
+    name that would leave ``root`` is skipped)."""
+    for name in z.namelist():
+        if not name.startswith(_KERNELS) or name.endswith("/"):
+            continue
+        rel = Path(name[len(_KERNELS):])
+        if rel.is_absolute() or ".." in rel.parts or len(rel.parts) != 2:
+            continue
+        target = root / rel
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(z.read(name))
+        os.replace(tmp, target)
+
+
+def digest(data: bytes) -> str:
+    """A short content hash (whether an archive changed)."""
+    return hashlib.sha256(data).hexdigest()[:16]

@@ -1,0 +1,127 @@
+"""Regional compilation: each lone network is one nested compile region, traced once per
+architecture and reused wherever the plan applies it, with the numbers unchanged.
+
+The graphs are compiled with ``aot_eager`` behind a recording backend (no Inductor: the
+regions are decided by Dynamo and AOTAutograd, and cost no C++ build here).
+"""
+
+import pytest
+import torch
+from compiler_fixtures import (
+    BatchNormNet,
+    Join,
+    Split,
+    cyclegan,
+    cyclegan_batch,
+    grads_of,
+    zero_grads,
+)
+
+from compiler import Euclid, FunctorError, ProductSpace
+from compiler.lowering import in_region
+
+
+class Recording:
+    """A ``torch.compile`` backend keeping every graph Dynamo hands it (then aot_eager)."""
+
+    def __init__(self):
+        self.graphs = []
+
+    def __call__(self, gm, example_inputs):
+        self.graphs.append(gm)
+        return torch._dynamo.lookup_backend("aot_eager")(gm, example_inputs)
+
+    def regions(self) -> list[str]:
+        """The region each ``invoke_subgraph`` call of the graphs runs, call by call."""
+        return [n.args[1] for gm in self.graphs for n in gm.graph.nodes
+                if n.op == "call_function" and "invoke_subgraph" in str(n.target)]
+
+
+def step_and_grads(prog, batch):
+    zero_grads(prog)
+    torch.manual_seed(5)
+    losses = prog.step(batch)
+    return losses, grads_of(prog)
+
+
+def test_one_region_per_architecture_and_role_reused_across_networks():
+    """CycleGAN's step applies the generator architecture four times (f, g, then g.f and
+    f.g) and the critic's six times (twice detached in the generator losses, on reals and
+    fakes in the critic losses): ten calls, each architecture built once per way it is
+    called (input with or without gradient; critic detached or not)."""
+    rec = Recording()
+    prog = cyclegan(backend=rec, fuse=False, regional=True)
+    prog.step(cyclegan_batch())
+    assert len(rec.graphs) == 1  # still one graph for the whole step
+    regions = rec.regions()
+    assert len(regions) == 10
+    assert len(set(regions)) <= 4  # f and g share theirs, and so do the two critics
+    # the first two calls are f and g at depth one: two networks, one region
+    assert regions[0] == regions[1]
+
+
+def test_regions_change_no_number():
+    """Three steps with regions, without them, and eager: the same losses, gradients and
+    parameters (to float tolerance: the same operations, differently grouped)."""
+    runs = [cyclegan(backend=Recording(), fuse=False, regional=True),
+            cyclegan(backend=Recording(), fuse=False, regional=False),
+            cyclegan(backend="eager", fuse=False)]
+    for step in range(3):
+        batch = cyclegan_batch(seed=10 + step)
+        (l0, g0), *others = [step_and_grads(p, batch) for p in runs]
+        for losses, grads in others:
+            assert losses.keys() == l0.keys()
+            for k in l0:
+                assert torch.allclose(losses[k], l0[k], rtol=1e-5, atol=1e-6), (step, k)
+            for a, b in zip(grads, g0, strict=True):
+                assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert any(g.abs().sum() > 0 for g in g0)
+
+
+def test_without_regions_and_eager_no_call_is_a_region():
+    rec = Recording()
+    cyclegan(backend=rec, fuse=False, regional=False).step(cyclegan_batch())
+    assert rec.regions() == []
+    eager = cyclegan(backend="eager", fuse=False)
+    code = eager.generator_graph.code + eager.critic_graph.code
+    assert "regional" not in code  # eager: plain calls, no parameter swapping
+
+
+def test_a_network_with_buffers_is_inlined():
+    """BatchNorm updates its running statistics in place during a training forward; a
+    region may not mutate what it is given, so such a network is called inline."""
+    assert not in_region(BatchNormNet(2, 2), Euclid(2))
+    assert in_region(torch.nn.Linear(2, 2), Euclid(2))
+    rec = Recording()
+    prog = cyclegan(backend=rec, fuse=False, net=BatchNormNet, regional=True)
+    before = prog.functor.modules[prog.functor.schema["f"]].norm.running_mean.clone()
+    prog.step(cyclegan_batch())
+    after = prog.functor.modules[prog.functor.schema["f"]].norm.running_mean
+    assert rec.regions() == [] and not torch.equal(before, after)
+
+
+def test_networks_returning_views_or_their_input_or_on_products_are_inlined():
+    """A region may not take or return aliases: a split of one tensor into a product's
+    factors (two views of it), the input itself, or a network on a product (whose factors
+    may be views of one tensor) is called inline (test_compiled's product programs run
+    such networks)."""
+    assert not in_region(Split(), Euclid(4))
+    assert not in_region(torch.nn.Identity(), Euclid(2))
+    assert not in_region(Join(), ProductSpace(Euclid(3), Euclid(2)))  # factors may alias
+    assert in_region(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()), Euclid(2))
+
+
+def test_regions_are_on_by_default_for_backends_running_aot_autograd():
+    """Regions are traced by AOTAutograd: on for inductor and aot_eager by default, off
+    for a backend callable unless asked (it might not run AOTAutograd)."""
+    assert cyclegan(backend="inductor", fuse=False).generator_graph.code.count(
+        "lowering_regional_apply(") == 4
+    assert "regional" in cyclegan(backend="aot_eager", fuse=False).critic_graph.code
+    rec = Recording()
+    cyclegan(backend=rec, fuse=False).step(cyclegan_batch())
+    assert rec.regions() == []
+
+
+def test_regional_must_be_a_bool_or_none():
+    with pytest.raises(FunctorError, match="regional must be True .* got 'yes'"):
+        cyclegan(backend="eager", regional="yes")

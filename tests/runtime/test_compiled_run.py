@@ -1,0 +1,148 @@
+"""A run's compiled program travels with it: the cache folder, the run folder's archive,
+and the counters that say which way a compile went (compiler/cache.py,
+runtime/train/compiled.py).
+
+Each "machine" is a process with a cache folder of its own (``TORCHINDUCTOR_CACHE_DIR``),
+so a process with an empty folder is a machine that never compiled the program. The
+program is the small one of ``runtime_fixtures`` (fast to compile); what is asserted is
+torch's cache-hit counters, never a timing.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from compiler.cache import environment, unpack
+from runtime.train.compiled import ARCHIVE, program_key
+
+from .runtime_fixtures import tiny_program
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = textwrap.dedent("""
+    import json, sys
+    from tests.runtime.runtime_fixtures import tiny_data, tiny_program
+    from runtime import Trainer
+    run, steps, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    settings = dict(steps=steps, batch_size=8, progress=False, tensorboard=False)
+    program = tiny_program(backend="inductor")
+    if how == "resume":
+        t = Trainer.resume(run, program=program, data=tiny_data(), **settings)
+    else:
+        t = Trainer(program, tiny_data(), run, **settings)
+    t.fit()
+    print(json.dumps(t.compiled))
+""")
+
+
+def train(run: Path, steps: int, how: str, cache: Path) -> tuple[dict, str]:
+    """``how`` ("fresh" or "resume") in a process whose compile cache is ``cache``;
+    returns the trainer's ``compiled`` record and the process's stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", CHILD, str(run), str(steps), how],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """A compiled run trained on machine A (its cache folder empty at the start)."""
+    root = tmp_path_factory.mktemp("compiled")
+    record, _ = train(root / "run", 2, "fresh", root / "cache-A")
+    return root, record
+
+
+def test_a_cold_machine_compiles_and_the_run_keeps_the_archive(first):
+    root, record = first
+    assert record["expected"] == "cold"
+    assert record["graphs_compiled"] > 0 and record["graphs_cached"] == 0
+    with zipfile.ZipFile(root / "run" / ARCHIVE) as z:
+        names = z.namelist()
+        assert json.loads(z.read("environment.json")) == environment("cpu")
+    assert "torch-cache.bin" in names
+    assert any(n.startswith("kernels/") and n.endswith(".so") for n in names)  # C++ built
+
+
+def test_another_machine_resumes_warm_from_the_run_folder(first, tmp_path):
+    """Machine B never compiled the program: its resume unpacks the run's archive and
+    compiles nothing (every graph from the cache), as a copy of the run would."""
+    root, _ = first
+    copy = tmp_path / "copied-run"
+    subprocess.run(["cp", "-r", str(root / "run"), str(copy)], check=True)
+    record, _ = train(copy, 4, "resume", tmp_path / "cache-B")
+    assert record["expected"] == "warm (run folder)"
+    assert record["graphs_compiled"] == 0 and record["graphs_cached"] > 0
+    assert record["autograd_compiled"] == 0 and record["autograd_cached"] > 0
+
+
+def test_the_same_machine_expects_warm_from_its_own_cache(first, tmp_path):
+    """A new run of the same program on machine A: warm from A's cache folder."""
+    root, _ = first
+    record, _ = train(tmp_path / "other-run", 2, "fresh", root / "cache-A")
+    assert record["expected"] == "warm (cache)"
+    assert record["graphs_compiled"] == 0 and record["graphs_cached"] > 0
+
+
+def test_an_archive_of_another_torch_is_said_once_and_compiled_afresh(first, tmp_path):
+    root, _ = first
+    copy = tmp_path / "run"
+    subprocess.run(["cp", "-r", str(root / "run"), str(copy)], check=True)
+    rewrite_environment(copy / ARCHIVE, torch="2.99.0")
+    record, err = train(copy, 3, "resume", tmp_path / "cache-C")
+    assert record["expected"] == "cold" and record["graphs_compiled"] > 0
+    assert err.count("compiling afresh") == 1
+    assert "made with torch 2.99.0 (here " in err
+    # the run's archive is now this machine's
+    with zipfile.ZipFile(copy / ARCHIVE) as z:
+        assert json.loads(z.read("environment.json")) == environment("cpu")
+
+
+def rewrite_environment(archive: Path, **changes: str) -> None:
+    """The archive with its recorded environment changed (as another machine's would be)."""
+    src = zipfile.ZipFile(archive)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "environment.json":
+                data = json.dumps({**json.loads(data), **changes}).encode()
+            z.writestr(info, data)
+    archive.write_bytes(out.getvalue())
+
+
+def test_unpack_names_what_differs_and_refuses_what_is_not_an_archive():
+    assert unpack(b"not a zip", "cpu").startswith("not a compile archive cdl wrote")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("environment.json", json.dumps({**environment("cpu"), "cpu": "neon"}))
+        z.writestr("torch-cache.bin", b"")
+    why = unpack(buf.getvalue(), "cpu")
+    assert why.startswith("made with cpu neon (here ")
+
+
+def test_unpack_never_writes_outside_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("environment.json", json.dumps(environment("cpu")))
+        z.writestr("torch-cache.bin", b"")
+        z.writestr("kernels/../../escaped.so", b"x")
+        z.writestr("kernels/ab/cabkernel.so", b"kernel")
+    unpack(buf.getvalue(), "cpu")
+    assert not (tmp_path / "escaped.so").exists()
+    assert (tmp_path / "cache" / "ab" / "cabkernel.so").read_bytes() == b"kernel"
+
+
+def test_the_program_key_follows_what_decides_the_compiled_code():
+    a, b = tiny_program(backend="inductor"), tiny_program(init_seed=3, backend="inductor")
+    assert program_key(a, 8) == program_key(b, 8)  # other weights, same code
+    assert program_key(a, 8) != program_key(a, 16)  # another batch size
+    assert program_key(a, 8) != program_key(tiny_program(backend="inductor", width=4), 8)
