@@ -132,6 +132,45 @@ def steps_child(args) -> dict:
     return {v: statistics.median(ts) for v, ts in times.items()}
 
 
+def resume_child(args) -> dict:
+    """``Trainer.resume`` of a finished run to 10 more steps: seconds from this process's
+    start (and from ``fit``) to the end of the first new step."""
+    from runtime import Trainer  # noqa: PLC0415 - in the child only
+
+    seen: list[float] = []
+
+    def first_step(trainer, step, losses):
+        seen.append(time.perf_counter())
+
+    t = Trainer.resume(args.resume_child[0], steps=int(args.resume_child[1]),
+                       progress=False, callbacks=[first_step])
+    t_fit = time.perf_counter()
+    t.fit(until=t.step + 1)
+    return {"process_s": seen[0] - T_START, "fit_s": seen[0] - t_fit,
+            "expected": (t.compiled or {}).get("expected")}
+
+
+def resume_rows(work: Path, steps: int = 20) -> list[str]:
+    """A finished default run (``cdl train --steps 20``, cold), resumed to more steps on
+    this machine (warm cache) and on another (an empty cache, the run's archive)."""
+    run, a = work / "run", work / "resume-A"
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(a), "PYTHONPATH": str(ROOT)}
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "runtime", "train", "--steps", str(steps), "--out",
+                    str(run)], check=True, env=env, capture_output=True, timeout=1800)
+    train_s = time.perf_counter() - t
+    rows = [f"`cdl train --steps {steps}` (default experiment, cold cache): {train_s:.0f} s "
+            f"wall in all."]
+    for where, cache in (("this machine (its cache warm)", a),
+                         ("another machine (empty cache; the run folder's archive)",
+                          work / "resume-B")):
+        r = run_child("--resume-child", str(run), str(steps + 10), cache=cache)
+        rows.append(f"`Trainer.resume` to more steps on {where}: first new step "
+                    f"{r['process_s']:.1f} s after the process started ({r['fit_s']:.1f} s "
+                    f"after `fit` began), expected: {r['expected']}.")
+    return rows
+
+
 # --------------------------------------------------------------------------- parent
 def run_child(*argv: str, cache: Path) -> dict:
     env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
@@ -172,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("EXPERIMENT", "VARIANT"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--steps", metavar="EXPERIMENT", help=argparse.SUPPRESS)
+    ap.add_argument("--resume-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--pack", help=argparse.SUPPRESS)
     ap.add_argument("--unpack", help=argparse.SUPPRESS)
     ap.add_argument("--same-process", action="store_true", help=argparse.SUPPRESS)
@@ -183,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps:
         args.experiment = args.steps
         print(json.dumps(steps_child(args)))
+        return 0
+    if args.resume_child:
+        print(json.dumps(resume_child(args)))
         return 0
 
     lines = ["Command: `python3 benchmarks/bench_compile.py` — "
@@ -216,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{inl['counts']}; the archive: "
                       f"{reg.get('archive_mb', 0):.1f} MiB.", ""]
             print("\n".join(lines[-(len(variants) + 5):]), flush=True)
+        print("  resume", flush=True)
+        lines += ["### Resuming a finished run", "", *resume_rows(Path(tmp)), ""]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:

@@ -41,7 +41,7 @@ from .batches import BatchReader, Prior, prior
 from .errors import FunctorError
 from .functor import Functor, _first_line, lookup, meta_run
 from .fusion import Pass, banks_pass, fusion_pass, modules_by_use
-from .lowering import in_region, lower_critic, lower_generator
+from .lowering import Lowered, in_region, lower_critic, lower_generator
 from .options import CompileOptions, mapping_problems, weight_problems
 from .plan import PASSES, Plan
 from .pool import FakePool
@@ -329,11 +329,15 @@ def assemble(setup: Setup, plan: Plan) -> Program:
     first = next((p for m in modules for p in m.parameters() if p.is_floating_point()), None)
     device = torch.device("cpu") if first is None else first.device
     dtype = torch.get_default_dtype() if first is None else first.dtype
+
+    def lowered(regions: frozenset[int]) -> tuple[Lowered, Lowered]:
+        return (lower_generator(plan, F.spaces, options.distance_fn, options.loss, device,
+                                dtype, regions),
+                lower_critic(plan, F.spaces, options.loss, options.regulariser_weight, device,
+                             dtype, regions))
+
     regional = region_modules(setup, plan)
-    gen = lower_generator(plan, F.spaces, options.distance_fn, options.loss, device, dtype,
-                          regional)
-    cri = lower_critic(plan, F.spaces, options.loss, options.regulariser_weight, device, dtype,
-                       regional)
+    gen, cri = lowered(regional)
     reader = BatchReader(F, _needed_objects(plan), setup.priors,
                          dtype=None if first is None else dtype,
                          device=None if first is None else device)
@@ -342,7 +346,8 @@ def assemble(setup: Setup, plan: Plan) -> Program:
         pool = FakePool(options.fake_pool, _fake_names(plan),
                         [F.spaces[plan.nodes[n].path.cod].shapes[k] for n, k in plan.fakes],
                         device, dtype)
-    return Program(F, plan, gen, cri, reader, options, pool)
+    inline = (lambda: lowered(frozenset())) if regional else None  # fallback.py
+    return Program(F, plan, gen, cri, reader, options, pool, inline)
 
 
 def region_modules(setup: Setup, plan: Plan) -> frozenset[int]:

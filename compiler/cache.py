@@ -9,10 +9,11 @@ a 2-core CPU and a few seconds warm. But torch's default folder is under ``/tmp`
 with a container), and a run folder copied to another machine, a fresh CI job or a new
 data-parallel node starts cold again. So:
 
-- the caches live in a folder of cdl's own (:func:`use_cache_dir`): ``$CDL_CACHE_DIR``,
-  else ``$XDG_CACHE_HOME/cdl/torch-compile``, else ``~/.cache/cdl/torch-compile``; a
-  ``TORCHINDUCTOR_CACHE_DIR`` set by the user wins, and so does their choice of
-  ``TORCHINDUCTOR_FX_GRAPH_CACHE`` / ``TORCHINDUCTOR_AUTOGRAD_CACHE``;
+- the caches live in a folder of cdl's own (:func:`use_cache_dir`):
+  ``$XDG_CACHE_HOME/cdl/torch-compile``, else ``~/.cache/cdl/torch-compile``; torch's own
+  ``TORCHINDUCTOR_CACHE_DIR``, where a user set it, wins (torch reads its cache folder
+  from the environment, process-wide: the one setting cdl makes there), and so does their
+  choice of ``TORCHINDUCTOR_FX_GRAPH_CACHE`` / ``TORCHINDUCTOR_AUTOGRAD_CACHE``;
 - what a program's compile made or used is packed into one archive (:func:`pack`):
   torch's "mega-cache" (``torch.compiler.save_cache_artifacts``: the FX graph and
   AOTAutograd entries, with GPU kernels bundled in) and the C++ kernels it loaded, which
@@ -50,9 +51,8 @@ _KERNELS = "kernels/"
 
 def cache_dir() -> Path:
     """The folder of torch's compile caches: ``TORCHINDUCTOR_CACHE_DIR`` when set, else
-    ``$CDL_CACHE_DIR``, else ``$XDG_CACHE_HOME/cdl/torch-compile``, else
-    ``~/.cache/cdl/torch-compile``."""
-    given = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or os.environ.get("CDL_CACHE_DIR")
+    ``$XDG_CACHE_HOME/cdl/torch-compile``, else ``~/.cache/cdl/torch-compile``."""
+    given = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
     if given:
         return Path(given).expanduser().absolute()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -58,6 +58,7 @@ from .batches import Batch, BatchReader
 from .cache import use_cache_dir
 from .diagnosis import failing_networks, non_finite_message
 from .errors import CompilerError, NonFiniteLossError, ProgramNotPicklable
+from .fallback import falls_back, say_fallen_back
 from .functor import Functor
 from .fusion import Banks
 from .lowering import Lowered
@@ -86,15 +87,16 @@ class Program:
     """
 
     def __init__(self, F: Functor, plan: Plan, gen: Lowered, cri: Lowered,
-                 reader: BatchReader, options: CompileOptions, pool: FakePool | None = None):
+                 reader: BatchReader, options: CompileOptions, pool: FakePool | None = None,
+                 inline: Callable[[], tuple[Lowered, Lowered]] | None = None):
         """The program of a fused ``plan`` (after ``fusion.banks_pass``) of ``F``, its two
         lowered graphs, the ``reader`` of its batches, its ``options`` (backend,
-        optimizers, ``check_finite``) and its fake ``pool``: see ``compile_functor``."""
+        optimizers, ``check_finite``) and its fake ``pool``: see ``compile_functor``.
+        ``inline``: where the graphs call networks as compile regions, lowers them again
+        without (the fallback of ``fallback.py``)."""
         self.functor, self.plan = F, plan
         arrows, critics = plan.arrow_banks, plan.critic_banks
         self.arrow_banks, self.critic_banks = arrows, critics
-        self.generator_graph, self.critic_graph = gen.module, cri.module
-        self._gen, self._cri = gen, cri
         self._reader, self.priors = reader, reader.priors
         self.backend = options.backend
         self._compile_options = dict(options.compile_options or {})
@@ -109,10 +111,11 @@ class Program:
             (_label(b, i), m, (dict(zip(b.names, b.stacks, strict=True)), i)
              if b.stacked else None)
             for b in self._stacks.values() for i, m in enumerate(b.modules)])
-        self._gen_fn = self._compile(self.generator_graph)
-        self._cri_fn = self._compile(self.critic_graph if pool is None else self._critic_part)
-        self._step_fn = self._compile(self._forward_all)
-        self._critic_step_fn = self._compile(self._critic_forward)
+        self._install(gen, cri)
+        # the entry points not yet run compiled with regions (fallback.falls_back)
+        self._inline = inline
+        self._unproven = ({"generator_losses", "critic_losses", "step", "critic_step"}
+                          if inline is not None and self.backend != "eager" else set())
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
         gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
         make_opt = options.make_optimizer
@@ -148,6 +151,7 @@ class Program:
         """Where the networks live: batches must be on this device."""
         return self._reader.device or torch.device("cpu")
 
+    @falls_back
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Every generator loss (``adv:…``, ``eq:…``) and their weighted ``total``.
 
@@ -163,6 +167,7 @@ class Program:
         self._fakes = (self._batch_key(batch), [f.detach() for f in out[2:]])
         return self._named(self._gen, out[0], out[1])
 
+    @falls_back
     def critic_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Every critic loss (``critic:X``, ``gp:X`` for wgan-gp) and their ``total``.
 
@@ -195,6 +200,7 @@ class Program:
             self._pool.commit(out[2])
         return self._named(self._cri, out[0], out[1])
 
+    @falls_back
     def step(self, batch: Batch, max_grad_norm: float | None = None) -> dict[str, torch.Tensor]:
         """One training step: generator and critic updates from one evaluation.
 
@@ -238,6 +244,7 @@ class Program:
         out.update(self._named(self._cri, cri.detach(), cri_total.detach(), "critic_total"))
         return out
 
+    @falls_back
     def critic_step(self, batch: Batch,
                     max_grad_norm: float | None = None) -> dict[str, torch.Tensor]:
         """A critic-only update (``n_critic > 1``, as wgan-gp trains): the fakes are
@@ -378,6 +385,27 @@ class Program:
         return f"Program({self.plan!r}, backend={self.backend!r})"
 
     # ------------------------------------------------------------------ internals
+    def _install(self, gen: Lowered, cri: Lowered) -> None:
+        """The two lowered graphs, and the four entry points compiled from them."""
+        self.generator_graph, self.critic_graph = gen.module, cri.module
+        self._gen, self._cri = gen, cri
+        self._gen_fn = self._compile(self.generator_graph)
+        critic = self.critic_graph if self._pool is None else self._critic_part
+        self._cri_fn = self._compile(critic)
+        self._step_fn = self._compile(self._forward_all)
+        self._critic_step_fn = self._compile(self._critic_forward)
+
+    def _fall_back(self, error: BaseException) -> None:
+        """Regional compilation failed: said once, the graphs lowered again inlined."""
+        say_fallen_back(error)
+        gen, cri = self._inline()
+        self._inline, self._unproven = None, set()
+        self._install(gen, cri)
+
+    def _all_modules(self) -> list[nn.Module]:
+        """Every arrow's and critic's network (whose buffers a failed call may have moved)."""
+        return [*self.functor.modules.values(), *(m for _, m in self._critics())]
+
     @property
     def compile_options(self) -> dict[str, object]:
         """The extra ``torch.compile`` keywords the program's graphs are compiled with."""

@@ -152,33 +152,37 @@ def forward_convolutions(fn) -> int:
     return sum(e.name == "aten::convolution" for e in prof.events())
 
 
-def test_compiled_step_scores_each_fake_once_per_critic():
+def test_compiled_step_scores_each_fake_once_per_critic_when_inlined():
     """Each fake meets its critic in the generator loss (critic held fixed) and in the
     critic loss (fake detached), with the same pre-update weights. In the step compiled
-    by inductor the two forwards are one (its joint-graph passes drop the detaches and
-    common-subexpression elimination merges the two convolutions); each keeps its own
-    backward (input gradient for the generators, weight gradient for the critic). Conv
-    nets, as in the CycleGAN benchmark, where this saves a critic forward per fake."""
+    by inductor with the networks inlined (``regional=False``) the two forwards are one
+    (its joint-graph passes drop the detaches and common-subexpression elimination
+    merges the two convolutions); each keeps its own backward (input gradient for the
+    generators, weight gradient for the critic). Conv nets, as in the CycleGAN
+    benchmark, where this saves a critic forward per fake. With regions (the default)
+    the two are separate calls of the critic's region, as in eager: measured, the step
+    is as fast (``benchmarks/bench_compile.py``)."""
     def conv(i, o):
         return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.Tanh())
 
     S = schema("cyclegan")
     counts, outs = [], []
-    for backend in ("eager", "inductor"):
+    for backend, regional in (("eager", None), ("inductor", False), ("inductor", None)):
         torch.manual_seed(0)
         F = Functor(S, ob={"Horse": Euclid(3, 6, 6), "Zebra": Euclid(3, 6, 6)},
                     ar={"f": conv(3, 3), "g": conv(3, 3)})
         prog = compile_functor(F, critics={"Horse": conv(3, 1), "Zebra": conv(3, 1)},
-                               backend=backend)
+                               backend=backend, regional=regional)
         g = torch.Generator().manual_seed(2)
         batch = {o: torch.randn(4, 3, 6, 6, generator=g) for o in ("Horse", "Zebra")}
         prog.step(batch)  # compiles
         counts.append(forward_convolutions(lambda p=prog, b=batch: outs.append(p.step(b))))
     # generators: f(H), g(Z), g(f(H)), f(g(Z)); critics: two reals and two fakes, the
-    # fakes scored twice in eager (generator and critic losses) and once compiled
-    assert counts == [4 + 2 + 2 * 2, 4 + 2 + 2]
-    for k in outs[0]:
-        assert torch.allclose(outs[0][k], outs[1][k], rtol=1e-4, atol=1e-5), k
+    # fakes scored twice in eager (generator and critic losses), once compiled inline
+    assert counts == [4 + 2 + 2 * 2, 4 + 2 + 2, 4 + 2 + 2 * 2]
+    for out in outs[1:]:  # a second step: float rounding of the first one's kernels
+        for k in outs[0]:
+            assert torch.allclose(outs[0][k], out[k], rtol=3e-4, atol=1e-5), k
 
 
 def test_fake_pool_and_critic_step_compile_once_as_the_pool_fills():

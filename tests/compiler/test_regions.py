@@ -13,11 +13,17 @@ from compiler_fixtures import (
     Split,
     cyclegan,
     cyclegan_batch,
+    cyclegan_functor,
     grads_of,
+    mlp,
     zero_grads,
 )
+from functorch.compile import make_boxed_func
+from torch._dynamo.backends.common import aot_autograd
+from torch._inductor.exc import InductorError
 
-from compiler import Euclid, FunctorError, ProductSpace
+from compiler import Euclid, FunctorError, ProductSpace, compile_functor
+from compiler.fallback import RegionsFailed
 from compiler.lowering import in_region
 
 
@@ -125,3 +131,96 @@ def test_regions_are_on_by_default_for_backends_running_aot_autograd():
 def test_regional_must_be_a_bool_or_none():
     with pytest.raises(FunctorError, match="regional must be True .* got 'yes'"):
         cyclegan(backend="eager", regional="yes")
+
+
+def refusing_regions(where: str):
+    """A backend that fails, as torch 2.13's Inductor does on some region layouts, when a
+    graph holds a region: at the forward's compile, or at the backward's (lazily, at the
+    first backward pass, after the forward ran)."""
+
+    def has_region(gm) -> bool:
+        return any("invoke_subgraph" in str(n.target) for n in gm.graph.nodes)
+
+    def fw(gm, example_inputs):
+        if where == "forward" and has_region(gm):
+            raise InductorError(RuntimeError("cannot view a region's input"), None)
+        return make_boxed_func(gm)
+
+    def bw(gm, example_inputs):
+        if where == "backward" and has_region(gm):
+            raise InductorError(RuntimeError("cannot view a region's gradient"), None)
+        return make_boxed_func(gm)
+
+    return aot_autograd(fw_compiler=fw, bw_compiler=bw)
+
+
+@pytest.mark.parametrize("where", ["forward", "backward"])
+def test_a_failing_regional_compile_falls_back_inline_as_if_never_tried(where):
+    """The first step fails to compile with regions (in the forward's compile, or in the
+    backward's after the forward ran): it is said once, the graphs are lowered again
+    inlined, and the step runs — with the random numbers (wgan-gp's interpolation
+    weights) and the BatchNorm critics' running statistics as if it had never been tried:
+    every number equals a program compiled inline from the start."""
+    kw = {"fuse": False, "adversarial": "wgan-gp"}
+    tried = cyclegan(backend=refusing_regions(where), regional=True, **kw)
+    inline = cyclegan(backend="aot_eager", regional=False, **kw)
+    with pytest.warns(RegionsFailed, match="regional compilation failed") as said:
+        torch.manual_seed(7)
+        first = tried.step(cyclegan_batch())
+    assert sum(issubclass(w.category, RegionsFailed) for w in said) == 1
+    torch.manual_seed(7)
+    want = inline.step(cyclegan_batch())
+    assert first.keys() == want.keys()
+    for k in want:
+        assert torch.allclose(first[k], want[k], rtol=1e-5, atol=1e-6), k
+    assert "regional" not in tried.generator_graph.code  # inlined from now on
+    import warnings  # noqa: PLC0415 - only here: the second step says nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RegionsFailed)
+        tried.step(cyclegan_batch(seed=4))
+
+
+def batchnorm_arrows(backend, regional: bool):
+    """CycleGAN with BatchNorm arrows (inlined: buffers) and MLP critics (regions),
+    wgan-gp (random interpolation weights)."""
+    F, _ = cyclegan_functor(net=BatchNormNet)
+    torch.manual_seed(1)
+    critics = {"Horse": mlp(2, 1), "Zebra": mlp(2, 1)}
+    return compile_functor(F, critics=critics, backend=backend, regional=regional,
+                           fuse=False, adversarial="wgan-gp")
+
+
+def test_buffers_and_random_numbers_are_put_back_after_a_failed_backward():
+    """A failure in the backward's compile comes after the forward ran: BatchNorm's
+    running statistics moved and random numbers were drawn; both are put back."""
+    tried = batchnorm_arrows(refusing_regions("backward"), True)
+    inline = batchnorm_arrows("aot_eager", False)
+    with pytest.warns(RegionsFailed):
+        torch.manual_seed(3)
+        tried.step(cyclegan_batch())
+        after_tried = torch.rand(3)  # the next draw: as many numbers used before it
+    torch.manual_seed(3)
+    inline.step(cyclegan_batch())
+    assert torch.equal(after_tried, torch.rand(3))
+    for name in ("f", "g"):
+        a = tried.functor.modules[tried.functor.schema[name]].norm
+        b = inline.functor.modules[inline.functor.schema[name]].norm
+        assert torch.equal(a.running_mean, b.running_mean)  # moved once, not twice
+        # f and g each run twice a step (on data, then on the other's output)
+        assert int(a.num_batches_tracked) == int(b.num_batches_tracked) == 2
+
+
+def test_a_users_error_is_not_taken_for_a_compile_failure():
+    class Broken(torch.nn.Module):
+        def __init__(self, i, o):
+            super().__init__()
+            self.lin = torch.nn.Linear(i, o)
+
+        def forward(self, x):
+            if x.shape[0] > 5:  # fine on the compiler's checks (batch 2), not on 8
+                raise ValueError("the user's own error")
+            return self.lin(x)
+
+    prog = cyclegan(backend="eager", fuse=False, net=Broken)
+    with pytest.raises(ValueError, match="the user's own error"):
+        prog.step(cyclegan_batch())
