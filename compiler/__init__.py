@@ -26,9 +26,10 @@ turns it, with one critic per plain object, into a :class:`Program`, in stages:
    one compiled graph and one backward pass, then one fused Adam update over the
    stacked parameters; ``critic_step`` updates the critics alone (``n_critic > 1``);
    with ``fake_pool`` the critics see a history of fakes (``pool.py``), updated in
-   those graphs and kept in ``Program.state_dict()``. Each lone network is one nested
-   compile region, built once per architecture; what is compiled is kept in a cache
-   folder of cdl's own and can travel with a run to other machines (``cache.py``).
+   those graphs and kept in ``Program.state_dict()``. With ``regional=True`` each lone
+   network is one nested compile region, built once per architecture (``fallback.py``:
+   inlined again if torch fails on it); what is compiled is kept in a cache folder of
+   cdl's own and can travel with a run to other machines (``cache.py``).
 """
 
 from .assembly import compile_functor

@@ -56,7 +56,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
                     unobserved: Iterable[object] | None = None,
                     bind: Mapping[object, int] | None = None,
                     priors: Mapping[object, str | Prior] | None = None,
-                    fuse: bool | None = None, regional: bool | None = None,
+                    fuse: bool | None = None, regional: bool = False,
                     gp_weight: float = 10.0,
                     r1_gamma: float = 10.0,
                     lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
@@ -78,7 +78,7 @@ def compile_functor(F: Functor, critics: Mapping[object, nn.Module], *,
       ``torch.compile`` backend or callable; ``compile_options``: more ``torch.compile``
       keywords; ``fuse``: horizontal fusion (``None``: networks with a stacked lowering);
       ``regional``: each network architecture compiled once, called wherever the plan
-      applies it (``None``, the default: on for inductor);
+      applies it (default off: see ``CompileOptions``);
     - ``data_objects`` (default all), ``unobserved`` (objects without any samples: no
       critic, no adversarial loss into them; the equations alone constrain them),
       ``priors`` ({object: "normal" or a sampler}), ``bind`` ({symbol: int});
@@ -352,10 +352,10 @@ def assemble(setup: Setup, plan: Plan) -> Program:
 
 def region_modules(setup: Setup, plan: Plan) -> frozenset[int]:
     """The ids of the networks the graphs call as compile regions (``regional``): every
-    one that may be (``lowering.in_region``); none when ``options.regions`` is off (cdl's
-    eager backend included: there a region would only swap parameters in)."""
+    one that may be (``lowering.in_region``); none when ``regional`` is off or the
+    backend is cdl's eager (where a region would only swap parameters in)."""
     options, F = setup.options, setup.functor
-    if not options.regions or options.backend == "eager":
+    if not options.regional or options.backend == "eager":
         return frozenset()
     on = [(m, F.spaces[a.dom]) for a, m in F.modules.items()]
     on += [(m, F.spaces[ob]) for ob, m in plan.critic_modules.items()]

@@ -76,13 +76,16 @@ class CompileOptions:
 
     ``regional``: compile each architecture of a lone network once and call it wherever
     the plan applies it (``torch.compiler.nested_compile_region``; see
-    ``lowering.network_region``): CycleGAN's step then builds one generator and one
-    critic where it built four of each, for less first-step time at the same step time
-    (``benchmarks/bench_compile.py``). ``None`` (default): on for the backends that run
-    AOTAutograd, which regions need (``"inductor"``, ``"aot_eager"``…), off for others;
-    ``True``: on (a backend callable must then run AOTAutograd); ``False``: every call
-    inlined. Networks with buffers (``BatchNorm``), on products, or returning views are
-    always inlined (``lowering.in_region``).
+    ``lowering.network_region``), where inlining builds it once per call. A trade,
+    measured on the default experiment (``benchmarks/bench_compile.py``): the cold first
+    step 15% shorter, every warm one (a cache hit: a resume, a worker, a second run)
+    about twice as long, since Dynamo still traces each call; step time within 2%. So it
+    is off by default, cdl keeping what it compiles (``cache.py``); it pays where many
+    calls share few architectures (a grid of conv arrows). It needs a backend that runs
+    AOTAutograd (inductor, ``aot_eager``); cdl's ``"eager"`` ignores it. Networks with
+    buffers (``BatchNorm``), on products, or returning views are always inlined
+    (``lowering.in_region``); if torch fails to compile the regions, the program falls
+    back to inlining, once (``fallback.py``).
 
     ``fuse``: stack networks of identical architecture into one call per plan depth
     (horizontal fusion). ``True`` fuses every eligible network (``vmap`` over
@@ -124,7 +127,7 @@ class CompileOptions:
     bind: Mapping[object, int] | None = None
     priors: Mapping[object, object] | None = None
     fuse: bool | Callable[[nn.Module], bool] | None = None
-    regional: bool | None = None
+    regional: bool = False
     gp_weight: float = 10.0
     r1_gamma: float = 10.0
     lr: float = 2e-4
@@ -188,15 +191,6 @@ class CompileOptions:
         return _stackable if self.fuse is None else self.fuse
 
     @property
-    def regions(self) -> bool:
-        """Whether lone networks are compile regions: ``regional``, or by default on for
-        the string backends that run AOTAutograd (regions are traced by it)."""
-        if self.regional is not None:
-            return self.regional
-        return isinstance(self.backend, str) and (self.backend == "inductor"
-                                                  or self.backend.startswith("aot_"))
-
-    @property
     def make_optimizer(self) -> Callable[[list], torch.optim.Optimizer]:
         return self.optimizer or default_optimizer(self.lr, self.betas)
 
@@ -219,9 +213,9 @@ def option_problems(v: Mapping[str, object]) -> dict[str, list[str]]:
         "compile_options": mapping_problems(v["compile_options"], "compile_options",
                                             "{torch.compile keyword: value}"),
         "fuse": _fuse_problems(v["fuse"]),
-        "regional": [] if v["regional"] is None or isinstance(v["regional"], bool) else
-        [f"regional must be True (each network architecture compiled once), False (every "
-         f"call inlined) or None (on for inductor), got {v['regional']!r}"],
+        "regional": [] if isinstance(v["regional"], bool) else
+        [f"regional must be True (each network architecture compiled once) or False "
+         f"(every call inlined), got {v['regional']!r}"],
         "optimizer": _factory_problems("optimizer", v["optimizer"]),
         "critic_optimizer": _factory_problems("critic_optimizer", v["critic_optimizer"]),
     }

@@ -220,6 +220,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     _api(("--fuse",), "compile", dict(action=BOOL, help=(
         "stack networks of identical architecture into one call (default: those with a "
         "stacked lowering)")), COMPILED),
+    _api(("--regional",), "compile", dict(action=BOOL, help=(
+        "compile each network architecture once, called wherever the plan applies it "
+        "(nested compile regions: a shorter cold compile, longer warm ones; default off)")),
+         COMPILED),
     _api(("--check-finite",), "compile", dict(action=BOOL, help=(
         "refuse updates whose losses are NaN or inf (default on)")), COMPILED),
     # ------------------------------------------------------------------ the trainer
