@@ -4,7 +4,7 @@ Each measure has a baseline that changes nothing (the input as the output), so a
 number says how much of the way the networks went:
 
 - ``removal``: ``f``'s image factor against the true base (``mae``), the toned input's
-  own distance to its base (``input_mae``), their ``ratio``, and ``worst_decile``: the
+  own distance to its base (``input_mae``), their ``ratio``, and ``worst_decile_ratio``: the
   same ratio on the tenth of the held-out emoji where removal errs most
   (:func:`~runtime.report.measures.worst_decile_ratio` of the per-emoji errors).
 - ``f.g`` and ``g.f``: the two equations' residuals on held-out data, ``g.f`` with codes
@@ -23,7 +23,7 @@ number says how much of the way the networks went:
   ``g(b, z)`` of the sampled codes, mean absolute error; ``input_mae`` is the base's own.
 - ``transfer``: the tone of one held-out emoji put onto another: ``g(b_i, code(a_j))``
   with ``a_j`` another base in tone ``t`` against the truth (base ``i`` in tone ``t``);
-  ``worst_decile`` as for removal.
+  ``worst_decile_ratio`` as for removal.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def evaluate_emoji(f, g, toned: torch.Tensor, bases: torch.Tensor, base_index: t
     errors, identity = per_input_mae(removed, truth), per_input_mae(toned, truth)
     mae, base_mae = errors.mean().item(), identity.mean().item()
     rows["removal"] = {"mae": mae, "input_mae": base_mae, "ratio": mae / base_mae,
-                       "worst_decile": worst_decile_ratio(errors, identity)}
+                       "worst_decile_ratio": worst_decile_ratio(errors, identity)}
     rows["f.g"] = {"residual": (back - toned).abs().mean().item()}
 
     z = codes(n, draws, code_dim, seed, bases.device)
@@ -99,5 +99,5 @@ def evaluate_emoji(f, g, toned: torch.Tensor, bases: torch.Tensor, base_index: t
     moved_errors = per_input_mae(moved, toned)  # the identity's error is the removal one's
     t_mae = moved_errors.mean().item()
     rows["transfer"] = {"mae": t_mae, "input_mae": base_mae, "ratio": t_mae / base_mae,
-                        "worst_decile": worst_decile_ratio(moved_errors, identity)}
+                        "worst_decile_ratio": worst_decile_ratio(moved_errors, identity)}
     return rows

@@ -136,7 +136,7 @@ def build(options: Options) -> Experiment:
             mae, base = errors.mean().item(), identity.mean().item()
             return {
                 "f": {"mae": mae, "identity_mae": base, "ratio": mae / base,
-                      "worst_decile": worst_decile_ratio(errors, identity)},
+                      "worst_decile_ratio": worst_decile_ratio(errors, identity)},
                 "equalizer": {"residual": region_error(h(out), g(out), inner),
                               "identity_residual": region_error(h(held), g(held), inner),
                               "data_residual": region_error(h(real), g(real), inner)},

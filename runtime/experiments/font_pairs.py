@@ -56,7 +56,7 @@ def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor
                        chars: str | None = None, judge=None) -> dict[str, float]:
     """A translation ``out`` of ``inp`` against the ground truth ``truth``: its mean
     absolute error, the identity map's (``inp`` as the answer) and their ratio (< 1:
-    better than no change); ``worst_decile``, the same ratio on the tenth of the glyphs
+    better than no change); ``worst_decile_ratio``, the same ratio on the tenth of the glyphs
     where ``out`` errs most (:func:`~runtime.report.measures.worst_decile_ratio` of the
     per-glyph errors: a mean ratio can hide glyphs made worse); SSIM; with ``chars``
     (the characters of the rows) and ``judge`` (a
@@ -65,7 +65,7 @@ def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor
     errors, identity = per_input_mae(out, truth), per_input_mae(inp, truth)
     mae, base = errors.mean().item(), identity.mean().item()
     scores = {"mae": mae, "identity_mae": base, "ratio": mae / base,
-              "worst_decile": worst_decile_ratio(errors, identity),
+              "worst_decile_ratio": worst_decile_ratio(errors, identity),
               "ssim": ssim(out, truth).mean().item(),
               "identity_ssim": ssim(inp, truth).mean().item()}
     if judge is not None:

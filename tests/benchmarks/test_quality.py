@@ -33,7 +33,7 @@ def test_quick_run_fills_every_row(tmp_path, capsys, monkeypatch):
                  "equalizer_circles"):
         spec = next(s for s in quality.SPECS if s.name == name)
         ratios = [c.key for c in spec.truth if c.kind == "ratio"]
-        assert tails[name] == {k.replace("/ratio", "/worst_decile") for k in ratios}, name
+        assert tails[name] == {k.replace("/ratio", "/worst_decile_ratio") for k in ratios}, name
     assert tails["gan_glyphs"] == {"eval/gen/coverage", "eval/gen/real_coverage"}
     for r in runs:
         for key in tails[r["experiment"]]:
