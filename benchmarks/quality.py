@@ -6,8 +6,16 @@ for its default step budget on CPU with fixed seeds — three seeds for the head
 runs again with the equation losses switched off (``--equation-weight 0``: the
 ablation; the residuals are still measured). Each run is one ``cdl train`` command in a
 fresh process, shown next to its row, so that every number is reproduced by the command
-beside it. ``--write`` puts the table into ``benchmarks/README.md`` (between the
-``quality`` markers) and a sample grid of each experiment into ``docs/quality/``.
+beside it.
+
+A mean hides the inputs a map gets wrong, so beside each mean ratio to the identity
+baseline the table has its worst decile (the same ratio on the tenth of the held-out
+inputs where the arrow errs most: ``runtime.report.measures.worst_decile_ratio``), and
+for the GAN the share of the training characters its samples reach (class coverage, a
+mode-collapse check). Each experiment's sample grid (``--out``/grids/NAME.png, at the
+run's last checkpoint) shows its first held-out inputs and then its worst ones by the
+same per-input error. ``--write`` puts the table into ``benchmarks/README.md`` (between
+the ``quality`` markers) and the grids into ``docs/quality/``.
 
 ``--quick`` is the smoke version (a few steps, eager, one seed): it checks that every
 experiment trains, evaluates and lands in the table, and says nothing about quality.
@@ -31,8 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
 
 from benchmarks.readme_block import write_block  # noqa: E402
+from runtime.report.grid import save_grids  # noqa: E402
+from runtime.train.networks import eval_mode  # noqa: E402
+from runtime.train.run_folder import open_run  # noqa: E402
+from runtime.train.samples import sample_inputs_for, sample_rows  # noqa: E402
 
 README = ROOT / "benchmarks" / "README.md"
+SHOWN = 8  # inputs per part of a sample grid: the first ones, then the worst ones
 
 
 @dataclass(frozen=True)
@@ -47,8 +60,9 @@ class Column:
 @dataclass(frozen=True)
 class Spec:
     """One experiment of the benchmark: its seeds, whether it has an ablation, the
-    columns of its ground-truth metrics, baselines and residuals, and the object whose
-    sample grid goes in ``docs/``."""
+    columns of its ground-truth metrics, baselines and residuals, of its tails (the worst
+    decile of each ratio, or the GAN's class coverage: what a mean hides), and the object
+    whose sample grid goes in ``docs/``."""
 
     name: str
     seeds: tuple[int, ...]
@@ -56,6 +70,7 @@ class Spec:
     baseline: tuple[Column, ...]
     residuals: tuple[Column, ...]
     grid: str
+    tails: tuple[Column, ...] = ()
     ablate: bool = True
     ablation_seeds: tuple[int, ...] | None = None  # default: the same seeds
     extra: tuple[str, ...] = field(default_factory=tuple)  # more cdl train flags
@@ -73,6 +88,8 @@ def fonts_spec(name: str, seeds: tuple[int, ...], objects: tuple[str, str]) -> S
                   Column("identity SSIM (f)", "eval/f/identity_ssim"),
                   Column("char accuracy of the true glyphs (f)", "eval/f/truth_accuracy")),
         residuals=(Column("cycle f.g", "eval/f/cycle"), Column("cycle g.f", "eval/g/cycle")),
+        tails=(Column("f worst decile", "eval/f/worst_decile_ratio", "ratio"),
+               Column("g worst decile", "eval/g/worst_decile_ratio", "ratio")),
         grid=a)
 
 
@@ -91,6 +108,8 @@ SPECS = (
                     Column("its image part", "eval/g.f/image"),
                     Column("its code part", "eval/g.f/code"),
                     Column("f.g = id(A)", "eval/f.g/residual")),
+         tails=(Column("removal worst decile", "eval/removal/worst_decile_ratio", "ratio"),
+                Column("tone transfer worst decile", "eval/transfer/worst_decile_ratio", "ratio")),
          grid="A", ablation_seeds=(0,)),  # one seed: the whole run within 60 min (three: README)
     Spec("triangle_fonts", (0,),
          truth=(Column("ab ratio", "eval/ab/ratio", "ratio"),
@@ -101,6 +120,8 @@ SPECS = (
                 Column("ac char accuracy", "eval/ac/accuracy")),
          baseline=(Column("identity MAE (ac)", "eval/ac/identity_mae"),),
          residuals=(Column("ab.bc vs ac", "eval/triangle/residual"),),
+         tails=tuple(Column(f"{a} worst decile", f"eval/{a}/worst_decile_ratio", "ratio")
+                     for a in ("ab", "bc", "ac", "ab.bc")),
          grid="Sans"),
     Spec("gan_glyphs", (0, 1, 2),
          truth=(Column("KID", "eval/gen/kid"), Column("progress", "eval/gen/progress"),
@@ -108,7 +129,10 @@ SPECS = (
          baseline=(Column("KID untrained (ceiling)", "eval/gen/kid_ceiling"),
                    Column("KID held-out real (floor)", "eval/gen/kid_floor"),
                    Column("confidence on real", "eval/gen/real_confidence")),
-         residuals=(), grid="Latent", ablate=False),
+         residuals=(),
+         tails=(Column("class coverage (1000 samples)", "eval/gen/coverage"),
+                Column("of the real glyphs", "eval/gen/real_coverage")),
+         grid="Latent", ablate=False),
     Spec("equalizer_circles", (0,),
          truth=(Column("f MAE to the equalizer's circle", "eval/f/mae"),
                 Column("f ratio", "eval/f/ratio", "ratio"),
@@ -119,6 +143,7 @@ SPECS = (
                    Column("Circle data's residual", "eval/equalizer/data_residual")),
          residuals=(Column("f.h = f.g", "eval/equalizer/residual"),
                     Column("f.back = id(Plain)", "eval/f.back/residual")),
+         tails=(Column("f worst decile", "eval/f/worst_decile_ratio", "ratio"),),
          grid="Plain"),
 )
 
@@ -209,15 +234,15 @@ def cell(runs: list[Run], col: Column) -> str | None:
 
 def table(runs: list[Run]) -> str:
     lines = ["| experiment | equations | seeds | steps | wall / run | ground truth (held out) "
-             "| baseline | equation residuals | command |",
-             "|---|---|---:|---:|---:|---|---|---|---|"]
+             "| worst decile / class coverage | baseline | equation residuals | command |",
+             "|---|---|---:|---:|---:|---|---|---|---|---|"]
     for spec in SPECS:
         for equations in (True, False):
             group = [r for r in runs if r.spec is spec and r.equations == equations]
             if not group:
                 continue
             cells = [[c for c in (cell(group, col) for col in cols) if c]
-                     for cols in (spec.truth, spec.baseline, spec.residuals)]
+                     for cols in (spec.truth, spec.tails, spec.baseline, spec.residuals)]
             wall = statistics.fmean(r.wall_s for r in group)
             seeds = ",".join(str(r.seed) for r in group)
             cmd = " ".join(group[0].command).replace(f"--seed {group[0].seed}", "--seed S")
@@ -232,19 +257,49 @@ def write_readme(text: str) -> None:
     write_block(README, "quality", "Quality of the built-in experiments (`quality.py`)", text)
 
 
-def copy_grids(runs: list[Run], docs: Path) -> list[Path]:
-    """The last sample grid of each experiment's first seed, equations on."""
-    docs.mkdir(parents=True, exist_ok=True)
-    written = []
+def grid_rows(run: Run, n: int = SHOWN) -> list[tuple[str, object]]:
+    """The rows of ``run``'s sample grid of ``spec.grid`` at its last checkpoint: its first
+    ``n`` held-out inputs through every path the plan evaluates (as the trainer's grids
+    show them), then — for an experiment with ground truth (``Experiment.worst``) — its
+    ``n`` worst held-out inputs by the per-input error its worst decile ranks by, every
+    row labelled ``worst by …``: the inputs a mean hides, in the picture too."""
+    exp, program, _ = open_run(run.out, device="cpu", forward_only=True)
+    S, name = program.functor.schema, run.spec.grid
+    refs = {S.ob(k).name: v for k, v in (exp.references or {}).items()}
+    first = sample_rows(program, sample_inputs_for(program, exp.data, exp.samples, n), refs)
+    if name not in first:
+        raise RuntimeError(f"{run.out}: the plan draws no sample grid for {name!r}; it has "
+                           f"{', '.join(sorted(first)) or 'none'}")
+    rows = list(first[name])
+    if exp.worst is not None:
+        with eval_mode(program):
+            worst = {S.ob(k).name: w for k, w in exp.worst(program, n).items()}
+        if name in worst:
+            w = worst[name]
+            rows += [(f"worst by {w.by}: {label}", t) for label, t in
+                     sample_rows(program, {name: w.inputs}, {name: w.references})[name]]
+    return rows
+
+
+def write_grids(runs: list[Run], folder: Path) -> dict[str, Path]:
+    """Per experiment, the sample grid of its first seed with equations on
+    (:func:`grid_rows`) at ``folder/NAME.png``."""
+    written = {}
     for spec in SPECS:
         first = next((r for r in runs if r.spec is spec and r.equations), None)
-        if first is None:
-            continue
-        steps = sorted((first.out / "samples").glob("step-*"))
-        src = steps[-1] / f"{spec.grid}.png" if steps else None
-        if src is None or not src.is_file():
-            raise RuntimeError(f"{first.out} has no sample grid {spec.grid}.png")
-        dst = docs / f"{spec.name}.png"
+        if first is not None:
+            path = folder / f"{spec.name}.png"
+            save_grids(grid_rows(first), path)  # a product's codes: NAME-vectors.png
+            written[spec.name] = path
+    return written
+
+
+def copy_grids(grids: dict[str, Path], docs: Path) -> list[Path]:
+    """The grids of :func:`write_grids` into ``docs`` (their vector grids stay behind)."""
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, src in grids.items():
+        dst = docs / f"{name}.png"
         shutil.copyfile(src, dst)
         written.append(dst)
     return written
@@ -288,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(runs) + (f"\n\n{len(runs)} runs, {total / 60:.1f} min in all (the sum of "
                           f"the runs' wall times, each a fresh process, one after another).")
     print(text)
+    grids = write_grids(runs, args.out / "grids")
     if args.json:
         args.json.write_text(json.dumps([{"experiment": r.spec.name, "seed": r.seed,
                                           "equations": r.equations, "wall_s": r.wall_s,
@@ -295,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                                           **r.values} for r in runs], indent=1))
     if args.write:
         write_readme(text)
-        for path in copy_grids(runs, ROOT / "docs" / "quality"):
+        for path in copy_grids(grids, ROOT / "docs" / "quality"):
             print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
     return 0
 

@@ -14,13 +14,13 @@ from importlib import resources
 
 from category import Schema
 
-from .experiment import Experiment, Options
+from .experiment import Experiment, Options, WorstInputs
 from .from_schema import SchemaRun, is_schema_record
 from .registry import ALIASES, BUILTIN, DEFAULT, describe, load
 from .runner import prepare
 
-__all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Experiment", "Options", "SchemaRun", "describe",
-           "is_schema_record", "load", "prepare", "schema_file"]
+__all__ = ["ALIASES", "BUILTIN", "DEFAULT", "Experiment", "Options", "SchemaRun", "WorstInputs",
+           "describe", "is_schema_record", "load", "prepare", "schema_file"]
 
 
 def schema_file(name: str) -> Schema:

@@ -13,9 +13,10 @@ import torch
 
 from category import Schema
 from compiler import Euclid, Functor
+from runtime.report.measures import per_input_mae
 
 from . import schema_file
-from .experiment import Experiment, Options
+from .experiment import Experiment, Options, WorstInputs
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
@@ -72,6 +73,18 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
                               "cycle": (back - inp).abs().mean().item()}
         return rows
 
+    def worst(program, n: int) -> dict:
+        """Each font's held-out glyphs that its arrow translates worst (the per-glyph MAE
+        of ``evaluate``'s worst decile), with their ground truth."""
+        x, y = test[sans], test[bold]
+        f, g = F.modules[S["f"]], F.modules[S["g"]]
+        with torch.no_grad():
+            fx, gy = f(x), g(y)
+        return {sans: WorstInputs.ranked("f's MAE", per_input_mae(fx, y), x,
+                                         [(f"truth: {b_name}", y)], n),
+                bold: WorstInputs.ranked("g's MAE", per_input_mae(gy, x), y,
+                                         [(f"truth: {a_name}", x)], n)}
+
     return Experiment(
         functor=F, critics=critics, data=data.train, evaluate=evaluate,
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
@@ -80,7 +93,7 @@ def build_pair(options: Options, schema_name: str, pair, steps: int = 1500,
         samples={ob: t[shown] for ob, t in test.items()},
         references={sans: [(f"truth: {b_name}", test[bold][shown])],
                     bold: [(f"truth: {a_name}", test[sans][shown])]},
-        description=description,
+        description=description, worst=worst,
         networks={"f": "residual generator (identity start)",
                   "g": "residual generator (identity start)",
                   f"critic:{a_name}": "PatchGAN critic", f"critic:{b_name}": "PatchGAN critic"})

@@ -4,7 +4,9 @@ Each measure has a baseline that changes nothing (the input as the output), so a
 number says how much of the way the networks went:
 
 - ``removal``: ``f``'s image factor against the true base (``mae``), the toned input's
-  own distance to its base (``input_mae``), their ``ratio``.
+  own distance to its base (``input_mae``), their ``ratio``, and ``worst_decile_ratio``: the
+  same ratio on the tenth of the held-out emoji where removal errs most
+  (:func:`~runtime.report.measures.worst_decile_ratio` of the per-emoji errors).
 - ``f.g`` and ``g.f``: the two equations' residuals on held-out data, ``g.f`` with codes
   ``z ~ N(0, 1)``. ``g.f``'s ``residual`` is the mean over all entries of the pair
   (3072 pixel values and the code's entries), so it is nearly the image part; read it with
@@ -20,12 +22,15 @@ number says how much of the way the networks went:
   spread of the five real tones. ``tone_mae``: per base and true tone, the closest
   ``g(b, z)`` of the sampled codes, mean absolute error; ``input_mae`` is the base's own.
 - ``transfer``: the tone of one held-out emoji put onto another: ``g(b_i, code(a_j))``
-  with ``a_j`` another base in tone ``t`` against the truth (base ``i`` in tone ``t``).
+  with ``a_j`` another base in tone ``t`` against the truth (base ``i`` in tone ``t``);
+  ``worst_decile_ratio`` as for removal.
 """
 
 from __future__ import annotations
 
 import torch
+
+from runtime.report.measures import per_input_mae, worst_decile_ratio
 
 SKIN = 0.1  # a pixel is skin where some tone moves its colour by more than this (mean RGB)
 
@@ -57,8 +62,10 @@ def evaluate_emoji(f, g, toned: torch.Tensor, bases: torch.Tensor, base_index: t
     removed, code = f(toned)
     back = g(removed, code)
     rows = {}
-    mae, base_mae = (removed - truth).abs().mean().item(), (toned - truth).abs().mean().item()
-    rows["removal"] = {"mae": mae, "input_mae": base_mae, "ratio": mae / base_mae}
+    errors, identity = per_input_mae(removed, truth), per_input_mae(toned, truth)
+    mae, base_mae = errors.mean().item(), identity.mean().item()
+    rows["removal"] = {"mae": mae, "input_mae": base_mae, "ratio": mae / base_mae,
+                       "worst_decile_ratio": worst_decile_ratio(errors, identity)}
     rows["f.g"] = {"residual": (back - toned).abs().mean().item()}
 
     z = codes(n, draws, code_dim, seed, bases.device)
@@ -89,6 +96,8 @@ def evaluate_emoji(f, g, toned: torch.Tensor, bases: torch.Tensor, base_index: t
 
     other = (torch.arange(len(toned), device=toned.device) + tones) % len(toned)  # next base
     moved = g(bases[base_index], code[other])
-    t_mae = (moved - toned).abs().mean().item()
-    rows["transfer"] = {"mae": t_mae, "input_mae": base_mae, "ratio": t_mae / base_mae}
+    moved_errors = per_input_mae(moved, toned)  # the identity's error is the removal one's
+    t_mae = moved_errors.mean().item()
+    rows["transfer"] = {"mae": t_mae, "input_mae": base_mae, "ratio": t_mae / base_mae,
+                        "worst_decile_ratio": worst_decile_ratio(moved_errors, identity)}
     return rows

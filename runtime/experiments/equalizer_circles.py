@@ -29,10 +29,11 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
+from runtime.report.measures import per_input_mae, worst_decile_ratio
 from runtime.sources import TensorSource, draw_circles
 
 from . import schema_file
-from .experiment import Experiment, Options
+from .experiment import Experiment, Options, WorstInputs
 from .nets import PlaceEdit, patch_critic
 
 SIZE, RADIUS = 32, 8.0
@@ -131,10 +132,11 @@ def build(options: Options) -> Experiment:
             out = f(held)
             fg, bg = region_mean(out, inner)[:, :, 0, 0], region_mean(out, outer)[:, :, 0, 0]
             real = data[B].tensor[:n_test]
-            mae = (out - truth).abs().mean().item()
-            base = (held - truth).abs().mean().item()
+            errors, identity = per_input_mae(out, truth), per_input_mae(held, truth)
+            mae, base = errors.mean().item(), identity.mean().item()
             return {
-                "f": {"mae": mae, "identity_mae": base, "ratio": mae / base},
+                "f": {"mae": mae, "identity_mae": base, "ratio": mae / base,
+                      "worst_decile_ratio": worst_decile_ratio(errors, identity)},
                 "equalizer": {"residual": region_error(h(out), g(out), inner),
                               "identity_residual": region_error(h(held), g(held), inner),
                               "data_residual": region_error(h(real), g(real), inner)},
@@ -143,8 +145,16 @@ def build(options: Options) -> Experiment:
                            "background_error": (bg - held_colour.to(bg)).abs().mean().item()},
             }
 
+    def worst(program, n: int) -> dict:
+        """The held-out plain images whose equalizer circle ``f`` draws worst (the per-image
+        MAE of ``evaluate``'s worst decile), with that circle."""
+        with torch.no_grad():
+            out = F.modules[S["f"]](held)
+        return {P: WorstInputs.ranked("f's MAE", per_input_mae(out, truth), held,
+                                      [("truth: the equalizer's circle", truth)], n)}
+
     return Experiment(
-        functor=F, critics=critics, data=data, evaluate=evaluate,
+        functor=F, critics=critics, data=data, evaluate=evaluate, worst=worst,
         # the equations' L1 is a mean over every pixel, a tenth of which they constrain
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 100.0,
                  "lr": 5e-4, "betas": (0.5, 0.999)},

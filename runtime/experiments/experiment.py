@@ -11,7 +11,7 @@ builds and compiles any of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -21,6 +21,7 @@ from category import Schema
 from compiler import Functor
 
 from ..report.evaluation import Evaluate
+from ..report.measures import worst_inputs
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,27 @@ class Options:
 
     device: torch.device
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class WorstInputs:
+    """One object's held-out inputs on which its arrow does worst, for a sample grid beside
+    the first ones: ``inputs`` (as ``Experiment.samples`` holds an object's inputs), their
+    ``references`` rows (as ``Experiment.references``: e.g. the ground truth) and ``by``,
+    what ranks them (e.g. ``"f's MAE"``: the per-input error the evaluation's worst decile
+    ranks by), so that the grid can say why they are shown."""
+
+    by: str
+    inputs: object
+    references: list = field(default_factory=list)
+
+    @classmethod
+    def ranked(cls, by: str, errors: torch.Tensor, inputs: torch.Tensor,
+               references: list[tuple[str, torch.Tensor]], n: int) -> WorstInputs:
+        """The ``n`` rows of ``inputs`` (and of each reference tensor, row for row) with the
+        largest ``errors`` (``[N]``, one per input), the worst first."""
+        i = worst_inputs(errors, n)
+        return cls(by, inputs[i], [(label, t[i]) for label, t in references])
 
 
 @dataclass(frozen=True)
@@ -41,7 +63,10 @@ class Experiment:
     (e.g. held-out data) and ``references``: extra rows under them, object →
     ``[(label, tensor)]`` (e.g. the ground truth); ``evaluate(program) -> {row: {column:
     value}}``; ``networks``: what each network is, by arrow name or ``critic:X`` (the
-    networks table shows it; a network not named is shown by its class).
+    networks table shows it; a network not named is shown by its class);
+    ``worst(program, n) -> {object: WorstInputs}``: for experiments with ground truth,
+    each object's ``n`` held-out inputs with the largest per-input error, worst first (a
+    mean hides them; ``benchmarks/quality.py`` shows them under the first ones).
     """
 
     functor: Functor
@@ -54,6 +79,7 @@ class Experiment:
     references: Mapping[object, list] | None = None
     description: str = ""
     networks: Mapping[str, str] = field(default_factory=dict)
+    worst: Callable[[object, int], Mapping[object, WorstInputs]] | None = None
 
     @property
     def schema(self) -> Schema:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from runtime.report.measures import ssim
+from runtime.report.measures import per_input_mae, ssim, worst_decile_ratio
 from runtime.sources import glyphs
 
 SIZE = 32
@@ -56,12 +56,16 @@ def translation_scores(out: torch.Tensor, inp: torch.Tensor, truth: torch.Tensor
                        chars: str | None = None, judge=None) -> dict[str, float]:
     """A translation ``out`` of ``inp`` against the ground truth ``truth``: its mean
     absolute error, the identity map's (``inp`` as the answer) and their ratio (< 1:
-    better than no change), the same for SSIM; with ``chars`` (the characters of the
-    rows) and ``judge`` (a :class:`~runtime.experiments.glyph_classifier.GlyphClassifier`)
-    the fraction of ``out`` read as the right character, and of ``truth``."""
-    mae = (out - truth).abs().mean().item()
-    base = (inp - truth).abs().mean().item()
+    better than no change); ``worst_decile_ratio``, the same ratio on the tenth of the glyphs
+    where ``out`` errs most (:func:`~runtime.report.measures.worst_decile_ratio` of the
+    per-glyph errors: a mean ratio can hide glyphs made worse); SSIM; with ``chars``
+    (the characters of the rows) and ``judge`` (a
+    :class:`~runtime.experiments.glyph_classifier.GlyphClassifier`) the fraction of ``out``
+    read as the right character, and of ``truth``."""
+    errors, identity = per_input_mae(out, truth), per_input_mae(inp, truth)
+    mae, base = errors.mean().item(), identity.mean().item()
     scores = {"mae": mae, "identity_mae": base, "ratio": mae / base,
+              "worst_decile_ratio": worst_decile_ratio(errors, identity),
               "ssim": ssim(out, truth).mean().item(),
               "identity_ssim": ssim(inp, truth).mean().item()}
     if judge is not None:

@@ -36,6 +36,7 @@ Use (e.g. judging a translation ``f`` on held-out glyphs ``x`` whose characters 
     clf = classifier(device=x.device)
     clf.accuracy(f(x), chars)           # read as the intended character (or a look-alike)
     clf.confidence(f(x))                # how legible, against clf.confidence(y)
+    clf.coverage(gen(z), chars)         # the share of chars' classes read at least once
     runtime.measures.ssim(f(x), y)      # per glyph, against the ground truth
 """
 
@@ -54,6 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from category.files import write_atomic
+from runtime.report.measures import class_coverage
 from runtime.sources import DEFAULT_CHARS, font_names, glyphs
 from runtime.sources.glyphs import font_path, has_char
 
@@ -192,6 +194,12 @@ class GlyphClassifier:
             raise ValueError(f"GlyphClassifier.accuracy: {len(x)} glyphs but {len(chars)} "
                              f"characters")
         return (self.predict(x) == self.label(chars)).float().mean().item()
+
+    def coverage(self, x: torch.Tensor, chars: str) -> float:
+        """The fraction of the classes of ``chars`` read in at least one glyph of ``x``
+        (:func:`~runtime.report.measures.class_coverage`): a mode-collapse check for a
+        generator of ``chars``. Look-alikes are one class, so they count once."""
+        return class_coverage(self.predict(x), self.label(chars))
 
 
 def _train(fonts: tuple[str, ...], size: int, epochs: int, width: int, seed: int,

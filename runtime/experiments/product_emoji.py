@@ -38,11 +38,12 @@ import torch
 
 from category import Schema
 from compiler import Euclid, Functor
+from runtime.report.measures import per_input_mae
 from runtime.sources import TensorSource, skin_tones
 
 from . import schema_file
 from .emoji_metrics import codes, evaluate_emoji
-from .experiment import Experiment, Options
+from .experiment import Experiment, Options, WorstInputs
 from .nets import patch_critic
 from .product_nets import Inserter, Remover, code_critic
 
@@ -82,6 +83,15 @@ def build_emoji(options: Options, kernel: int = 3, width: int = 32, conditioned:
         return evaluate_emoji(F.modules[S["f"]], F.modules[S["g"]], toned, bases, base_index,
                               CODE, seed=options.seed)
 
+    def worst(program, n: int) -> dict:
+        """The held-out toned emoji whose tone ``f`` removes worst (the per-emoji MAE of the
+        evaluation's removal worst decile), with their true bases."""
+        truth = bases[base_index]
+        with torch.no_grad():
+            removed, _ = F.modules[S["f"]](toned)
+        return {A: WorstInputs.ranked("removal MAE", per_input_mae(removed, truth), toned,
+                                      [("truth: base", truth)], n)}
+
     # eight held-out emoji, each base once, the tones in turn
     shown_bases = torch.linspace(0, len(bases) - 1, 8).round().long().to(options.device)
     shown = shown_bases * 5 + torch.arange(8, device=options.device) % 5
@@ -100,4 +110,4 @@ def build_emoji(options: Options, kernel: int = 3, width: int = 32, conditioned:
         samples={A: toned[shown], BxC: (bases[shown_bases], z)},
         references={A: [("truth: base", bases[base_index[shown]])],
                     BxC: [("a true tone", toned[shown])]},
-        description=__doc__.splitlines()[0])
+        description=__doc__.splitlines()[0], worst=worst)

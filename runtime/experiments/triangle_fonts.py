@@ -15,9 +15,10 @@ import torch
 
 from category import Schema
 from compiler import Euclid, Functor
+from runtime.report.measures import per_input_mae
 
 from . import schema_file
-from .experiment import Experiment, Options
+from .experiment import Experiment, Options, WorstInputs
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
 from .nets import IdentityStartGenerator, patch_critic
@@ -54,6 +55,18 @@ def build(options: Options) -> Experiment:
             rows["triangle"] = {"residual": (two_step - direct).abs().mean().item()}
         return rows
 
+    def worst(program, n: int) -> dict:
+        """The Sans glyphs the direct ``ac`` translates worst and the Bold ones ``bc`` does
+        (the per-glyph MAE of ``evaluate``'s worst decile), with their ground truth."""
+        bc, ac = (F.modules[S[name]] for name in ("bc", "ac"))
+        x, y, z = test[A], test[B], test[C]
+        with torch.no_grad():
+            direct, slanted = ac(x), bc(y)
+        return {A: WorstInputs.ranked("ac's MAE", per_input_mae(direct, z), x,
+                                      [("truth: Bold", y), ("truth: BoldOblique", z)], n),
+                B: WorstInputs.ranked("bc's MAE", per_input_mae(slanted, z), y,
+                                      [("truth: BoldOblique", z)], n)}
+
     return Experiment(
         functor=F, critics=critics, data=data.train, evaluate=evaluate,
         compile={"adversarial": "lsgan", "distance": "l1", "equation_weight": 10.0,
@@ -62,4 +75,4 @@ def build(options: Options) -> Experiment:
         samples={ob: t[shown] for ob, t in test.items()},
         references={A: [("truth: Bold", test[B][shown]), ("truth: BoldOblique", test[C][shown])],
                     B: [("truth: BoldOblique", test[C][shown])]},
-        description=__doc__.splitlines()[0])
+        description=__doc__.splitlines()[0], worst=worst)

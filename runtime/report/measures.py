@@ -5,14 +5,22 @@ glyph); ``kid`` compares two *sets* by their feature distributions (generated gl
 against real ones, on a classifier's features). KID is used rather than FID because its
 estimator is unbiased: with the few hundred samples of a glyph set, FID's bias depends
 on the sample size and swamps the differences being measured.
+
+A mean hides the inputs a map gets wrong: ``per_input_mae`` gives each input's own error
+and ``worst_decile_ratio`` compares the map with its baseline on the tenth of the inputs
+where the map does worst. ``class_coverage`` counts the classes a generator's samples
+reach at all (a mode-collapse check: confidence and KID can be good on a few classes).
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["kid", "ssim"]
+__all__ = ["class_coverage", "kid", "per_input_mae", "ssim", "worst_decile", "worst_decile_ratio",
+           "worst_inputs"]
 
 
 def _gaussian_window(size: int, sigma: float, dtype, device) -> torch.Tensor:
@@ -116,3 +124,87 @@ def kid(real_features: torch.Tensor, fake_features: torch.Tensor, subsets: int =
                           for _ in range(subsets)])
     std = values.std().item() if subsets > 1 else 0.0
     return values.mean().item(), std
+
+
+def per_input_mae(out: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """The mean absolute error of each ``out[i]`` against ``truth[i]``: ``[N]``.
+
+    The per-input numbers behind a mean error (their mean is the mean over all entries,
+    since every input has as many entries), so that the worst inputs can be named.
+
+    >>> per_input_mae(torch.tensor([[0.0, 2.0], [1.0, 1.0]]), torch.zeros(2, 2)).tolist()
+    [1.0, 1.0]
+    """
+    if out.shape != truth.shape or out.dim() < 1:
+        raise ValueError(f"per_input_mae: out and truth must have one shape [N, ...], got "
+                         f"{list(out.shape)} and {list(truth.shape)}")
+    return (out - truth).abs().flatten(1).mean(1) if out.dim() > 1 else (out - truth).abs()
+
+
+def worst_inputs(errors: torch.Tensor, n: int) -> torch.Tensor:
+    """The indices of the ``n`` largest ``errors`` (all of them if fewer), the worst first.
+    Ties go to the lower index, so that the same errors always name the same inputs.
+
+    >>> worst_inputs(torch.tensor([0.1, 0.9, 0.3, 0.9, 0.2]), 3).tolist()
+    [1, 3, 2]
+    """
+    if errors.dim() != 1 or len(errors) == 0:
+        raise ValueError(f"worst_inputs: errors must be a non-empty [N] tensor, got shape "
+                         f"{list(errors.shape)}")
+    order = torch.sort(errors.detach().cpu(), descending=True, stable=True).indices
+    return order[:n].to(errors.device)
+
+
+def worst_decile(errors: torch.Tensor) -> torch.Tensor:
+    """The indices of the tenth of the inputs with the largest ``errors`` (at least one
+    input: ``ceil(N / 10)`` of them), the worst first (:func:`worst_inputs`).
+
+    >>> worst_decile(torch.tensor([0.1, 0.9, 0.3, 0.9, 0.2])).tolist()
+    [1]
+    """
+    return worst_inputs(errors, math.ceil(len(errors) / 10))
+
+
+def worst_decile_ratio(errors: torch.Tensor, baseline: torch.Tensor) -> float:
+    """The arrow's error against the baseline's on its worst tenth of the inputs.
+
+    ``errors[i]`` is the arrow's error on held-out input ``i`` (its output against the
+    ground truth), ``baseline[i]`` the identity baseline's error on that input (the input
+    itself as the answer). The worst decile is the 10% of the inputs with the largest
+    arrow error (``ceil(N / 10)`` of them, :func:`worst_decile`); the result is
+    ``sum(errors over those) / sum(baseline over those)``. Where the mean ratio
+    ``mean(errors) / mean(baseline)`` says how far the arrow went on average, this says
+    whether the inputs it handles worst are still better than no change (< 1) or made
+    worse (> 1). A zero baseline sum gives ``inf`` (or ``nan`` if the errors are zero too).
+
+    >>> worst_decile_ratio(torch.tensor([0.1, 0.5, 0.2]), torch.tensor([1.0, 1.0, 0.5]))
+    0.5
+    """
+    if errors.shape != baseline.shape:
+        raise ValueError(f"worst_decile_ratio: errors and baseline must be [N] of one "
+                         f"length, got shapes {list(errors.shape)} and {list(baseline.shape)}")
+    worst = worst_decile(errors)
+    num, den = errors[worst].sum().item(), baseline[worst].sum().item()
+    if den == 0:
+        return math.nan if num == 0 else math.inf
+    return num / den
+
+
+def class_coverage(predicted: torch.Tensor, wanted: torch.Tensor) -> float:
+    """The fraction of the classes ``wanted`` that occur at least once in ``predicted``.
+
+    ``predicted``: the class a classifier reads in each generated sample; ``wanted``: the
+    classes the generator should reach (repeats count once; predicted classes outside
+    ``wanted`` count for nothing). A generator collapsed onto a few modes covers few
+    classes however legible its samples are.
+
+    >>> class_coverage(torch.tensor([3, 3, 7, 9]), torch.tensor([3, 5, 7, 7]))
+    0.6666666666666666
+    """
+    if predicted.dim() != 1 or wanted.dim() != 1 or len(wanted) == 0:
+        raise ValueError(f"class_coverage: predicted and wanted must be [N] class ids, wanted "
+                         f"non-empty, got shapes {list(predicted.shape)} and "
+                         f"{list(wanted.shape)}")
+    classes = wanted.unique()
+    hit = torch.isin(classes, predicted.to(classes.device))
+    return int(hit.sum().item()) / len(classes)

@@ -7,6 +7,9 @@ import torch
 from runtime import Trainer
 from runtime.experiments import equalizer_circles as eq
 from runtime.experiments import prepare
+from runtime.experiments import triangle_fonts as tri
+from runtime.experiments.font_pairs import font_glyphs
+from runtime.report.measures import per_input_mae
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +23,26 @@ def test_triangle_at_the_start_every_arrow_is_the_identity(triangle):
     assert set(table) == {"ab", "bc", "ac", "ab.bc", "triangle"}
     for row in ("ab", "bc", "ac", "ab.bc"):
         assert table[row]["ratio"] == pytest.approx(1.0)
+        assert table[row]["worst_decile_ratio"] == pytest.approx(1.0)  # the identity, in every tail
     assert table["triangle"]["residual"] == 0.0  # both routes are the identity
     assert table["ab"]["identity_mae"] > 0.03  # the fonts do differ on held-out glyphs
     assert [str(e) for e in exp.schema.equations] == ["ab.bc = ac"]
+
+
+def test_triangle_worst_inputs_are_the_glyphs_ac_translates_worst(triangle):
+    exp, program = triangle
+    S = exp.schema
+    worst = exp.worst(program, 3)
+    assert set(worst) == {S["Sans"], S["Bold"]}
+    w = worst[S["Sans"]]
+    assert w.by == "ac's MAE" and [label for label, _ in w.references] == [
+        "truth: Bold", "truth: BoldOblique"]
+    # ac is the identity at the start: its error on a glyph is the glyph's distance to
+    # its BoldOblique; the three shown are the three largest of all held-out glyphs
+    test = font_glyphs({"Sans": tri.FONTS["Sans"], "BoldOblique": tri.FONTS["BoldOblique"]},
+                       torch.device("cpu")).test
+    every = per_input_mae(test["Sans"], test["BoldOblique"]).sort(descending=True).values
+    assert torch.allclose(per_input_mae(w.inputs, w.references[1][1]), every[:3])
 
 
 def test_triangle_without_its_equation_keeps_the_residual_logged(tmp_path):
@@ -54,6 +74,7 @@ def test_equalizer_scores_the_identity_and_trains(tmp_path):
     exp, program = prepare("equalizer_circles", device="cpu", backend="eager")
     table = exp.evaluate(program)
     assert table["f"]["ratio"] == pytest.approx(1.0)
+    assert table["f"]["worst_decile_ratio"] == pytest.approx(1.0)
     # a plain image: back(f(a)) = a holds, f.h = f.g does not (its circle is X, not -X)
     assert table["f.back"]["residual"] < 1e-5
     assert table["equalizer"]["residual"] == pytest.approx(table["equalizer"]["identity_residual"])

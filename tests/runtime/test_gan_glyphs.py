@@ -72,6 +72,17 @@ def test_features_have_the_norm_the_kid_kernel_expects(small):
     assert torch.allclose(f.norm(dim=1), torch.full((4,), 16.0))
 
 
+def test_coverage_counts_the_classes_of_the_characters_read_at_least_once(small):
+    g = glyphs("DejaVuSans.ttf", chars="AOΟОbc")  # O, Greek Ο, Cyrillic О: one class
+    classes = len(set(small.label(g.chars).tolist()))
+    assert classes == 4
+    assert small.coverage(g.tensor, g.chars) == 1.0  # every glyph once: all read
+    collapsed = g.tensor[[0] * 50]  # fifty As
+    assert small.coverage(collapsed, g.chars) == pytest.approx(1 / classes)
+    # the three Os drawn, repeatedly: one class of the four, however many samples
+    assert small.coverage(g.tensor[[1, 2, 3] * 10], g.chars) == pytest.approx(1 / classes)
+
+
 def test_the_gan_trains_a_few_steps_and_evaluates(tmp_path, monkeypatch, small):
     monkeypatch.setattr(gan_glyphs, "classifier", lambda size, device: small)
     exp, program = prepare("gan_glyphs", device="cpu", backend="eager")
@@ -81,8 +92,9 @@ def test_the_gan_trains_a_few_steps_and_evaluates(tmp_path, monkeypatch, small):
     trainer.fit()
     row = trainer.evaluation["gen"]
     assert set(row) == {"kid", "kid_floor", "kid_ceiling", "progress", "confidence",
-                        "real_confidence"}
+                        "real_confidence", "coverage", "real_coverage"}
     assert all(math.isfinite(v) for v in row.values())
     assert row["kid_floor"] < row["kid_ceiling"]
     assert 0 < row["real_confidence"] <= 1 and 0 < row["confidence"] <= 1
+    assert 0 < row["coverage"] <= 1 and row["real_coverage"] > 0.8  # real glyphs: nearly all
     assert list((tmp_path / "run" / "samples").glob("*/Latent.png"))  # a grid of glyphs

@@ -1,7 +1,17 @@
+import math
+
 import pytest
 import torch
 
-from runtime.report.measures import kid, ssim
+from runtime.report.measures import (
+    class_coverage,
+    kid,
+    per_input_mae,
+    ssim,
+    worst_decile,
+    worst_decile_ratio,
+    worst_inputs,
+)
 
 
 def glyph_like(n: int = 4, seed: int = 0) -> torch.Tensor:
@@ -61,3 +71,62 @@ def test_kid_names_bad_features():
         kid(torch.zeros(5, 8), torch.zeros(5, 4))
     with pytest.raises(ValueError, match=r"fake_features must be \[N, d\] with N >= 2"):
         kid(torch.zeros(5, 8), torch.zeros(8))
+
+
+def test_worst_decile_ratio_of_a_hand_made_case():
+    # 20 inputs: the worst decile is 2 of them, inputs 5 (error 0.9) and 12 (0.8); the
+    # arrow halves the baseline everywhere else, but on those two it is worse than no change
+    errors, baseline = torch.full((20,), 0.1), torch.full((20,), 0.2)
+    errors[5], errors[12] = 0.9, 0.8
+    baseline[5], baseline[12] = 0.3, 0.5
+    assert sorted(worst_decile(errors).tolist()) == [5, 12]
+    assert worst_decile_ratio(errors, baseline) == pytest.approx((0.9 + 0.8) / (0.3 + 0.5))
+    mean_ratio = (errors.mean() / baseline.mean()).item()
+    assert mean_ratio < 1 < worst_decile_ratio(errors, baseline)  # what the mean hides
+
+
+def test_the_worst_decile_is_ranked_by_the_arrow_error_not_the_ratio():
+    # input 0 has the largest ratio (0.05 / 0.01) but a small error: it is not in the decile;
+    # 11 inputs round up to 2 in the decile; fewer than 10 still make one
+    errors = torch.tensor([0.05, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.3])
+    baseline = torch.tensor([0.01, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.2])
+    assert worst_decile(errors).tolist() == [1, 10]
+    assert worst_decile_ratio(errors, baseline) == pytest.approx(0.7 / 1.0)
+    assert worst_decile(torch.tensor([0.2, 0.7, 0.1])).tolist() == [1]
+    # a perfect baseline on the worst inputs: infinitely worse than no change, not a crash
+    assert worst_decile_ratio(torch.tensor([0.0, 0.5]), torch.tensor([1.0, 0.0])) == math.inf
+
+
+def test_worst_inputs_are_the_largest_errors_worst_first_ties_by_index():
+    errors = torch.tensor([0.3, 0.9, 0.3, 0.1, 0.9])
+    assert worst_inputs(errors, 3).tolist() == [1, 4, 0]
+    assert worst_inputs(errors, 10).tolist() == [1, 4, 0, 2, 3]  # all of them, no more
+
+
+def test_per_input_errors_average_to_the_mean_error():
+    g = torch.Generator().manual_seed(0)
+    out, truth = torch.rand(6, 3, 4, 4, generator=g), torch.rand(6, 3, 4, 4, generator=g)
+    e = per_input_mae(out, truth)
+    assert e.shape == (6,)
+    assert e[2].item() == pytest.approx((out[2] - truth[2]).abs().mean().item())
+    assert e.mean().item() == pytest.approx((out - truth).abs().mean().item())
+
+
+def test_the_tail_measures_name_bad_inputs():
+    with pytest.raises(ValueError, match=r"\[3\] and \[4\]"):
+        worst_decile_ratio(torch.zeros(3), torch.zeros(4))
+    with pytest.raises(ValueError, match="non-empty"):
+        worst_decile(torch.zeros(0))
+    with pytest.raises(ValueError, match=r"\[2, 3\] and \[2, 4\]"):
+        per_input_mae(torch.zeros(2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="wanted non-empty"):
+        class_coverage(torch.tensor([1]), torch.tensor([], dtype=torch.long))
+
+
+def test_class_coverage_of_hand_made_predictions():
+    wanted = torch.tensor([0, 1, 2, 3, 4, 4])  # five classes; a repeat counts once
+    assert class_coverage(torch.tensor([0, 0, 0, 2, 7, 7]), wanted) == pytest.approx(2 / 5)
+    assert class_coverage(torch.tensor([4, 3, 2, 1, 0]), wanted) == 1.0
+    assert class_coverage(torch.full((1000,), 3), wanted) == pytest.approx(1 / 5)  # collapsed
+    assert class_coverage(torch.tensor([5, 6, 9]), wanted) == 0.0  # none of the wanted ones
+    assert class_coverage(torch.tensor([], dtype=torch.long), wanted) == 0.0

@@ -8,8 +8,10 @@ from runtime import Trainer
 from runtime.errors import SourceError
 from runtime.experiments import prepare
 from runtime.experiments.emoji_metrics import region_colour, skin_mask
+from runtime.report.measures import per_input_mae
 from runtime.sources import skin_tones
 from runtime.sources.emoji import TONES
+from runtime.train.networks import eval_mode
 
 
 def test_skin_tones_are_rgb_images_in_range_five_per_base():
@@ -66,11 +68,21 @@ def test_a_few_steps_of_product_emoji_give_a_finite_table(tmp_path):
     trainer.fit()
     table = exp.evaluate(program)
     assert set(table) == {"removal", "f.g", "g.f", "insertion", "transfer"}
-    assert {"mae", "input_mae", "ratio"} <= set(table["removal"])
+    assert {"mae", "input_mae", "ratio", "worst_decile_ratio"} <= set(table["removal"])
+    assert {"ratio", "worst_decile_ratio"} <= set(table["transfer"])
     assert {"residual", "image", "code"} <= set(table["g.f"])
     assert {"tone_spread", "same_z_spread", "tone_mae"} <= set(table["insertion"])
     assert all(math.isfinite(v) for row in table.values() for v in row.values())
     assert table["insertion"]["same_z_spread"] < 1e-4  # g is deterministic
     assert table["removal"]["input_mae"] > 0.1
+    # the worst inputs of the grids: the emoji whose removal errs most, worst first
+    S, test = exp.schema, skin_tones(32, split="test")
+    with eval_mode(program), torch.no_grad():
+        w = exp.worst(program, 4)[S["A"]]
+        f = exp.functor.modules[S["f"]]
+        every = per_input_mae(f(test.toned)[0], test.bases[test.base_index])
+        shown = per_input_mae(f(w.inputs)[0], w.references[0][1])
+    assert w.by == "removal MAE"
+    assert torch.allclose(shown, every.sort(descending=True).values[:4])
     grids = {p.name for p in (tmp_path / "samples").glob("step-*/*.png")}
     assert {"A.png", "A-vectors.png", "BxC.png", "BxC-vectors.png"} <= grids
