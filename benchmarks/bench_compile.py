@@ -15,7 +15,7 @@ baseline; ``bench_step.HandCycleGAN``) — every figure is measured in a process
 - *warm, new process*: a second process on the cache the cold one filled;
 - *warm, other machine*: a process on another empty cache folder that first unpacks the
   archive the cold process packed (``compiler.cache.pack`` / ``unpack``: what a run
-  folder's ``compiled.zip`` carries);
+  folder's ``compiled.zip`` carries); the unpacking is counted in;
 - *warm, same process*: a second program of the same kind in the cold process.
 
 Inlined is cdl's default; ``regional=True`` makes each lone network one nested compile
@@ -204,7 +204,7 @@ def measure(experiment: str, variant: str, work: Path) -> dict:
 def row(name: str, r: dict) -> str:
     cold, warm, other = r["cold"], r["warm"], r["other"]
     p = cold["parts"]
-    other_s = f"{other['first_s']:.1f}" if other else "—"
+    other_s = f"{other['unpack_s'] + other['first_s']:.1f}" if other else "—"
     return (f"| {name} | {cold['first_s']:.1f} | {p['dynamo']:.1f} | {p['forward']:.1f} | "
             f"{p['backward']:.1f} | {p['c++ wait']:.1f} | {warm['first_s']:.1f} | "
             f"{other_s} | {cold['same_process_s']:.1f} |")

@@ -91,11 +91,12 @@ def environment(device: torch.device | str) -> dict[str, str]:
 
 
 def _cpu_vector_isa() -> str:
+    """The CPU's vector instruction set as ATen dispatches on it (``AVX512``, ``AVX2``…):
+    read from torch, where Inductor's own probe builds test programs (seconds cold)."""
     try:
-        from torch._inductor.cpu_vec_isa import pick_vec_isa  # noqa: PLC0415 - private, may move
-    except ImportError:  # pragma: no cover - another torch
+        return torch.backends.cpu.get_cpu_capability()
+    except AttributeError:  # pragma: no cover - torch < 2.2
         return "unknown"
-    return str(pick_vec_isa()) or "none"
 
 
 def compile_counts() -> dict[str, int]:
@@ -137,12 +138,29 @@ def pack(device: torch.device | str, kernels: set[str] = frozenset()) -> bytes |
     with zipfile.ZipFile(buffer, "w") as z:
         _put(z, _ENVIRONMENT, json.dumps(environment(device), sort_keys=True).encode())
         _put(z, _MEGA_CACHE, saved[0])
-        for key in sorted(kernels):
-            folder = root / key[1:3]
-            for f in sorted(folder.glob(f"{key}*")) if folder.is_dir() else []:
-                if f.suffix in (".so", ".cpp") and f.is_file():
-                    _put(z, _KERNELS + f.relative_to(root).as_posix(), f.read_bytes())
+        files = [f for key in sorted(kernels) for f in _files_of(root, key)]
+        for f in [*files, *_isa_probes(root)]:
+            _put(z, _KERNELS + f.relative_to(root).as_posix(), f.read_bytes())
     return buffer.getvalue()
+
+
+def _files_of(root: Path, key: str) -> list[Path]:
+    """A C++ kernel's source and library in the cache folder."""
+    folder = root / key[1:3]
+    return [f for f in sorted(folder.glob(f"{key}*")) if folder.is_dir()
+            and f.suffix in (".so", ".cpp") and f.is_file()]
+
+
+def _isa_probes(root: Path) -> list[Path]:
+    """The small programs Inductor builds, once per cache folder, to probe the CPU's
+    vector instructions (``torch._inductor.cpu_vec_isa``: each a ``…_chk_kernel``): about
+    7 s of a warm start on an empty cache folder, so they travel too."""
+    out = []
+    for src in sorted(root.glob("??/*.cpp")):
+        if src.stat().st_size < 4096 and "_chk_kernel()" in src.read_text(errors="replace"):
+            lib = src.with_suffix(".so")
+            out += [src, lib] if lib.is_file() else []
+    return out
 
 
 def _put(z: zipfile.ZipFile, name: str, data: bytes) -> None:

@@ -4,12 +4,13 @@ The first update of a compiled program in a process compiles it: about 50 s cold
 default experiment on a 2-core CPU, a few seconds when torch's caches already hold it
 (``compiler/cache.py``). Around that first update, :class:`RunCompile`
 
-- before it (:meth:`~RunCompile.expect`): unpacks the run folder's ``compiled.zip``,
-  written by an earlier process of this run — maybe on another machine — into this
-  machine's caches, so that ``--resume`` and every data-parallel worker start warm; an
-  archive made by another torch or for another device is said once and passed over;
-  then says what the compile will be, for the progress bar: warm from the run folder,
-  warm from this machine's cache (its index of the programs compiled here), or cold;
+- before it (:meth:`~RunCompile.expect`): unless this machine compiled the program
+  before (its cache folder's index of the programs compiled there), unpacks the run
+  folder's ``compiled.zip``, written by an earlier process of this run — maybe on another
+  machine — into this machine's caches, so that ``--resume`` and every data-parallel
+  worker start warm; an archive made by another torch or for another device is said
+  once and passed over; then says what the compile will be, for the progress bar: warm
+  from this machine's cache, warm from the run folder, or cold;
 - after it (:meth:`~RunCompile.record`): notes the program in the cache's index and
   (the writer) packs what the compile made or used into ``compiled.zip``, rewritten
   atomically when it changed.
@@ -74,6 +75,9 @@ class RunCompile:
         progress bar's note (``compiling, cold`` …)."""
         folder = use_cache_dir()
         self._kernels, self._counts = kernel_keys(), compile_counts()
+        if (folder / _INDEX / self.key).is_file():  # compiled here before: nothing to add
+            self.expected = "warm (cache)"
+            return f"compiling, {self.expected}"
         self.expected = "cold"
         archive = self.out / ARCHIVE
         if archive.is_file():
@@ -83,8 +87,6 @@ class RunCompile:
             else:
                 tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
                            file=sys.stderr)  # above the progress bar, if one is shown
-        if self.expected == "cold" and (folder / _INDEX / self.key).is_file():
-            self.expected = "warm (cache)"
         return f"compiling, {self.expected}"
 
     def record(self) -> dict[str, object]:

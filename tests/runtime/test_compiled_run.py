@@ -67,8 +67,11 @@ def test_a_cold_machine_compiles_and_the_run_keeps_the_archive(first):
     with zipfile.ZipFile(root / "run" / ARCHIVE) as z:
         names = z.namelist()
         assert json.loads(z.read("environment.json")) == environment("cpu")
+        probes = [n for n in names if n.endswith(".cpp")
+                  and b"_chk_kernel()" in z.read(n) and z.getinfo(n).file_size < 4096]
     assert "torch-cache.bin" in names
     assert any(n.startswith("kernels/") and n.endswith(".so") for n in names)  # C++ built
+    assert probes  # Inductor's CPU probes travel too (seconds on an empty cache)
 
 
 def test_another_machine_resumes_warm_from_the_run_folder(first, tmp_path):
