@@ -32,15 +32,12 @@ class RegionsFailed(UserWarning):
 
 
 def is_compile_failure(e: BaseException) -> bool:
-    """Whether ``e`` is torch.compile's (Dynamo's or Inductor's), not the user's code's."""
-    kinds: list[type] = []
-    for module, name in (("torch._dynamo.exc", "TorchDynamoException"),
-                         ("torch._dynamo.exc", "BackendCompilerFailed"),
-                         ("torch._inductor.exc", "InductorError")):
-        kind = getattr(__import__(module, fromlist=[name]), name, None)
-        if isinstance(kind, type):
-            kinds.append(kind)
-    return isinstance(e, tuple(kinds))
+    """Whether ``e`` is torch.compile's (Dynamo's or Inductor's), not the user's code's.
+    Dynamo's errors are imported here, on a failure only: importing them costs a second."""
+    from torch._dynamo.exc import TorchDynamoException  # noqa: PLC0415 - see above
+    from torch._inductor.exc import InductorError  # noqa: PLC0415 - see above
+
+    return isinstance(e, (TorchDynamoException, InductorError))
 
 
 class Snapshot:
