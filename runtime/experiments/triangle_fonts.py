@@ -11,7 +11,10 @@ residual ``|ab.bc(x) - ac(x)|`` measures how far the two routes disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import torch
+from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
@@ -31,15 +34,24 @@ def schema() -> Schema:
     return schema_file("triangle_fonts")
 
 
-def build(options: Options) -> Experiment:
+def build(options: Options, networks: Mapping[str, Callable[[], nn.Module]] | None = None
+          ) -> Experiment:
+    """The triangle experiment; ``networks``: {arrow name: a factory of its network} for
+    the arrows that do not get the default :class:`IdentityStartGenerator` (e.g.
+    ``{"bc": WarpThenEdit, "ac": WarpThenEdit}``: ``examples/triangle_fonts_warp.py``)."""
     S = schema()
+    unknown = sorted(set(networks or {}) - {"ab", "bc", "ac"})
+    if unknown:
+        raise ValueError(f"triangle_fonts: networks for {', '.join(unknown)}, but its arrows "
+                         f"are ab, bc and ac")
+    make = {**dict.fromkeys(("ab", "bc", "ac"), IdentityStartGenerator), **(networks or {})}
     A, B, C = (S[name] for name in FONTS)
     data = font_glyphs({S[name]: font for name, font in FONTS.items()}, options.device)
     test, shown = data.test, data.shown
     judge = classifier(SIZE, device=options.device)
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={A: space, B: space, C: space},
-                ar={name: IdentityStartGenerator() for name in ("ab", "bc", "ac")})
+                ar={name: make[name]() for name in ("ab", "bc", "ac")})
     critics = {ob: patch_critic() for ob in (B, C)}  # A is no arrow's target
 
     def evaluate(program) -> dict[str, dict[str, float]]:

@@ -4,11 +4,12 @@ start (identity-started networks score exactly as the identity), and it trains."
 import pytest
 import torch
 
-from runtime import Trainer
+from runtime import Options, Trainer
 from runtime.experiments import equalizer_circles as eq
 from runtime.experiments import prepare
 from runtime.experiments import triangle_fonts as tri
 from runtime.experiments.font_pairs import font_glyphs
+from runtime.experiments.nets import WarpThenEdit
 from runtime.report.measures import per_input_mae
 
 
@@ -83,3 +84,31 @@ def test_equalizer_scores_the_identity_and_trains(tmp_path):
                       **exp.trainer_extras(), progress=False, tensorboard=False)
     assert set(trainer.fit()) == {"f", "equalizer", "f.back", "circle"}
     assert (tmp_path / "run" / "samples" / "step-00000002" / "Plain.png").is_file()
+
+
+def test_a_warp_before_the_editor_starts_as_the_identity_and_moves_ink():
+    """WarpThenEdit is the identity at start (warp and editor both); a shear θ moves a
+    vertical stroke sideways by row — ink moved, not painted beside — and its gradient
+    reaches θ, so the adversarial loss can learn a slant."""
+    torch.manual_seed(0)
+    net = WarpThenEdit()
+    x = torch.full((2, 1, 32, 32), -1.0)
+    x[:, :, :, 14:18] = 1.0  # a vertical bar
+    assert torch.allclose(net(x), x, atol=1e-5)
+    with torch.no_grad():
+        net.theta[0, 1] = 0.25  # x_in = x + 0.25 y: a shear
+    y = net.warp(x)
+    top, bottom = y[0, 0, 2].argmax().item(), y[0, 0, 29].argmax().item()
+    assert top != bottom  # the bar leans
+    assert y.sum().item() == pytest.approx(x.sum().item(), rel=0.05)  # as much ink
+    net(x).sum().backward()
+    assert net.theta.grad is not None and net.theta.grad.abs().sum() > 0
+
+
+def test_triangle_takes_other_networks_for_named_arrows_only(tmp_path):
+    exp = tri.build(Options(torch.device("cpu")), networks={"bc": WarpThenEdit})
+    kinds = {a.name: type(m).__name__ for a, m in exp.functor.modules.items()}
+    assert kinds == {"ab": "IdentityStartGenerator", "bc": "WarpThenEdit",
+                     "ac": "IdentityStartGenerator"}
+    with pytest.raises(ValueError, match="networks for cb, but its arrows are ab, bc and ac"):
+        tri.build(Options(torch.device("cpu")), networks={"cb": WarpThenEdit})
