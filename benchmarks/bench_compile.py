@@ -59,7 +59,7 @@ VARIANTS = ("regional", "inline", "hand")
 
 # --------------------------------------------------------------------------- child
 def build(experiment: str, variant: str):
-    """(step function, the program or None) of ``variant`` for ``experiment``."""
+    """The training step of ``variant`` for ``experiment``, as a function of nothing."""
     from runtime.experiments.runner import prepare  # noqa: PLC0415 - in the child only
 
     if variant == "hand":
@@ -72,12 +72,12 @@ def build(experiment: str, variant: str):
                 "D_Horse": exp.critics[a], "D_Zebra": exp.critics[b]}
         hand = HandCycleGAN(nets, {"Horse": xa.tensor[:16], "Zebra": xb.tensor[:16]},
                             compile=True)
-        return hand.step, None
+        return hand.step
     exp, prog = prepare(experiment, device="cpu", seed=0, backend="inductor",
                         regional=variant == "regional")
     n = exp.train.get("batch_size", 16)  # the data objects' first samples (priors drawn)
     batch = {ob: src.tensor[:n] for ob, src in exp.data.items()}
-    return (lambda: prog.step(batch)), prog
+    return lambda: prog.step(batch)
 
 
 def parts() -> dict[str, float]:
@@ -101,7 +101,7 @@ def child(args) -> dict:
         why = unpack(Path(args.unpack).read_bytes(), "cpu")
         out["unpack_s"], out["unpack"] = time.perf_counter() - t, why or "ok"
     t = time.perf_counter()
-    step, _ = build(args.experiment, args.variant)
+    step = build(args.experiment, args.variant)
     out["build_s"] = time.perf_counter() - t
     kernels = kernel_keys()
     t = time.perf_counter()
@@ -114,7 +114,7 @@ def child(args) -> dict:
         out["archive_mb"] = len(data or b"") / 2 ** 20
     if args.same_process:
         t = time.perf_counter()
-        again, _ = build(args.experiment, args.variant)
+        again = build(args.experiment, args.variant)
         again()
         out["same_process_s"] = time.perf_counter() - t
     return out
@@ -122,7 +122,7 @@ def child(args) -> dict:
 
 def steps_child(args) -> dict:
     """Step times of the regional and inlined programs, alternating rounds."""
-    runs = {v: build(args.experiment, v)[0] for v in ("regional", "inline")}
+    runs = {v: build(args.experiment, v) for v in ("regional", "inline")}
     for step in runs.values():
         for _ in range(3):
             step()

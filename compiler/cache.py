@@ -30,7 +30,6 @@ which way a compile went.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -41,8 +40,8 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["cache_dir", "compile_counts", "digest", "environment", "kernel_keys", "pack",
-           "unpack", "use_cache_dir"]
+__all__ = ["cache_dir", "compile_counts", "environment", "kernel_keys", "pack", "unpack",
+           "use_cache_dir"]
 
 _ENVIRONMENT = "environment.json"
 _MEGA_CACHE = "torch-cache.bin"
@@ -146,9 +145,8 @@ def pack(device: torch.device | str, kernels: set[str] = frozenset()) -> bytes |
 
 def _files_of(root: Path, key: str) -> list[Path]:
     """A C++ kernel's source and library in the cache folder."""
-    folder = root / key[1:3]
-    return [f for f in sorted(folder.glob(f"{key}*")) if folder.is_dir()
-            and f.suffix in (".so", ".cpp") and f.is_file()]
+    return [f for f in sorted((root / key[1:3]).glob(f"{key}*"))
+            if f.suffix in (".so", ".cpp") and f.is_file()]
 
 
 def _isa_probes(root: Path) -> list[Path]:
@@ -209,7 +207,3 @@ def _extract_kernels(z: zipfile.ZipFile, root: Path) -> None:
         tmp.write_bytes(z.read(name))
         os.replace(tmp, target)
 
-
-def digest(data: bytes) -> str:
-    """A short content hash (whether an archive changed)."""
-    return hashlib.sha256(data).hexdigest()[:16]

@@ -44,7 +44,6 @@ class Snapshot:
     """Torch's random number state and the buffers of ``modules``, to put back."""
 
     def __init__(self, modules: Iterable[nn.Module], device: torch.device):
-        self.device = device
         self.cpu = torch.get_rng_state()
         self.cuda = (torch.cuda.get_rng_state_all()
                      if device.type == "cuda" and torch.cuda.is_available() else None)

@@ -78,8 +78,8 @@ class CompileOptions:
     the plan applies it (``torch.compiler.nested_compile_region``; see
     ``lowering.network_region``), where inlining builds it once per call. A trade,
     measured on the default experiment (``benchmarks/bench_compile.py``): the cold first
-    step 15% shorter, every warm one (a cache hit: a resume, a worker, a second run)
-    about twice as long, since Dynamo still traces each call; step time within 2%. So it
+    step 16% shorter, every warm one (a cache hit: a resume, a worker, a second run)
+    half as long again, since Dynamo still traces each call; step time +1 to +4%. So it
     is off by default, cdl keeping what it compiles (``cache.py``); it pays where many
     calls share few architectures (a grid of conv arrows). It needs a backend that runs
     AOTAutograd (inductor, ``aot_eager``); cdl's ``"eager"`` ignores it. Networks with

@@ -115,7 +115,7 @@ class Program:
         # the entry points not yet run compiled with regions (fallback.falls_back)
         self._inline = inline
         self._unproven = ({"generator_losses", "critic_losses", "step", "critic_step"}
-                          if inline is not None and self.backend != "eager" else set())
+                          if inline is not None else set())
         self._fakes: tuple[tuple, list[torch.Tensor]] | None = None
         gen_params, critic_params = self._trainable(arrows), self._trainable(critics)
         make_opt = options.make_optimizer
@@ -145,6 +145,11 @@ class Program:
     def critics(self) -> dict[str, nn.Module]:
         """The critic modules by the name of the object they judge (``"Horse"``)."""
         return dict(self._critics())
+
+    @property
+    def compile_options(self) -> dict[str, object]:
+        """The extra ``torch.compile`` keywords the program's graphs are compiled with."""
+        return dict(self._compile_options)
 
     @property
     def device(self) -> torch.device:
@@ -389,6 +394,8 @@ class Program:
         """The two lowered graphs, and the four entry points compiled from them."""
         self.generator_graph, self.critic_graph = gen.module, cri.module
         self._gen, self._cri = gen, cri
+        if self.backend != "eager":
+            use_cache_dir()  # torch's persistent caches, in cdl's folder (compiler/cache.py)
         self._gen_fn = self._compile(self.generator_graph)
         critic = self.critic_graph if self._pool is None else self._critic_part
         self._cri_fn = self._compile(critic)
@@ -406,15 +413,9 @@ class Program:
         """Every arrow's and critic's network (whose buffers a failed call may have moved)."""
         return [*self.functor.modules.values(), *(m for _, m in self._critics())]
 
-    @property
-    def compile_options(self) -> dict[str, object]:
-        """The extra ``torch.compile`` keywords the program's graphs are compiled with."""
-        return dict(self._compile_options)
-
     def _compile(self, fn):
         if self.backend == "eager":
             return fn
-        use_cache_dir()  # torch's persistent caches, in cdl's folder (compiler/cache.py)
         return torch.compile(_own_code(fn), backend=self.backend, fullgraph=True,
                              dynamic=False, **self._compile_options)
 

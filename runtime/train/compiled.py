@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from category.files import write_atomic
 from compiler import Program
-from compiler.cache import compile_counts, digest, kernel_keys, pack, unpack, use_cache_dir
+from compiler.cache import compile_counts, kernel_keys, pack, unpack, use_cache_dir
 
 from .networks import named_modules
 
@@ -65,10 +65,11 @@ class RunCompile:
         self._kernels: set[str] = set()
         self._counts: dict[str, int] = {}
 
-    @property
-    def due(self) -> bool:
-        """Whether the next update compiles: a compiled backend, no update run yet."""
-        return self.program.backend != "eager" and self.program.updates == 0
+    @staticmethod
+    def due(program: Program) -> bool:
+        """Whether ``program``'s next update compiles: a compiled backend, no update run
+        yet (construct a :class:`RunCompile` only then: its key hashes both graphs)."""
+        return program.backend != "eager" and program.updates == 0
 
     def expect(self) -> str:
         """Unpack the run folder's archive when it fits; the compile to expect, as the
@@ -105,8 +106,5 @@ class RunCompile:
     def _write_archive(self, kernels: set[str]) -> None:
         data = pack(self.program.device, kernels)
         archive = self.out / ARCHIVE
-        if data is None:
-            return
-        if archive.is_file() and digest(archive.read_bytes()) == digest(data):
-            return
-        write_atomic(archive, data)
+        if data is not None and not (archive.is_file() and archive.read_bytes() == data):
+            write_atomic(archive, data)

@@ -196,8 +196,8 @@ class Trainer:
 
     def _loop(self, stop: int, bar: Progress, log: MetricsLog) -> None:
         t0, cast = time.perf_counter(), _autocast(self.precision, self.program.device)
-        compiling = RunCompile(self.out, self.program, self.batch_size, self.is_writer)
-        compiling = compiling if compiling.due else None
+        compiling = (RunCompile(self.out, self.program, self.batch_size, self.is_writer)
+                     if RunCompile.due(self.program) else None)
         bar.note(compiling.expect() if compiling is not None else None)
         while self.step < stop:
             if self.parallel is not None:  # every rank stops at the step one asked to
