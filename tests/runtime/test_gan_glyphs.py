@@ -101,8 +101,8 @@ def test_the_gan_trains_a_few_steps_and_evaluates(tmp_path, monkeypatch, small):
 
 
 def test_the_gan_data_is_every_fonts_alphanumerics_split_by_character():
-    train, train_chars = gan_glyphs.font_glyphs(gan_glyphs.FONTS, "train")
-    test, test_chars = gan_glyphs.font_glyphs(gan_glyphs.FONTS, "test")
+    train, train_chars = gan_glyphs.alphanumerics(gan_glyphs.FONTS, "train")
+    test, test_chars = gan_glyphs.alphanumerics(gan_glyphs.FONTS, "test")
     fonts = len(gan_glyphs.FONTS)
     assert len(train) == len(train_chars) and len(test) == len(test_chars)
     assert len(train_chars) + len(test_chars) == fonts * len(gan_glyphs.CHARS)
@@ -110,5 +110,5 @@ def test_the_gan_data_is_every_fonts_alphanumerics_split_by_character():
     assert set(train_chars) | set(test_chars) == set(gan_glyphs.CHARS)
     assert len(train_chars) == fonts * len(set(train_chars))  # every font draws every one
     a = train_chars.index("a")
-    sans, serif = train.tensor[a], train.tensor[a + len(set(train_chars))]
-    assert (sans - serif).abs().mean() > 0.01  # the next font draws it differently
+    first, second = train.tensor[a], train.tensor[a + len(set(train_chars))]
+    assert (first - second).abs().mean() > 0.01  # the next font draws it differently
