@@ -111,7 +111,7 @@ SPECS = (
          tails=(Column("removal worst decile", "eval/removal/worst_decile_ratio", "ratio"),
                 Column("tone transfer worst decile", "eval/transfer/worst_decile_ratio", "ratio")),
          grid="A", ablation_seeds=(0,)),  # one seed: the whole run within 60 min (three: README)
-    Spec("triangle_fonts", (0,),
+    Spec("triangle_fonts", (0, 1, 2),
          truth=(Column("ab ratio", "eval/ab/ratio", "ratio"),
                 Column("bc ratio", "eval/bc/ratio", "ratio"),
                 Column("ac ratio", "eval/ac/ratio", "ratio"),
@@ -122,7 +122,7 @@ SPECS = (
          residuals=(Column("ab.bc vs ac", "eval/triangle/residual"),),
          tails=tuple(Column(f"{a} worst decile", f"eval/{a}/worst_decile_ratio", "ratio")
                      for a in ("ab", "bc", "ac", "ab.bc")),
-         grid="Sans"),
+         grid="Sans", ablation_seeds=(0,)),
     Spec("gan_glyphs", (0, 1, 2),
          truth=(Column("KID", "eval/gen/kid"), Column("progress", "eval/gen/progress"),
                 Column("classifier confidence", "eval/gen/confidence")),

@@ -48,6 +48,42 @@ class IdentityStartGenerator(nn.Module):
         return (x + self.body(x)).clamp(-1, 1)
 
 
+def ink_centres(x: torch.Tensor, threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """The centre of each image's ink bounding box, ``(column, row)``, each ``[N]``, in pixels.
+
+    Ink is the image's brightness above its black (``x`` in [-1, 1], white on black, as the
+    glyph sources render); a row or column holds ink where some pixel of it is more than
+    ``threshold`` covered (half: the faint specks a generator leaves in the background
+    do not stretch the box — at 0.1 they moved it by 0.6 px on average). Sub-pixel: an
+    edge pixel's coverage says how much of it the ink fills, so a box edge is placed
+    inside its pixel, not on the grid — a glyph renderer places glyphs at finer than a
+    pixel, and half a pixel of placement is most of a thin stroke.
+    An image without ink has its centre in the middle.
+
+    >>> x = torch.full((1, 1, 8, 8), -1.0)
+    >>> x[0, 0, 2:4, 1:6] = 1.0          # full pixels: columns 1..5, rows 2..3
+    >>> x[0, 0, 2:4, 6] = 0.5            # three quarters of column 6
+    >>> [round(float(c), 2) for c in ink_centres(x)]
+    [3.88, 3.0]
+    """
+    ink = (x + 1) / 2
+
+    def centre(profile: torch.Tensor) -> torch.Tensor:  # [N, L] ink per column (or row)
+        length = profile.shape[1]
+        index = torch.arange(length, device=x.device, dtype=profile.dtype)
+        inked = profile > threshold
+        lo = torch.where(inked, index, torch.full_like(index, length)).amin(1)
+        hi = torch.where(inked, index, torch.full_like(index, -1)).amax(1)
+        found = hi >= lo
+        lo, hi = lo.clamp(0, length - 1), hi.clamp(0, length - 1)
+        lo_cover = profile.gather(1, lo.long()[:, None])[:, 0]
+        hi_cover = profile.gather(1, hi.long()[:, None])[:, 0]
+        middle = (lo + 1 - lo_cover + hi + hi_cover) / 2
+        return torch.where(found, middle, torch.full_like(middle, length / 2))
+
+    return centre(ink.amax(dim=(1, 2))), centre(ink.amax(dim=(1, 3)))
+
+
 class WarpThenEdit(nn.Module):
     """``x ↦ edit(warp_θ(x))``: one learned affine map of the image plane, the same for
     every input (``θ``, zero at start: the identity warp), then an
@@ -59,23 +95,54 @@ class WarpThenEdit(nn.Module):
     eager, 1500 steps) both arrows learn a shear from the adversarial loss alone
     (``θ[0][1]`` 0.125 with seed 0, 0.06 with seed 1); what it does to the held-out
     error is in ``benchmarks/README.md`` ("Slant: a warp before the editor").
+
+    ``place=True`` also keeps each image's ink where it was: the map is followed by the
+    translation that puts the warped ink's bounding box centre (:func:`ink_centres`) back
+    on the input's, folded into the one resampling (two would blur twice). Glyph sources
+    centre every glyph by its ink's box, so a slanted glyph's place depends on its shape
+    — one map for all glyphs cannot place them, a convolutional editor cannot see
+    where, and a patch critic cannot tell. ``benchmarks/bench_warp_bounds.py``: on the
+    Bold → Bold Oblique held-out glyphs the best single map reaches 0.69× the identity's
+    error, one shear placed per glyph 0.24×. The translation is a function of the image
+    (no parameters, no gradient); at ``θ = 0`` it is zero, so the identity start stays.
     """
 
-    def __init__(self, channels: int = 1, **editor):
+    def __init__(self, channels: int = 1, place: bool = False, **editor):
         super().__init__()
+        self.place = place
         self.theta = nn.Parameter(torch.zeros(2, 3))
         self.edit = IdentityStartGenerator(channels, **editor)
 
     def warp(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` resampled through the affine map ``id + θ`` (borders extended: the
-        background of a glyph is its border)."""
+        background of a glyph is its border), placed back if ``place``."""
         eye = torch.eye(2, 3, device=x.device, dtype=x.dtype)
         theta = (eye + self.theta).expand(x.shape[0], 2, 3)
-        grid = nnf.affine_grid(theta, list(x.shape), align_corners=False)
-        return nnf.grid_sample(x, grid, padding_mode="border", align_corners=False)
+        warped = resample(x, theta)
+        if not self.place:
+            return warped
+        return resample(x, theta + ink_shift(x, warped))
 
     def forward(self, x):
         return self.edit(self.warp(x))
+
+
+def resample(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """``x`` through the affine maps ``theta`` (``[N, 2, 3]``, output to input coordinates
+    in [-1, 1]), bilinear, borders extended: the background of a glyph is its border."""
+    grid = nnf.affine_grid(theta, list(x.shape), align_corners=False)
+    return nnf.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def ink_shift(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """The translation, as ``[N, 2, 3]`` affine entries to add, that moves ``after``'s ink box
+    centre back onto ``before``'s (:func:`ink_centres`; both measured with the same bias,
+    which cancels). Detached: a function of the images, not a parameter."""
+    (col0, row0), (col, row) = ink_centres(before.detach()), ink_centres(after.detach())
+    height, width = before.shape[-2:]
+    # sampling at p + d moves the content by -d: by (col - col0) back onto the input's
+    shift = torch.stack([(col - col0) * 2 / width, (row - row0) * 2 / height], dim=1)
+    return nnf.pad(shift[:, :, None], (2, 0))
 
 
 class PlaceEdit(nn.Module):

@@ -7,6 +7,16 @@ networks' identity start keeps a glyph's character; the equation ties the two ro
 from A to C together. Trained unpaired; on held-out characters each arrow is scored
 against the ground truth (the same character in its target font) and the triangle's
 residual ``|ab.bc(x) - ac(x)|`` measures how far the two routes disagree.
+
+The two arrows into the oblique face, ``bc`` and ``ac``, are placed warps before an
+editor (:class:`~runtime.experiments.nets.WarpThenEdit` with ``place=True``): a slant
+moves ink, which an editor of pixels in place cannot do, and the renderer centres each
+glyph by its ink's box, so a slanted glyph must also be placed by its own shape
+(``benchmarks/bench_warp_bounds.py``: one shear for all glyphs plus each glyph's
+placement can reach 0.24× the identity's error on ``bc``, one map for all 0.69×). With
+editors alone (``build(options, networks=EDITORS)``) ``bc`` and ``ac`` stay near 0.8× and
+0.7× and the glyphs upright; with unplaced warps (``examples/triangle_fonts_warp.py``)
+they lean, but too little and unevenly by seed (``benchmarks/README.md``, "Slant").
 """
 
 from __future__ import annotations
@@ -18,16 +28,28 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
+from runtime.errors import ExperimentError
 from runtime.report.measures import per_input_mae
 
 from . import schema_file
 from .experiment import Experiment, Options, WorstInputs
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
-from .nets import IdentityStartGenerator, patch_critic
+from .nets import IdentityStartGenerator, WarpThenEdit, patch_critic
 
 FONTS = {"Sans": "DejaVuSans.ttf", "Bold": "DejaVuSans-Bold.ttf",
          "BoldOblique": "DejaVuSans-BoldOblique.ttf"}
+ARROWS = ("ab", "bc", "ac")
+
+
+def placed_warp() -> WarpThenEdit:
+    """A slanting arrow's network: a learned warp, each glyph placed back by its ink's box,
+    then an editor — the identity at start."""
+    return WarpThenEdit(place=True)
+
+
+NETWORKS = {"ab": IdentityStartGenerator, "bc": placed_warp, "ac": placed_warp}
+EDITORS = dict.fromkeys(ARROWS, IdentityStartGenerator)  # the ablation: no arrow moves ink
 
 
 def schema() -> Schema:
@@ -37,21 +59,21 @@ def schema() -> Schema:
 def build(options: Options, networks: Mapping[str, Callable[[], nn.Module]] | None = None
           ) -> Experiment:
     """The triangle experiment; ``networks``: {arrow name: a factory of its network} for
-    the arrows that do not get the default :class:`IdentityStartGenerator` (e.g.
+    the arrows that do not get their default of :data:`NETWORKS` (e.g. :data:`EDITORS`, or
     ``{"bc": WarpThenEdit, "ac": WarpThenEdit}``: ``examples/triangle_fonts_warp.py``)."""
     S = schema()
-    unknown = sorted(set(networks or {}) - {"ab", "bc", "ac"})
+    unknown = sorted(set(networks or {}) - set(ARROWS))
     if unknown:
-        raise ValueError(f"triangle_fonts: networks for {', '.join(unknown)}, but its arrows "
-                         f"are ab, bc and ac")
-    make = {**dict.fromkeys(("ab", "bc", "ac"), IdentityStartGenerator), **(networks or {})}
+        raise ExperimentError(f"triangle_fonts: networks for {', '.join(unknown)}, but its "
+                              f"arrows are ab, bc and ac")
+    make = {**NETWORKS, **(networks or {})}
     A, B, C = (S[name] for name in FONTS)
     data = font_glyphs({S[name]: font for name, font in FONTS.items()}, options.device)
     test, shown = data.test, data.shown
     judge = classifier(SIZE, device=options.device)
     space = Euclid(1, SIZE, SIZE)
     F = Functor(S, ob={A: space, B: space, C: space},
-                ar={name: make[name]() for name in ("ab", "bc", "ac")})
+                ar={name: make[name]() for name in ARROWS})
     critics = {ob: patch_critic() for ob in (B, C)}  # A is no arrow's target
 
     def evaluate(program) -> dict[str, dict[str, float]]:
