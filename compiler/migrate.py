@@ -96,7 +96,10 @@ def init_arrow(F: Functor, arrow: object, P: Functor, path: object) -> str:
 
     - ``"weights"``: ``path`` is one arrow whose module has the architecture of ``F``'s
       (:func:`same_architecture`): its weights are loaded into ``F``'s own module, in place
-      (a program compiled from ``F`` keeps working);
+      (a program compiled from ``F`` keeps working); or ``F``'s module can start as that
+      one in place: it has a ``start_from(module) -> bool`` method that returned True
+      (it took the weights and computes the same function, e.g. a warp-then-edit network
+      starting as an editor with the identity warp);
     - ``"module"``: one arrow of another architecture: ``F``'s module is replaced by a deep
       copy of ``P``'s;
     - ``"path"``: a longer path: ``F``'s module is replaced by a deep copy of the path's
@@ -135,6 +138,11 @@ def init_arrow(F: Functor, arrow: object, P: Functor, path: object) -> str:
             with torch.no_grad():
                 own.load_state_dict(theirs.state_dict())
             return "weights"
+        start_from = getattr(own, "start_from", None)
+        if callable(start_from):
+            with torch.no_grad():
+                if start_from(theirs):
+                    return "weights"
         F.modules[a] = copy.deepcopy(theirs)
         return "module"
     F.modules[a] = copy.deepcopy(PathModule.along(p, [P.modules[b] for b in p.arrows]))

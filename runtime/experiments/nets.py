@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as nnf
 from torch import nn
 
+from compiler import same_architecture
+
 
 class ResidualBlock(nn.Module):
     def __init__(self, width: int):
@@ -125,6 +127,17 @@ class WarpThenEdit(nn.Module):
 
     def forward(self, x):
         return self.edit(self.warp(x))
+
+    def start_from(self, other: nn.Module) -> bool:
+        """Start as ``other`` if it is an editor of this one's architecture: its weights in
+        ``edit`` and the identity warp (θ = 0), so this computes what ``other`` does — how a
+        warm start along a schema map (:func:`compiler.init_arrow`) seeds a warped arrow
+        from a run whose arrow only edits. False, and nothing changed, otherwise."""
+        if not same_architecture(self.edit, other):
+            return False
+        self.edit.load_state_dict(other.state_dict())
+        self.theta.zero_()
+        return True
 
 
 def resample(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:

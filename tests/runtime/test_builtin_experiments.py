@@ -4,6 +4,8 @@ start (identity-started networks score exactly as the identity), and it trains."
 import pytest
 import torch
 
+from category import Schema
+from compiler import Euclid, Functor, init_arrow
 from runtime import Options, Trainer
 from runtime.errors import ExperimentError
 from runtime.experiments import equalizer_circles as eq
@@ -12,6 +14,7 @@ from runtime.experiments import triangle_fonts as tri
 from runtime.experiments.font_pairs import font_glyphs
 from runtime.experiments.nets import IdentityStartGenerator, WarpThenEdit, ink_centres
 from runtime.report.measures import per_input_mae
+from runtime.sources import glyphs
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +151,27 @@ def test_triangle_takes_other_networks_for_named_arrows_only(tmp_path):
                      "ac": "WarpThenEdit"}
     with pytest.raises(ExperimentError, match="networks for cb, but its arrows are ab, bc and ac"):
         tri.build(Options(torch.device("cpu")), networks={"cb": WarpThenEdit})
+
+
+def test_a_warped_arrow_warm_starts_from_an_editor_as_that_editor():
+    """A warm start along a map copies a source run's editor into the triangle's placed warp
+    in place ("weights", not a swapped module): the warp is the identity again and the
+    arrow computes what the source's editor computes; a network of another kind is not
+    taken in (its module is copied instead, as for any other architecture)."""
+    C = Schema.parse("object A\nobject B\nf : A -> B")
+    space = Euclid(1, 32, 32)
+    torch.manual_seed(0)
+    editor = IdentityStartGenerator()
+    torch.nn.init.normal_(editor.body[-1].weight, std=0.05)  # not the identity any more
+    source = Functor(C, ob={"A": space, "B": space}, ar={"f": editor})
+    warped = WarpThenEdit(place=True)
+    with torch.no_grad():
+        warped.theta[0, 1] = 0.2
+    target = Functor(C, ob={"A": space, "B": space}, ar={"f": warped})
+    assert init_arrow(target, "f", source, "f") == "weights"
+    assert target.modules["f"] is warped and torch.count_nonzero(warped.theta) == 0
+    x = glyphs("DejaVuSans.ttf", chars="Rk7", size=32).tensor
+    with torch.no_grad():
+        assert torch.equal(warped(x), editor(x))
+    other = Functor(C, ob={"A": space, "B": space}, ar={"f": torch.nn.Identity()})
+    assert init_arrow(target, "f", other, "f") == "module"
