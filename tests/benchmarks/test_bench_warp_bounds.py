@@ -4,6 +4,7 @@ again by the fits that may shear and place it, and not by the ones that may not.
 import torch
 
 from benchmarks import bench_warp_bounds as bounds
+from runtime.experiments.nets import resample
 from runtime.sources import glyphs
 
 
@@ -11,7 +12,7 @@ def test_each_fit_undoes_exactly_what_it_may_move():
     x = glyphs("DejaVuSans-Bold.ttf", chars="LTk", size=32).tensor
     sheared = torch.tensor([[1.0, 0.15, 0.0], [0.0, 1.0, 0.0]]).expand(3, 2, 3).clone()
     sheared[:, 0, 2] = torch.tensor([0.10, -0.08, 0.05])  # each glyph its own place
-    y = bounds.warp(x, sheared)
+    y = resample(x, sheared)
     identity = (x - y).abs().mean().item()
     ratio = {name: bounds.best_errors(x, y, *masks, steps=150).mean().item() / identity
              for name, masks in bounds.FITS.items()}
