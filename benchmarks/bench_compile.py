@@ -13,10 +13,16 @@ baseline; ``bench_step.HandCycleGAN``) — every figure is measured in a process
 
 - *cold*: an empty cache folder (``TORCHINDUCTOR_CACHE_DIR``);
 - *warm, new process*: a second process on the cache the cold one filled;
-- *warm, other machine*: a process on another empty cache folder that first unpacks the
-  archive the cold process packed (``compiler.cache.pack`` / ``unpack``: what a run
-  folder's ``compiled.zip`` carries); the unpacking is counted in;
+- *warm, other machine*: a process on another empty cache folder whose run folder holds
+  the archive the cold process packed (``compiled.zip``); the unpacking is counted in;
 - *warm, same process*: a second program of the same kind in the cold process.
+
+cdl's variants go round their first step as ``cdl train`` does
+(``runtime.train.compiled.RunCompile``): it unpacks the run folder's archive where this
+cache never compiled the program, starts the CPU's vector-instruction probe early when the
+compile will be cold (``compiler.cache.probe_cpu_early``), and packs the archive after.
+The probe's worth: *unprobed* is the inlined program with that probe left to Inductor,
+which runs it inside the first kernel's lowering (cold only: warm steps build no kernel).
 
 Inlined is cdl's default; ``regional=True`` makes each lone network one nested compile
 region (``compiler/lowering.py``), built once per architecture.
@@ -54,12 +60,13 @@ import torch  # noqa: E402
 from benchmarks.readme_block import write_block  # noqa: E402
 
 HEADING = "Compile time (`bench_compile.py`)"
-VARIANTS = ("regional", "inline", "hand")
+VARIANTS = ("regional", "inline", "unprobed", "hand")
 
 
 # --------------------------------------------------------------------------- child
 def build(experiment: str, variant: str):
-    """The training step of ``variant`` for ``experiment``, as a function of nothing."""
+    """The training step of ``variant`` for ``experiment``, as a function of nothing; for
+    cdl's variants with ``.program`` and ``.batch_size`` set on it (what a run compiles)."""
     from runtime.experiments.runner import prepare  # noqa: PLC0415 - in the child only
 
     if variant == "hand":
@@ -74,10 +81,15 @@ def build(experiment: str, variant: str):
                             compile=True)
         return hand.step
     exp, prog = prepare(experiment, device="cpu", seed=0, backend="inductor",
-                        regional=variant == "regional")
+                        regional=variant == "regional")  # "unprobed": inlined
     n = exp.train.get("batch_size", 16)  # the data objects' first samples (priors drawn)
     batch = {ob: src.tensor[:n] for ob, src in exp.data.items()}
-    return lambda: prog.step(batch)
+
+    def step():
+        return prog.step(batch)
+
+    step.program, step.batch_size = prog, n
+    return step
 
 
 def parts() -> dict[str, float]:
@@ -93,25 +105,37 @@ def parts() -> dict[str, float]:
 
 
 def child(args) -> dict:
-    from compiler.cache import compile_counts, kernel_keys, pack, unpack  # noqa: PLC0415
+    """One first step. cdl's variants go round it as ``cdl train`` does (``RunCompile``):
+    before, the run folder's archive unpacked if this cache never compiled the program
+    (and the CPU probed early if the compile will be cold); after, the archive packed. The
+    run folder is ``args.run_folder``: empty, or (*other machine*) holding the archive."""
+    from compiler.cache import compile_counts  # noqa: PLC0415 - in the child only
+    from runtime.train import compiled  # noqa: PLC0415
+    from runtime.train.compiled import ARCHIVE, RunCompile  # noqa: PLC0415
 
     out: dict = {"import_s": time.perf_counter() - T_START}
-    if args.unpack:
-        t = time.perf_counter()
-        why = unpack(Path(args.unpack).read_bytes(), "cpu")
-        out["unpack_s"], out["unpack"] = time.perf_counter() - t, why or "ok"
     t = time.perf_counter()
     step = build(args.experiment, args.variant)
     out["build_s"] = time.perf_counter() - t
-    kernels = kernel_keys()
+    run = None
+    if args.variant == "unprobed":  # the baseline of the early probe: Inductor probes late
+        compiled.probe_cpu_early = lambda: None
+    if args.variant != "hand":
+        folder = Path(args.run_folder)
+        run = RunCompile(folder, step.program, step.batch_size, is_writer=bool(args.pack))
+        t = time.perf_counter()
+        out["expected"] = run.expect().removeprefix("compiling, ")
+        out["expect_s"] = time.perf_counter() - t  # with the archive's unpacking, if any
     t = time.perf_counter()
     step()
     out["first_s"] = time.perf_counter() - t
     out["parts"], out["counts"] = parts(), compile_counts()
+    if run is not None:
+        run.record()
     if args.pack:
-        data = pack("cpu", kernel_keys() - kernels)
-        Path(args.pack).write_bytes(data or b"")
-        out["archive_mb"] = len(data or b"") / 2 ** 20
+        data = (folder / ARCHIVE).read_bytes()
+        Path(args.pack).write_bytes(data)
+        out["archive_mb"] = len(data) / 2 ** 20
     if args.same_process:
         t = time.perf_counter()
         again = build(args.experiment, args.variant)
@@ -190,24 +214,35 @@ def run_child(*argv: str, cache: Path) -> dict:
 def measure(experiment: str, variant: str, work: Path) -> dict:
     """Cold, warm in a new process, warm on another machine, warm in the same process."""
     a, b, archive = work / f"{variant}-A", work / f"{variant}-B", work / f"{variant}.zip"
+    runs = work / f"{variant}-runs"
+    for name in ("cold", "warm", "copied"):
+        (runs / name).mkdir(parents=True)
     print(f"  {experiment} / {variant}: cold", flush=True)
-    cold = run_child("--child", experiment, variant, "--pack", str(archive),
-                     "--same-process", cache=a)
+    if variant == "unprobed":  # only its cold step differs from the inlined program's
+        cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
+                         cache=a)
+        return {"cold": cold, "warm": None, "other": None}
+    cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
+                     "--pack", str(archive), "--same-process", cache=a)
     print(f"  {experiment} / {variant}: warm", flush=True)
-    warm = run_child("--child", experiment, variant, cache=a)
+    warm = run_child("--child", experiment, variant, "--run-folder", str(runs / "warm"),
+                     cache=a)
     other = None
-    if variant != "hand":
-        other = run_child("--child", experiment, variant, "--unpack", str(archive), cache=b)
+    if variant != "hand":  # the run folder copied to a machine with an empty cache
+        shutil.copy(archive, runs / "copied" / "compiled.zip")
+        other = run_child("--child", experiment, variant, "--run-folder",
+                          str(runs / "copied"), cache=b)
     return {"cold": cold, "warm": warm, "other": other}
 
 
 def row(name: str, r: dict) -> str:
     cold, warm, other = r["cold"], r["warm"], r["other"]
     p = cold["parts"]
-    other_s = f"{other['unpack_s'] + other['first_s']:.1f}" if other else "—"
+    other_s = f"{other['expect_s'] + other['first_s']:.1f}" if other else "—"
+    warm_s = f"{warm['first_s']:.1f}" if warm else "—"
+    same_s = f"{cold['same_process_s']:.1f}" if "same_process_s" in cold else "—"
     return (f"| {name} | {cold['first_s']:.1f} | {p['dynamo']:.1f} | {p['forward']:.1f} | "
-            f"{p['backward']:.1f} | {p['c++ wait']:.1f} | {warm['first_s']:.1f} | "
-            f"{other_s} | {cold['same_process_s']:.1f} |")
+            f"{p['backward']:.1f} | {p['c++ wait']:.1f} | {warm_s} | {other_s} | {same_s} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", metavar="EXPERIMENT", help=argparse.SUPPRESS)
     ap.add_argument("--resume-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--pack", help=argparse.SUPPRESS)
-    ap.add_argument("--unpack", help=argparse.SUPPRESS)
+    ap.add_argument("--run-folder", help=argparse.SUPPRESS)
     ap.add_argument("--same-process", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -249,21 +284,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {experiment}: step times", flush=True)
             step = run_child("--steps", experiment, cache=Path(tmp) / experiment / "regional-A")
             names = {"regional": "cdl, `regional=True`", "inline": "cdl, inlined (the "
-                     "default)", "hand": "hand-written, plain `torch.compile` (baseline)"}
+                     "default)", "unprobed": "cdl, inlined, the CPU not probed early",
+                     "hand": "hand-written, plain `torch.compile` (baseline)"}
             lines += [f"### {experiment}", "",
                       "| program | cold first step | Dynamo | forward | backward | "
                       "of which C++ wait | warm, new process | warm, other machine "
                       "(run folder's archive) | warm, same process |",
                       "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-            lines += [row(names[v], results[v]) for v in ("inline", "regional", "hand")
-                      if v in results]
+            lines += [row(names[v], results[v])
+                      for v in ("inline", "unprobed", "regional", "hand") if v in results]
+            said = {v: [r["expected"] for r in results[v].values() if r and "expected" in r]
+                    for v in results}
             reg, inl = results["regional"]["cold"], results["inline"]["cold"]
             lines += ["", f"Step time (median of 30, alternating in one process): inlined "
                       f"{step['inline'] * 1e3:.1f} ms, regional {step['regional'] * 1e3:.1f} "
                       f"ms ({(step['regional'] / step['inline'] - 1) * 100:+.1f}%). "
                       f"Cold compile counts: inlined {inl['counts']}, regional "
                       f"{reg['counts']}; the archive (inlined): "
-                      f"{inl.get('archive_mb', 0):.1f} MiB.", ""]
+                      f"{inl.get('archive_mb', 0):.1f} MiB. What each cdl process expected "
+                      f"(cold, warm, other machine): {said}.", ""]
             print("\n".join(lines[-(len(variants) + 5):]), flush=True)
         print("  resume", flush=True)
         lines += ["### Resuming a finished run", "", *resume_rows(Path(tmp)), ""]

@@ -35,13 +35,14 @@ import json
 import os
 import platform
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
 import torch
 
-__all__ = ["cache_dir", "compile_counts", "environment", "kernel_keys", "pack", "unpack",
-           "use_cache_dir"]
+__all__ = ["cache_dir", "compile_counts", "environment", "kernel_keys", "pack",
+           "probe_cpu_early", "unpack", "use_cache_dir"]
 
 _ENVIRONMENT = "environment.json"
 _MEGA_CACHE = "torch-cache.bin"
@@ -96,6 +97,35 @@ def _cpu_vector_isa() -> str:
         return torch.backends.cpu.get_cpu_capability()
     except AttributeError:  # pragma: no cover - torch < 2.2
         return "unknown"
+
+
+def probe_cpu_early() -> threading.Thread | None:
+    """Start Inductor's probe of this CPU's vector instructions now, in a thread of its own,
+    and return the thread (None where this torch has no such probe).
+
+    Before it generates its first C++ kernel, Inductor builds a small test program per
+    instruction set (AVX-512, AVX2…) with the full ATen vector headers and loads it in a
+    child process: about 8 s of compiler runs on a 2-core CPU, once per cache folder, all
+    inside a cold first step, while the step's own Python work (Dynamo's trace, the
+    autograd split, the lowering) leaves the second core idle. Started when a cold compile
+    is expected (``runtime/train/compiled.py``), the probe builds there, its compiler runs
+    outside the GIL; Inductor, asking later, finds the answer made (or, still making,
+    makes it beside the thread: the builds are file-locked, the answer the same).
+    """
+    try:
+        from torch._inductor.cpu_vec_isa import valid_vec_isa_list  # noqa: PLC0415 - private, may move
+    except ImportError:  # pragma: no cover - another torch
+        return None
+
+    def probe() -> None:
+        try:
+            valid_vec_isa_list()
+        except Exception:  # noqa: BLE001 - Inductor asks again, and reports, itself
+            pass
+
+    thread = threading.Thread(target=probe, name="cdl-probe-cpu", daemon=True)
+    thread.start()
+    return thread
 
 
 def compile_counts() -> dict[str, int]:

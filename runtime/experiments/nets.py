@@ -120,13 +120,7 @@ class WarpThenEdit(nn.Module):
     def warp(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` resampled through the affine map ``id + θ`` (borders extended: the
         background of a glyph is its border), placed back if ``place``."""
-        eye = torch.eye(2, 3, device=x.device, dtype=x.dtype)
-        theta = (eye + self.theta).expand(x.shape[0], 2, 3)
-        if not self.place:
-            return resample(x, theta)
-        with torch.no_grad():  # only measured, for where the ink lands: no graph kept
-            warped = resample(x, theta)
-        return resample(x, theta + ink_shift(x, warped))
+        return affine_warp(x, self.theta, self.place)
 
     def forward(self, x):
         return self.edit(self.warp(x))
@@ -141,6 +135,49 @@ class WarpThenEdit(nn.Module):
         self.edit.load_state_dict(other.state_dict())
         self.theta.zero_()
         return True
+
+
+class PlacedWarp(nn.Module):
+    """``x ↦ warp_θ(x)``, each image placed back by its ink's box: the warp of
+    :class:`WarpThenEdit` ``(place=True)`` without the editor — the identity at start.
+
+    For a change that is geometry alone (a slant): it moves ink and never makes or
+    erases any, so it cannot take the trivial way out of an equation — on
+    ``triangle_fonts`` an editor after ``bc``'s warp can learn to blacken the glyphs
+    ``ab`` draws (the critic judges ``bc`` on real Bold glyphs only), and ``ac`` follows
+    it into black through ``ab.bc = ac``; a warp cannot (``benchmarks/README.md``,
+    "Slant"). ``shear_only=True`` learns one number, the shear ``s`` of ``x ↦ x + s·y``
+    (oblique type is its upright face sheared); otherwise the whole map, of which the
+    translation is moot (the placing undoes it).
+    """
+
+    def __init__(self, shear_only: bool = False):
+        super().__init__()
+        self.shear_only = shear_only
+        self.theta = nn.Parameter(torch.zeros(1) if shear_only else torch.zeros(2, 3))
+
+    @property
+    def map(self) -> torch.Tensor:
+        """θ as ``[2, 3]`` (``[[0, s, 0], [0, 0, 0]]`` when ``shear_only``)."""
+        if self.shear_only:
+            return nnf.pad(self.theta.view(1, 1), (1, 1, 0, 1))
+        return self.theta
+
+    def forward(self, x):
+        return affine_warp(x, self.map, place=True)
+
+
+def affine_warp(x: torch.Tensor, theta: torch.Tensor, place: bool) -> torch.Tensor:
+    """``x`` resampled through the affine map ``id + theta`` (``[2, 3]``, one map for the
+    batch; borders extended), then, if ``place``, each image moved so that its ink's box
+    centre is the input's again — folded into the one resampling (two would blur twice)."""
+    eye = torch.eye(2, 3, device=x.device, dtype=x.dtype)
+    maps = (eye + theta).expand(x.shape[0], 2, 3)
+    if not place:
+        return resample(x, maps)
+    with torch.no_grad():  # only measured, for where the ink lands: no graph kept
+        warped = resample(x, maps)
+    return resample(x, maps + ink_shift(x, warped))
 
 
 def resample(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:

@@ -8,15 +8,24 @@ from A to C together. Trained unpaired; on held-out characters each arrow is sco
 against the ground truth (the same character in its target font) and the triangle's
 residual ``|ab.bc(x) - ac(x)|`` measures how far the two routes disagree.
 
-The two arrows into the oblique face, ``bc`` and ``ac``, are placed warps before an
-editor (:class:`~runtime.experiments.nets.WarpThenEdit` with ``place=True``): a slant
-moves ink, which an editor of pixels in place cannot do, and the renderer centres each
-glyph by its ink's box, so a slanted glyph must also be placed by its own shape
-(``benchmarks/bench_warp_bounds.py``: one shear for all glyphs plus each glyph's
-placement can reach 0.24× the identity's error on ``bc``, one map for all 0.69×). With
-editors alone (``build(options, networks=EDITORS)``) ``bc`` and ``ac`` stay near 0.8× and
-0.7× and the glyphs upright; with unplaced warps (``examples/triangle_fonts_warp.py``)
-they lean, but too little and unevenly by seed (``benchmarks/README.md``, "Slant").
+The two arrows into the oblique face move ink, which an editor of pixels in place cannot
+do, and each glyph is placed back by its ink's box, since the renderer centres glyphs so
+and a slanted glyph's place depends on its shape (``benchmarks/bench_warp_bounds.py``:
+one shear for all glyphs plus each glyph's placement can reach 0.24× the identity's error
+on ``bc``, one map for all 0.69×). ``bc``, the slant itself, is one learned shear
+(:class:`~runtime.experiments.nets.PlacedWarp` ``(shear_only=True)``: oblique type is
+its upright face sheared); ``ac``, which also emboldens, a placed warp then an editor
+(:class:`~runtime.experiments.nets.WarpThenEdit` ``(place=True)``), which the equation
+teaches the slant. A warp cannot draw or erase ink, so ``bc`` cannot turn the glyphs
+``ab`` draws black — the trivial solution of ``ab.bc = ac`` that an editor after ``bc``'s
+warp finds on some seeds (the critic judges ``bc`` on real Bold glyphs only).
+
+Ablations (``benchmarks/README.md``, "Slant"): editors alone
+(``build(options, networks=EDITORS)``) leave the glyphs upright, ``bc`` and ``ac`` near
+0.8× and 0.7×; a warp then an editor for ``bc`` too (``examples/triangle_fonts_edited.py``)
+learns the slant on one seed in three; a free affine map for ``bc``
+(``examples/triangle_fonts_affine.py``) slants on every seed but also narrows the glyphs;
+unplaced warps (``examples/triangle_fonts_warp.py``) lean too little.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from . import schema_file
 from .experiment import Experiment, Options, WorstInputs
 from .font_pairs import SIZE, font_glyphs, translation_scores
 from .glyph_classifier import classifier
-from .nets import IdentityStartGenerator, WarpThenEdit, patch_critic
+from .nets import IdentityStartGenerator, PlacedWarp, WarpThenEdit, patch_critic
 
 FONTS = {"Sans": "DejaVuSans.ttf", "Bold": "DejaVuSans-Bold.ttf",
          "BoldOblique": "DejaVuSans-BoldOblique.ttf"}
@@ -43,12 +52,17 @@ ARROWS = ("ab", "bc", "ac")
 
 
 def placed_warp() -> WarpThenEdit:
-    """A slanting arrow's network: a learned warp, each glyph placed back by its ink's box,
-    then an editor — the identity at start."""
+    """A learned warp, each glyph placed back by its ink's box, then an editor — the
+    identity at start: ``ac``'s network, which slants and emboldens."""
     return WarpThenEdit(place=True)
 
 
-NETWORKS = {"ab": IdentityStartGenerator, "bc": placed_warp, "ac": placed_warp}
+def slant() -> PlacedWarp:
+    """One learned shear, each glyph placed back by its ink's box: ``bc``'s network."""
+    return PlacedWarp(shear_only=True)
+
+
+NETWORKS = {"ab": IdentityStartGenerator, "bc": slant, "ac": placed_warp}
 EDITORS = dict.fromkeys(ARROWS, IdentityStartGenerator)  # the ablation: no arrow moves ink
 
 

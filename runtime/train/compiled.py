@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from pathlib import Path
 
 import torch
@@ -31,7 +32,7 @@ from tqdm import tqdm
 
 from category.files import write_atomic
 from compiler import Program
-from compiler.cache import compile_counts, kernel_keys, pack, unpack, use_cache_dir
+from compiler.cache import compile_counts, kernel_keys, pack, probe_cpu_early, unpack, use_cache_dir
 
 from .networks import named_modules
 
@@ -64,6 +65,7 @@ class RunCompile:
         self.expected: str | None = None  # "cold", "warm (cache)", "warm (run folder)"
         self._kernels: set[str] = set()
         self._counts: dict[str, int] = {}
+        self.probe: threading.Thread | None = None  # the CPU's probe, started when cold
 
     @staticmethod
     def due(program: Program) -> bool:
@@ -88,6 +90,8 @@ class RunCompile:
             else:
                 tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
                            file=sys.stderr)  # above the progress bar, if one is shown
+        if self.expected == "cold" and self.program.device.type == "cpu":
+            self.probe = probe_cpu_early()  # C++ kernels to come: probe the CPU meanwhile
         return f"compiling, {self.expected}"
 
     def record(self) -> dict[str, object]:

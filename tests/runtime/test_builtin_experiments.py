@@ -12,7 +12,7 @@ from runtime.experiments import equalizer_circles as eq
 from runtime.experiments import prepare
 from runtime.experiments import triangle_fonts as tri
 from runtime.experiments.font_pairs import font_glyphs
-from runtime.experiments.nets import IdentityStartGenerator, WarpThenEdit, ink_centres
+from runtime.experiments.nets import IdentityStartGenerator, PlacedWarp, WarpThenEdit, ink_centres
 from runtime.report.measures import per_input_mae
 from runtime.sources import glyphs
 
@@ -138,13 +138,39 @@ def test_a_placed_warp_keeps_each_glyphs_ink_centred_where_one_map_moves_it():
     assert placed_error < 0.6 * plain_error
 
 
+def test_a_placed_warp_alone_moves_ink_and_can_neither_make_nor_erase_it():
+    """``PlacedWarp``: the identity at start, then the placed warp of ``WarpThenEdit``
+    exactly (``shear_only``: of the map ``[[0, s, 0], [0, 0, 0]]``); whatever its map, a
+    glyph keeps about its ink (what keeps ``triangle_fonts``' ``bc`` from turning ``ab``'s
+    glyphs black), and the map learns through it."""
+    x = glyphs("DejaVuSans-Bold.ttf", chars="Rk7", size=32).tensor
+    free, shear, reference = PlacedWarp(), PlacedWarp(shear_only=True), WarpThenEdit(place=True)
+    assert shear.theta.shape == (1,) and free.theta.shape == (2, 3)
+    with torch.no_grad():
+        assert torch.equal(free(x), x) and torch.equal(shear(x), x)
+        shear.theta.fill_(0.2)
+        reference.theta.copy_(torch.tensor([[0.0, 0.2, 0.0], [0.0, 0.0, 0.0]]))
+        assert torch.equal(shear(x), reference.warp(x))
+        free.theta.copy_(torch.tensor([[0.1, -0.3, 0.2], [0.05, 0.1, -0.1]]))
+        reference.theta.copy_(free.theta)
+        assert torch.equal(free(x), reference.warp(x))
+        for warp in (shear, free):
+            ink, moved = (x + 1).sum(dim=(1, 2, 3)), (warp(x) + 1).sum(dim=(1, 2, 3))
+            assert torch.allclose(moved, ink, rtol=0.25)
+    shear(x)[..., :12].sum().backward()
+    assert shear.theta.grad.abs().item() > 0
+
+
 def test_triangle_takes_other_networks_for_named_arrows_only(tmp_path):
-    """By default the slanting arrows are placed warps and ab an editor; ``networks``
-    replaces the named arrows only, and an unknown arrow name is refused by name."""
+    """By default bc is a placed shear, ac a placed warp then an editor, ab an editor;
+    ``networks`` replaces the named arrows only, and an unknown arrow name is refused by
+    name."""
     kinds = {a.name: (type(m).__name__, getattr(m, "place", None))
              for a, m in tri.build(Options(torch.device("cpu"))).functor.modules.items()}
-    assert kinds == {"ab": ("IdentityStartGenerator", None), "bc": ("WarpThenEdit", True),
+    assert kinds == {"ab": ("IdentityStartGenerator", None), "bc": ("PlacedWarp", None),
                      "ac": ("WarpThenEdit", True)}
+    bc = tri.build(Options(torch.device("cpu"))).functor.modules["bc"]
+    assert bc.shear_only
     exp = tri.build(Options(torch.device("cpu")), networks={"bc": IdentityStartGenerator})
     kinds = {a.name: type(m).__name__ for a, m in exp.functor.modules.items()}
     assert kinds == {"ab": "IdentityStartGenerator", "bc": "IdentityStartGenerator",

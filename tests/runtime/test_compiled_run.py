@@ -149,3 +149,41 @@ def test_the_program_key_follows_what_decides_the_compiled_code():
     assert program_key(a, 8) == program_key(b, 8)  # other weights, same code
     assert program_key(a, 8) != program_key(a, 16)  # another batch size
     assert program_key(a, 8) != program_key(tiny_program(backend="inductor", width=4), 8)
+
+
+PROBE = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from compiler.cache import cache_dir
+    from runtime.train.compiled import RunCompile
+    from tests.runtime.runtime_fixtures import tiny_program
+    def probes():  # Inductor's test programs of the CPU's vector instructions, built
+        return len([p for p in cache_dir().rglob("*.cpp") if b"_chk_kernel()" in p.read_bytes()])
+    program = tiny_program(backend="inductor")
+    out = {}
+    for name in ("first", "again"):
+        run = RunCompile(Path(sys.argv[1]) / name, program, 8, is_writer=False)
+        before = probes()
+        note = run.expect()
+        if run.probe is not None:
+            run.probe.join(timeout=300)
+        out[name] = {"note": note, "probed": run.probe is not None, "before": before,
+                     "after": probes(), "compiled": program.updates}
+        run.record()  # what a first update's end does: the program noted as compiled here
+    print(json.dumps(out))
+""")
+
+
+def test_a_cold_compile_probes_the_cpu_before_the_step_and_a_warm_one_does_not(tmp_path):
+    """Before a cold compile's first update the CPU's vector-instruction probe runs in the
+    background (``probe_cpu_early``): its test programs lie in the empty cache folder
+    before anything compiled. A compile expected warm starts no probe."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "c")}
+    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    first, again = out["first"], out["again"]
+    assert first["note"] == "compiling, cold" and first["probed"]
+    assert first["before"] == 0 and first["after"] > 0 and first["compiled"] == 0
+    assert again["note"] == "compiling, warm (cache)" and not again["probed"]
