@@ -132,7 +132,7 @@ def child(args) -> dict:
     out["parts"], out["counts"] = parts(), compile_counts()
     if run is not None:
         run.record()
-    if args.pack:
+    if args.pack and run is not None:  # (the hand-written step has no run folder)
         data = (folder / ARCHIVE).read_bytes()
         Path(args.pack).write_bytes(data)
         out["archive_mb"] = len(data) / 2 ** 20
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             lines += [row(names[v], results[v])
                       for v in ("inline", "unprobed", "regional", "hand") if v in results]
             said = {v: [r["expected"] for r in results[v].values() if r and "expected" in r]
-                    for v in results}
+                    for v in results if v != "hand"}
             reg, inl = results["regional"]["cold"], results["inline"]["cold"]
             lines += ["", f"Step time (median of 30, alternating in one process): inlined "
                       f"{step['inline'] * 1e3:.1f} ms, regional {step['regional'] * 1e3:.1f} "

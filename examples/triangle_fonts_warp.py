@@ -1,11 +1,11 @@
 """The font triangle with unplaced warps: an ablation of the built-in's placed ones (issue 24).
 
-The built-in ``triangle_fonts`` slants with :class:`~runtime.experiments.nets.WarpThenEdit`
-``(place=True)`` on ``bc`` and ``ac``, the two arrows into the oblique face: one learned
-affine map, each glyph then placed back by its ink's bounding box, then an editor. Here
-the same arrows warp without the placing, as the first attempt did: one map moves every
-glyph alike, so a slanted glyph lands where its upright one was, not where the font
-centres it. Train and compare::
+The built-in ``triangle_fonts`` slants with placed warps on ``bc`` and ``ac``, the two
+arrows into the oblique face: ``bc`` one learned shear, ``ac`` one learned affine map then
+an editor, each glyph placed back by its ink's bounding box. Here both arrows are an
+affine warp then an editor (:class:`~runtime.experiments.nets.WarpThenEdit`) without the
+placing, as the first attempt did: one map moves every glyph alike, so a slanted glyph
+lands where its upright one was, not where the font centres it. Train and compare::
 
     cdl train examples/triangle_fonts_warp.py --seed 0
     cdl train triangle_fonts --seed 0
