@@ -105,12 +105,13 @@ def probe_cpu_early() -> threading.Thread | None:
 
     Before it generates its first C++ kernel, Inductor builds a small test program per
     instruction set (AVX-512, AVX2…) with the full ATen vector headers and loads it in a
-    child process: about 8 s of compiler runs on a 2-core CPU, once per cache folder, all
+    child process: 6–8 s of compiler runs on a 2-core CPU, once per cache folder, all
     inside a cold first step, while the step's own Python work (Dynamo's trace, the
     autograd split, the lowering) leaves the second core idle. Started when a cold compile
     is expected (``runtime/train/compiled.py``), the probe builds there, its compiler runs
     outside the GIL; Inductor, asking later, finds the answer made (or, still making,
     makes it beside the thread: the builds are file-locked, the answer the same).
+    ``benchmarks/bench_compile.py``: the default experiment's cold first step 52 → 46 s.
     """
     try:
         from torch._inductor.cpu_vec_isa import valid_vec_isa_list  # noqa: PLC0415 - private, may move

@@ -10,7 +10,9 @@ default experiment on a 2-core CPU, a few seconds when torch's caches already ho
   machine — into this machine's caches, so that ``--resume`` and every data-parallel
   worker start warm; an archive made by another torch or for another device is said
   once and passed over; then says what the compile will be, for the progress bar: warm
-  from this machine's cache, warm from the run folder, or cold;
+  from this machine's cache, warm from the run folder, or cold — and when cold on a CPU,
+  starts Inductor's probe of the CPU's vector instructions in the background
+  (``compiler.cache.probe_cpu_early``), which the compile would otherwise wait for;
 - after it (:meth:`~RunCompile.record`): notes the program in the cache's index and
   (the writer) packs what the compile made or used into ``compiled.zip``, rewritten
   atomically when it changed.
