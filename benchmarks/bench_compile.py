@@ -19,10 +19,15 @@ baseline; ``bench_step.HandCycleGAN``) — every figure is measured in a process
 
 cdl's variants go round their first step as ``cdl train`` does
 (``runtime.train.compiled.RunCompile``): it unpacks the run folder's archive where this
-cache never compiled the program, starts the CPU's vector-instruction probe early when the
-compile will be cold (``compiler.cache.probe_cpu_early``), and packs the archive after.
-The probe's worth: *unprobed* is the inlined program with that probe left to Inductor,
-which runs it inside the first kernel's lowering (cold only: warm steps build no kernel).
+cache never compiled the program, starts early what the first C++ kernel waits for when
+the compile will be cold — the CPU's vector-instruction probe
+(``compiler.cache.probe_cpu_early``) and Inductor's precompiled header
+(``compiler.cache.build_header_early``) — and packs the archive after. Their worth, cold
+only (warm steps build no kernel): *unprepared* is the inlined program with both left to
+Inductor, which makes them inside the first kernel's build. The header lives outside the
+cache folder (``<tmp>/torchinductor_<user>``, built once per machine), so *cold* finds it
+made; *fresh* and *fresh, unprepared* run with an empty ``TMPDIR`` too: a machine where
+nothing was ever compiled.
 
 Inlined is cdl's default; ``regional=True`` makes each lone network one nested compile
 region (``compiler/lowering.py``), built once per architecture.
@@ -60,7 +65,8 @@ import torch  # noqa: E402
 from benchmarks.readme_block import write_block  # noqa: E402
 
 HEADING = "Compile time (`bench_compile.py`)"
-VARIANTS = ("regional", "inline", "unprobed", "hand")
+VARIANTS = ("regional", "inline", "unprepared", "fresh", "fresh-unprepared", "hand")
+COLD_ONLY = ("unprepared", "fresh", "fresh-unprepared")  # differ from inline when cold only
 
 
 # --------------------------------------------------------------------------- child
@@ -81,7 +87,7 @@ def build(experiment: str, variant: str):
                             compile=True)
         return hand.step
     exp, prog = prepare(experiment, device="cpu", seed=0, backend="inductor",
-                        regional=variant == "regional")  # "unprobed": inlined
+                        regional=variant == "regional")  # the others: inlined
     n = exp.train.get("batch_size", 16)  # the data objects' first samples (priors drawn)
     batch = {ob: src.tensor[:n] for ob, src in exp.data.items()}
 
@@ -118,8 +124,8 @@ def child(args) -> dict:
     step = build(args.experiment, args.variant)
     out["build_s"] = time.perf_counter() - t
     run = None
-    if args.variant == "unprobed":  # the baseline of the early probe: Inductor probes late
-        compiled.probe_cpu_early = lambda: None
+    if args.variant.endswith("unprepared"):  # the baseline: Inductor makes them when due
+        compiled.probe_cpu_early = compiled.build_header_early = lambda: None
     if args.variant != "hand":
         folder = Path(args.run_folder)
         run = RunCompile(folder, step.program, step.batch_size, is_writer=bool(args.pack))
@@ -202,8 +208,11 @@ def resume_rows(work: Path, steps: int = 20) -> list[str]:
 
 
 # --------------------------------------------------------------------------- parent
-def run_child(*argv: str, cache: Path) -> dict:
+def run_child(*argv: str, cache: Path, tmp: Path | None = None) -> dict:
     env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    if tmp is not None:  # a machine that never compiled: no precompiled header either
+        tmp.mkdir(parents=True)
+        env["TMPDIR"] = str(tmp)
     done = subprocess.run([sys.executable, str(Path(__file__)), *argv], capture_output=True,
                           text=True, env=env, timeout=1800)
     if done.returncode != 0:
@@ -218,9 +227,10 @@ def measure(experiment: str, variant: str, work: Path) -> dict:
     for name in ("cold", "warm", "copied"):
         (runs / name).mkdir(parents=True)
     print(f"  {experiment} / {variant}: cold", flush=True)
-    if variant == "unprobed":  # only its cold step differs from the inlined program's
+    if variant in COLD_ONLY:
+        fresh = work / f"{variant}-tmp" if variant.startswith("fresh") else None
         cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
-                         cache=a)
+                         cache=a, tmp=fresh)
         return {"cold": cold, "warm": None, "other": None}
     cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
                      "--pack", str(archive), "--same-process", cache=a)
@@ -277,14 +287,17 @@ def main(argv: list[str] | None = None) -> int:
              "Inductor compile, and within those the wait for C++ kernel builds.", ""]
     with tempfile.TemporaryDirectory(prefix="bench-compile-") as tmp:
         for experiment in args.only:
-            variants = [v for v in VARIANTS if v != "hand" or experiment == "cyclegan_fonts"]
+            variants = [v for v in VARIANTS if experiment == "cyclegan_fonts"
+                        or v not in ("hand", "fresh", "fresh-unprepared")]
             results = {}
             for v in variants:
                 results[v] = measure(experiment, v, Path(tmp) / experiment)
             print(f"  {experiment}: step times", flush=True)
             step = run_child("--steps", experiment, cache=Path(tmp) / experiment / "regional-A")
             names = {"regional": "cdl, `regional=True`", "inline": "cdl, inlined (the "
-                     "default)", "unprobed": "cdl, inlined, the CPU not probed early",
+                     "default)", "unprepared": "cdl, inlined, nothing started early",
+                     "fresh": "cdl, inlined, on a machine that never compiled",
+                     "fresh-unprepared": "cdl, same, nothing started early",
                      "hand": "hand-written, plain `torch.compile` (baseline)"}
             lines += [f"### {experiment}", "",
                       "| program | cold first step | Dynamo | forward | backward | "
@@ -292,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                       "(run folder's archive) | warm, same process |",
                       "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
             lines += [row(names[v], results[v])
-                      for v in ("inline", "unprobed", "regional", "hand") if v in results]
+                      for v in ("inline", "unprepared", "fresh", "fresh-unprepared",
+                                "regional", "hand") if v in results]
             said = {v: [r["expected"] for r in results[v].values() if r and "expected" in r]
                     for v in results if v != "hand"}
             reg, inl = results["regional"]["cold"], results["inline"]["cold"]

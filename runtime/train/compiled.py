@@ -11,8 +11,9 @@ default experiment on a 2-core CPU, a few seconds when torch's caches already ho
   worker start warm; an archive made by another torch or for another device is said
   once and passed over; then says what the compile will be, for the progress bar: warm
   from this machine's cache, warm from the run folder, or cold — and when cold on a CPU,
-  starts Inductor's probe of the CPU's vector instructions in the background
-  (``compiler.cache.probe_cpu_early``), which the compile would otherwise wait for;
+  starts in the background what the first C++ kernel would otherwise wait for: Inductor's
+  probe of the CPU's vector instructions (``compiler.cache.probe_cpu_early``) and its
+  precompiled header (``compiler.cache.build_header_early``);
 - after it (:meth:`~RunCompile.record`): notes the program in the cache's index and
   (the writer) packs what the compile made or used into ``compiled.zip``, rewritten
   atomically when it changed.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -34,7 +36,15 @@ from tqdm import tqdm
 
 from category.files import write_atomic
 from compiler import Program
-from compiler.cache import compile_counts, kernel_keys, pack, probe_cpu_early, unpack, use_cache_dir
+from compiler.cache import (
+    build_header_early,
+    compile_counts,
+    kernel_keys,
+    pack,
+    probe_cpu_early,
+    unpack,
+    use_cache_dir,
+)
 
 from .networks import named_modules
 
@@ -68,6 +78,7 @@ class RunCompile:
         self._kernels: set[str] = set()
         self._counts: dict[str, int] = {}
         self.probe: threading.Thread | None = None  # the CPU's probe, started when cold
+        self.header: subprocess.Popen | None = None  # the C++ header's build, when cold
 
     @staticmethod
     def due(program: Program) -> bool:
@@ -93,13 +104,16 @@ class RunCompile:
                 tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
                            file=sys.stderr)  # above the progress bar, if one is shown
         if self.expected == "cold" and self.program.device.type == "cpu":
-            self.probe = probe_cpu_early()  # C++ kernels to come: probe the CPU meanwhile
+            # C++ kernels to come: what the first one waits for, made meanwhile
+            self.probe, self.header = probe_cpu_early(), build_header_early()
         return f"compiling, {self.expected}"
 
     def record(self) -> dict[str, object]:
         """After the first update: the program noted as compiled here, the archive packed
         (the writer); returns what was expected (``expected``) and how the compile went
         (the ``compile_counts`` differences)."""
+        if self.header is not None:  # reaped if done; left to finish otherwise
+            self.header.poll()
         index = use_cache_dir() / _INDEX
         index.mkdir(exist_ok=True)
         (index / self.key).touch()

@@ -167,8 +167,9 @@ PROBE = textwrap.dedent("""
         note = run.expect()
         if run.probe is not None:
             run.probe.join(timeout=300)
+        header = None if run.header is None else run.header.wait(timeout=300)
         out[name] = {"note": note, "probed": run.probe is not None, "before": before,
-                     "after": probes(), "compiled": program.updates}
+                     "after": probes(), "compiled": program.updates, "header": header}
         run.record()  # what a first update's end does: the program noted as compiled here
     print(json.dumps(out))
 """)
@@ -177,13 +178,16 @@ PROBE = textwrap.dedent("""
 def test_a_cold_compile_probes_the_cpu_before_the_step_and_a_warm_one_does_not(tmp_path):
     """Before a cold compile's first update the CPU's vector-instruction probe runs in the
     background (``probe_cpu_early``): its test programs lie in the empty cache folder
-    before anything compiled. A compile expected warm starts no probe."""
+    before anything compiled; and a child process compiles one small kernel, building the
+    precompiled header (``build_header_early``; it exits cleanly). A compile expected warm
+    starts neither."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "c")}
     done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
                           text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     first, again = out["first"], out["again"]
-    assert first["note"] == "compiling, cold" and first["probed"]
+    assert first["note"] == "compiling, cold" and first["probed"] and first["header"] == 0
     assert first["before"] == 0 and first["after"] > 0 and first["compiled"] == 0
     assert again["note"] == "compiling, warm (cache)" and not again["probed"]
+    assert again["header"] is None
