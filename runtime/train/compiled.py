@@ -103,7 +103,8 @@ class RunCompile:
             else:
                 tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
                            file=sys.stderr)  # above the progress bar, if one is shown
-        if self.expected == "cold" and self.program.device.type == "cpu":
+        if (self.expected == "cold" and self.program.device.type == "cpu"
+                and self.program.backend == "inductor"):  # only Inductor builds C++ kernels
             # C++ kernels to come: what the first one waits for, made meanwhile
             self.probe, self.header = probe_cpu_early(), build_header_early()
         return f"compiling, {self.expected}"
