@@ -146,11 +146,11 @@ def build_header_early() -> subprocess.Popen | None:
     68 s instead of 46 with the header's folder emptied, in one run by hand on a 2-core
     CPU; ``benchmarks/README.md``, "Compile time", has the measured rows). Inductor
     keeps it outside the cache folder (``<tmp>/torchinductor_<user>/precompiled_headers``),
-    keyed by the compiler's flags, and builds it in the main thread. The child builds the same header,
-    through ``torch.compile`` itself, while the parent traces and lowers; the parent,
-    reaching its first kernel, waits on the header's lock for the rest, or finds it built.
-    Where the header exists the child's compile is a second or two of work on a core the
-    trace leaves idle. It shares the parent's cache folder (the environment) and its
+    keyed by the compiler's flags, and builds it in the main thread. The child builds the
+    same header, through ``torch.compile`` itself, while the parent traces and lowers; the
+    parent, reaching its first kernel, waits on the header's lock for the rest, or finds it
+    built. Where the header exists the child's compile is a second or two of work on a
+    core the trace leaves idle. It shares the parent's cache folder (the environment) and its
     ``stdout`` and ``stderr`` go nowhere.
     """
     try:
