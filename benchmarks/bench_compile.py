@@ -138,7 +138,7 @@ def child(args) -> dict:
     out["parts"], out["counts"] = parts(), compile_counts()
     if run is not None:
         run.record()
-    if args.pack and run is not None:  # (the hand-written step has no run folder)
+    if args.pack:
         data = (folder / ARCHIVE).read_bytes()
         Path(args.pack).write_bytes(data)
         out["archive_mb"] = len(data) / 2 ** 20
@@ -232,8 +232,9 @@ def measure(experiment: str, variant: str, work: Path) -> dict:
         cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
                          cache=a, tmp=fresh)
         return {"cold": cold, "warm": None, "other": None}
+    pack = ("--pack", str(archive)) if variant != "hand" else ()  # hand: no run folder
     cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
-                     "--pack", str(archive), "--same-process", cache=a)
+                     *pack, "--same-process", cache=a)
     print(f"  {experiment} / {variant}: warm", flush=True)
     warm = run_child("--child", experiment, variant, "--run-folder", str(runs / "warm"),
                      cache=a)

@@ -13,9 +13,9 @@ image plane, as a ratio to the identity's error (the experiments' ratio), where
 - *placed per glyph*: a translation of each glyph alone;
 - *one map per glyph*: an affine map fitted to each glyph on its own (an oracle: it sees
   the answer);
-- *``WarpThenEdit(place=True)``, best shear*: the triangle's own placed warp (its editor
-  left out) at the shear, on a grid of 0 to 0.3, best for all glyphs — what the network
-  can reach with one number learned.
+- *``PlacedWarp(shear_only=True)``, best shear*: the triangle's own ``bc`` network at the
+  shear, on a grid of 0 to 0.3, best for all glyphs — what it can reach with its one
+  number learned.
 
 Every fit is Adam on the map's entries (bilinear resampling, borders extended), from
 several starting shears, keeping each glyph's best. Nothing is trained on the glyphs'
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed c
 
 from benchmarks.readme_block import write_block  # noqa: E402
 from runtime.experiments.font_pairs import font_glyphs  # noqa: E402
-from runtime.experiments.nets import WarpThenEdit, resample  # noqa: E402
+from runtime.experiments.nets import PlacedWarp, resample  # noqa: E402
 
 PAIRS = (  # (experiment arrow, source font, target font)
     ("cyclegan_fonts f (Sans → Bold)", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
@@ -94,13 +94,13 @@ def best_errors(x: torch.Tensor, y: torch.Tensor, shared_mask: torch.Tensor,
 
 def placed_shear_error(x: torch.Tensor, y: torch.Tensor,
                        shears=tuple(s / 50 for s in range(16))) -> torch.Tensor:
-    """Per glyph, the error of ``WarpThenEdit(place=True)``'s own warp (the network the
-    triangle trains, its editor left out) at the one shear of ``shears`` best for all."""
-    net, best = WarpThenEdit(place=True), None
+    """Per glyph, the error of ``PlacedWarp(shear_only=True)`` (``triangle_fonts``' ``bc``)
+    at the one shear of ``shears`` best for all."""
+    net, best = PlacedWarp(shear_only=True), None
     with torch.no_grad():
         for shear in shears:
-            net.theta[0, 1] = shear
-            errors = (net.warp(x) - y).abs().flatten(1).mean(1)
+            net.theta.fill_(shear)
+            errors = (net(x) - y).abs().flatten(1).mean(1)
             best = errors if best is None or errors.mean() < best.mean() else best
     return best
 
@@ -108,7 +108,7 @@ def placed_shear_error(x: torch.Tensor, y: torch.Tensor,
 def table() -> str:
     torch.manual_seed(0)
     rows = ["| arrow (held-out glyphs) | identity MAE | " + " | ".join(FITS)
-            + " | `WarpThenEdit(place=True)`, best shear |",
+            + " | `PlacedWarp(shear_only=True)`, best shear |",
             "|---|---:|" + "---:|" * (len(FITS) + 1)]
     for name, source, target in PAIRS:
         data = font_glyphs({"in": source, "out": target}, torch.device("cpu"))
