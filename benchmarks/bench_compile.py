@@ -127,6 +127,7 @@ def child(args) -> dict:
     if args.variant.endswith("unprepared"):  # the baseline: Inductor makes them when due
         compiled.probe_cpu_early = compiled.build_header_early = lambda: None
     if args.variant != "hand":
+        RunCompile.probe_early(step.program)  # as the Trainer does when it is made
         folder = Path(args.run_folder)
         run = RunCompile(folder, step.program, step.batch_size, is_writer=bool(args.pack))
         t = time.perf_counter()
@@ -135,6 +136,7 @@ def child(args) -> dict:
     t = time.perf_counter()
     step()
     out["first_s"] = time.perf_counter() - t
+    out["to_first_s"] = time.perf_counter() - T_START  # the process's start to the step's end
     out["parts"], out["counts"] = parts(), compile_counts()
     if run is not None:
         run.record()

@@ -48,6 +48,8 @@ __all__ = ["build_header_early", "cache_dir", "compile_counts", "environment", "
 _ENVIRONMENT = "environment.json"
 _MEGA_CACHE = "torch-cache.bin"
 _KERNELS = "kernels/"
+_PROBE: threading.Thread | None = None  # probe_cpu_early's thread, once started
+_PROBE_LOCK = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -102,17 +104,20 @@ def _cpu_vector_isa() -> str:
 
 def probe_cpu_early() -> threading.Thread | None:
     """Start Inductor's probe of this CPU's vector instructions now, in a thread of its own,
-    and return the thread (None where this torch has no such probe).
+    and return the thread (None where this torch has no such probe); once per process,
+    later calls return the same thread.
 
-    Before it generates its first C++ kernel, Inductor builds a small test program per
-    instruction set (AVX-512, AVX2…) with the full ATen vector headers and loads it in a
-    child process: 6–8 s of compiler runs on a 2-core CPU, once per cache folder, all
-    inside a cold first step, while the step's own Python work (Dynamo's trace, the
-    autograd split, the lowering) leaves the second core idle. Started when a cold compile
-    is expected (``runtime/train/compiled.py``), the probe builds there, its compiler runs
-    outside the GIL; Inductor, asking later, finds the answer made (or, still making,
-    makes it beside the thread: the builds are file-locked, the answer the same).
-    ``benchmarks/bench_compile.py``: the default experiment's cold first step 52 → 46 s.
+    Inductor asks for the answer in every process that compiles or loads a CPU program:
+    it builds a small test program per instruction set (AVX-512, AVX2…) with the full
+    ATen vector headers — 6–8 s of compiler runs on a 2-core CPU, once per cache folder —
+    and loads each in a child process (1–2 s, in every process: warm starts too). All of
+    it sat inside the first step, while the step's own Python work (Dynamo's trace, the
+    autograd split, the lowering) leaves the second core idle. Started before a compiled
+    first update on a CPU (``runtime/train/compiled.py``), the probe runs there, its
+    compiler runs and child processes outside the GIL; Inductor, asking later, finds the
+    answer made (or, still making, makes it beside the thread: the builds are
+    file-locked, the answer the same). ``benchmarks/bench_compile.py``: the default
+    experiment's first step 52 → 46 s cold, WARM_BEFORE → WARM_AFTER s warm.
     """
     try:
         from torch._inductor.cpu_vec_isa import valid_vec_isa_list  # noqa: PLC0415 - private, may move
@@ -125,9 +130,12 @@ def probe_cpu_early() -> threading.Thread | None:
         except Exception:  # noqa: BLE001 - Inductor asks again, and reports, itself
             pass
 
-    thread = threading.Thread(target=probe, name="cdl-probe-cpu", daemon=True)
-    thread.start()
-    return thread
+    global _PROBE
+    with _PROBE_LOCK:  # one probe per process: a second would only run beside the first
+        if _PROBE is None:
+            _PROBE = threading.Thread(target=probe, name="cdl-probe-cpu", daemon=True)
+            _PROBE.start()
+        return _PROBE
 
 
 # a program of one small C++ kernel: compiling it builds what every CPU kernel needs first

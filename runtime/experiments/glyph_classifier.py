@@ -69,9 +69,9 @@ CACHE = Path.home() / ".cache" / "cdl"
 
 def training_fonts(held_out: str = HELD_OUT) -> tuple[str, ...]:
     """The bundled fonts that have every character of ``DEFAULT_CHARS``, less ``held_out``."""
-    return tuple(f for f in font_names()
-                 if f not in EXCLUDED and f != held_out
-                 and all(has_char(font_path(f), c) for c in DEFAULT_CHARS))
+    candidates = [f for f in font_names() if f not in EXCLUDED and f != held_out]
+    paths = {f: font_path(f) for f in candidates}  # once per font, not per character
+    return tuple(f for f in candidates if all(has_char(paths[f], c) for c in DEFAULT_CHARS))
 
 
 def lookalike_groups(chars: str = DEFAULT_CHARS, size: int = 32,

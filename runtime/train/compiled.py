@@ -10,10 +10,12 @@ default experiment on a 2-core CPU, a few seconds when torch's caches already ho
   machine — into this machine's caches, so that ``--resume`` and every data-parallel
   worker start warm; an archive made by another torch or for another device is said
   once and passed over; then says what the compile will be, for the progress bar: warm
-  from this machine's cache, warm from the run folder, or cold — and when cold on a CPU,
-  starts in the background what the first C++ kernel would otherwise wait for: Inductor's
-  probe of the CPU's vector instructions (``compiler.cache.probe_cpu_early``) and its
-  precompiled header (``compiler.cache.build_header_early``);
+  from this machine's cache, warm from the run folder, or cold — and on a CPU starts in
+  the background what the compile would otherwise wait for: Inductor's probe of the CPU's
+  vector instructions (``compiler.cache.probe_cpu_early``; asked in every process, warm
+  ones included, where it was a third of the first step; the trainer starts it earlier
+  still, when it is made: :meth:`~RunCompile.probe_early`) and, when cold, the
+  precompiled header the first C++ kernel needs (``compiler.cache.build_header_early``);
 - after it (:meth:`~RunCompile.record`): notes the program in the cache's index and
   (the writer) packs what the compile made or used into ``compiled.zip``, rewritten
   atomically when it changed.
@@ -77,7 +79,7 @@ class RunCompile:
         self.expected: str | None = None  # "cold", "warm (cache)", "warm (run folder)"
         self._kernels: set[str] = set()
         self._counts: dict[str, int] = {}
-        self.probe: threading.Thread | None = None  # the CPU's probe, started when cold
+        self.probe: threading.Thread | None = None  # the CPU's probe (Inductor on a CPU)
         self.header: subprocess.Popen | None = None  # the C++ header's build, when cold
 
     @staticmethod
@@ -87,27 +89,41 @@ class RunCompile:
         return program.backend != "eager" and program.updates == 0
 
     def expect(self) -> str:
-        """Unpack the run folder's archive when it fits; the compile to expect, as the
-        progress bar's note (``compiling, cold`` …)."""
+        """Unpack the run folder's archive when it fits; start in the background what the
+        compile will wait for; the compile to expect, as the progress bar's note
+        (``compiling, cold`` …)."""
+        self.expected = self._find_compiled()
+        self.probe = self.probe_early(self.program)
+        if self.probe is not None and self.expected == "cold":
+            # only a cold compile builds C++ kernels, whose first waits for the header
+            self.header = build_header_early()
+        return f"compiling, {self.expected}"
+
+    @staticmethod
+    def probe_early(program: Program) -> threading.Thread | None:
+        """Start Inductor's probe of the CPU (``compiler.cache.probe_cpu_early``; once per
+        process) when ``program`` runs Inductor on a CPU: Inductor asks for it in every
+        process, warm or cold (the answer keys its caches). The trainer starts it when
+        made, so the probe's child processes run while the run folder is opened."""
+        if program.device.type == "cpu" and program.backend == "inductor":
+            return probe_cpu_early()
+        return None
+
+    def _find_compiled(self) -> str:
+        """Where the compiled program is: this machine's cache, the run folder's archive
+        (unpacked into the cache), or nowhere yet."""
         folder = use_cache_dir()
         self._kernels, self._counts = kernel_keys(), compile_counts()
         if (folder / _INDEX / self.key).is_file():  # compiled here before: nothing to add
-            self.expected = "warm (cache)"
-            return f"compiling, {self.expected}"
-        self.expected = "cold"
+            return "warm (cache)"
         archive = self.out / ARCHIVE
         if archive.is_file():
             why = unpack(archive.read_bytes(), self.program.device)
             if why is None:
-                self.expected = "warm (run folder)"
-            else:
-                tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
-                           file=sys.stderr)  # above the progress bar, if one is shown
-        if (self.expected == "cold" and self.program.device.type == "cpu"
-                and self.program.backend == "inductor"):  # only Inductor builds C++ kernels
-            # C++ kernels to come: what the first one waits for, made meanwhile
-            self.probe, self.header = probe_cpu_early(), build_header_early()
-        return f"compiling, {self.expected}"
+                return "warm (run folder)"
+            tqdm.write(f"cdl: note: {archive} was {why}; compiling afresh",
+                       file=sys.stderr)  # above the progress bar, if one is shown
+        return "cold"
 
     def record(self) -> dict[str, object]:
         """After the first update: the program noted as compiled here, the archive packed

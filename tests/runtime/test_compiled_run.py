@@ -156,11 +156,16 @@ PROBE = textwrap.dedent("""
     from pathlib import Path
     from compiler.cache import cache_dir
     from runtime.train.compiled import RunCompile
-    from tests.runtime.runtime_fixtures import tiny_program
+    from compiler import cache
+    from runtime import Trainer
+    from tests.runtime.runtime_fixtures import tiny_data, tiny_program
     def probes():  # Inductor's test programs of the CPU's vector instructions, built
         return len([p for p in cache_dir().rglob("*.cpp") if b"_chk_kernel()" in p.read_bytes()])
     program = tiny_program(backend="inductor")
-    out = {}
+    Trainer(tiny_program(), tiny_data(), Path(sys.argv[1]) / "eager", steps=1)  # nothing to compile
+    out = {"eager": cache._PROBE is not None}
+    Trainer(program, tiny_data(), Path(sys.argv[1]) / "made", steps=1)  # the probe starts here
+    out["made"] = cache._PROBE.ident
     for name in ("first", "again"):
         run = RunCompile(Path(sys.argv[1]) / name, program, 8, is_writer=False)
         before = probes()
@@ -168,26 +173,29 @@ PROBE = textwrap.dedent("""
         if run.probe is not None:
             run.probe.join(timeout=300)
         header = None if run.header is None else run.header.wait(timeout=300)
-        out[name] = {"note": note, "probed": run.probe is not None, "before": before,
+        out[name] = {"note": note, "probe": run.probe and run.probe.ident, "before": before,
                      "after": probes(), "compiled": program.updates, "header": header}
         run.record()  # what a first update's end does: the program noted as compiled here
     print(json.dumps(out))
 """)
 
 
-def test_a_cold_compile_probes_the_cpu_before_the_step_and_a_warm_one_does_not(tmp_path):
+def test_the_cpu_is_probed_before_every_first_step_and_the_header_built_when_cold(tmp_path):
     """Before a cold compile's first update the CPU's vector-instruction probe runs in the
     background (``probe_cpu_early``): its test programs lie in the empty cache folder
     before anything compiled; and a child process compiles one small kernel, building the
     precompiled header (``build_header_early``; it exits cleanly). A compile expected warm
-    starts neither."""
+    probes too — Inductor asks in every process — in the same thread, once per process,
+    and builds no header. A trainer starts the probe when it is made (not for an eager
+    program, which never compiles)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "c")}
     done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
                           text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     first, again = out["first"], out["again"]
-    assert first["note"] == "compiling, cold" and first["probed"] and first["header"] == 0
+    assert not out["eager"] and first["probe"] == out["made"]  # the trainer's, made first
+    assert first["note"] == "compiling, cold" and first["probe"] and first["header"] == 0
     assert first["before"] == 0 and first["after"] > 0 and first["compiled"] == 0
-    assert again["note"] == "compiling, warm (cache)" and not again["probed"]
+    assert again["note"] == "compiling, warm (cache)" and again["probe"] == first["probe"]
     assert again["header"] is None
