@@ -119,7 +119,9 @@ def probe_cpu_early() -> threading.Thread | None:
     file-locked, the answer the same). ``benchmarks/bench_compile.py``: the default
     experiment's first step 52 → 46 s cold, WARM_BEFORE → WARM_AFTER s warm.
     """
-    try:
+    try:  # the probe's imports made here, in the caller's thread: no import runs in two
+        import torch._inductor.codecache  # noqa: F401, PLC0415 - what the probe imports
+        import torch._inductor.cpp_builder  # noqa: F401, PLC0415
         from torch._inductor.cpu_vec_isa import valid_vec_isa_list  # noqa: PLC0415 - private, may move
     except ImportError:  # pragma: no cover - another torch
         return None
