@@ -127,7 +127,6 @@ def child(args) -> dict:
     if args.variant.endswith("unprepared"):  # the baseline: Inductor makes them when due
         compiled.probe_cpu_early = compiled.build_header_early = lambda: None
     if args.variant != "hand":
-        RunCompile.probe_early(step.program)  # as the Trainer does when it is made
         folder = Path(args.run_folder)
         run = RunCompile(folder, step.program, step.batch_size, is_writer=bool(args.pack))
         t = time.perf_counter()

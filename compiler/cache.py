@@ -224,11 +224,12 @@ def _files_of(root: Path, key: str) -> list[Path]:
 
 def _isa_probes(root: Path) -> list[Path]:
     """The small programs Inductor builds, once per cache folder, to probe the CPU's
-    vector instructions (``torch._inductor.cpu_vec_isa``: each a ``…_chk_kernel``): about
-    7 s of a warm start on an empty cache folder, so they travel too."""
+    vector instructions (``torch._inductor.cpu_vec_isa``: each defines a ``…_chk_kernel``,
+    with arguments or without — the bf16 and VNNI checks take some): about 7 s of a warm
+    start on an empty cache folder, so they travel too."""
     out = []
     for src in sorted(root.glob("??/*.cpp")):
-        if src.stat().st_size < 4096 and "_chk_kernel()" in src.read_text(errors="replace"):
+        if src.stat().st_size < 4096 and "_chk_kernel" in src.read_text(errors="replace"):
             lib = src.with_suffix(".so")
             out += [src, lib] if lib.is_file() else []
     return out

@@ -13,9 +13,10 @@ default experiment on a 2-core CPU, a few seconds when torch's caches already ho
   from this machine's cache, warm from the run folder, or cold — and on a CPU starts in
   the background what the compile would otherwise wait for: Inductor's probe of the CPU's
   vector instructions (``compiler.cache.probe_cpu_early``; asked in every process, warm
-  ones included, where it was a third of the first step; the trainer starts it earlier
-  still, when it is made: :meth:`~RunCompile.probe_early`) and, when cold, the
-  precompiled header the first C++ kernel needs (``compiler.cache.build_header_early``);
+  ones included, where it was a third of the first step) and, when cold, the precompiled
+  header the first C++ kernel needs (``compiler.cache.build_header_early``) — after the
+  archive is unpacked, never before: a probe started before the unpacking made Inductor
+  rebuild 75 of the archive's 78 kernels (38 s instead of 4, measured);
 - after it (:meth:`~RunCompile.record`): notes the program in the cache's index and
   (the writer) packs what the compile made or used into ``compiled.zip``, rewritten
   atomically when it changed.
@@ -92,22 +93,12 @@ class RunCompile:
         """Unpack the run folder's archive when it fits; start in the background what the
         compile will wait for; the compile to expect, as the progress bar's note
         (``compiling, cold`` …)."""
-        self.expected = self._find_compiled()
-        self.probe = self.probe_early(self.program)
-        if self.probe is not None and self.expected == "cold":
-            # only a cold compile builds C++ kernels, whose first waits for the header
-            self.header = build_header_early()
+        self.expected = self._find_compiled()  # first: see the module's docstring
+        if self.program.device.type == "cpu" and self.program.backend == "inductor":
+            self.probe = probe_cpu_early()  # asked in every process, warm or cold
+            if self.expected == "cold":  # only then are C++ kernels built: the header
+                self.header = build_header_early()
         return f"compiling, {self.expected}"
-
-    @staticmethod
-    def probe_early(program: Program) -> threading.Thread | None:
-        """Start Inductor's probe of the CPU (``compiler.cache.probe_cpu_early``; once per
-        process) when ``program`` runs Inductor on a CPU: Inductor asks for it in every
-        process, warm or cold (the answer keys its caches). The trainer starts it when
-        made, so the probe's child processes run while the run folder is opened."""
-        if program.device.type == "cpu" and program.backend == "inductor":
-            return probe_cpu_early()
-        return None
 
     def _find_compiled(self) -> str:
         """Where the compiled program is: this machine's cache, the run folder's archive

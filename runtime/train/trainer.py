@@ -116,8 +116,6 @@ class Trainer:
         self._plotted = time.monotonic()
         if self.parallel is not None:
             self.parallel.attach(program)  # rank 0's weights everywhere; gradients averaged
-        if RunCompile.due(program):  # what the first update will wait for, started now
-            RunCompile.probe_early(program)
 
     def __getattr__(self, name: str):
         # the settings read as attributes (trainer.steps), from the one frozen record

@@ -68,7 +68,7 @@ def test_a_cold_machine_compiles_and_the_run_keeps_the_archive(first):
         names = z.namelist()
         assert json.loads(z.read("environment.json")) == environment("cpu")
         probes = [n for n in names if n.endswith(".cpp")
-                  and b"_chk_kernel()" in z.read(n) and z.getinfo(n).file_size < 4096]
+                  and b"_chk_kernel" in z.read(n) and z.getinfo(n).file_size < 4096]
     assert "torch-cache.bin" in names
     assert any(n.startswith("kernels/") and n.endswith(".so") for n in names)  # C++ built
     assert probes  # Inductor's CPU probes travel too (seconds on an empty cache)
@@ -76,7 +76,8 @@ def test_a_cold_machine_compiles_and_the_run_keeps_the_archive(first):
 
 def test_another_machine_resumes_warm_from_the_run_folder(first, tmp_path):
     """Machine B never compiled the program: its resume unpacks the run's archive and
-    compiles nothing (every graph from the cache), as a copy of the run would."""
+    compiles nothing (every graph from the cache, every C++ kernel from the archive), as a
+    copy of the run would."""
     root, _ = first
     copy = tmp_path / "copied-run"
     subprocess.run(["cp", "-r", str(root / "run"), str(copy)], check=True)
@@ -84,6 +85,10 @@ def test_another_machine_resumes_warm_from_the_run_folder(first, tmp_path):
     assert record["expected"] == "warm (run folder)"
     assert record["graphs_compiled"] == 0 and record["graphs_cached"] > 0
     assert record["autograd_compiled"] == 0 and record["autograd_cached"] > 0
+    with zipfile.ZipFile(root / "run" / ARCHIVE) as z:
+        packed = {Path(n).name for n in z.namelist() if n.endswith(".so")}
+    built = {p.name for p in (tmp_path / "cache-B").rglob("*.so")} - packed
+    assert not built  # neither the program's kernels nor Inductor's probes of the CPU
 
 
 def test_the_same_machine_expects_warm_from_its_own_cache(first, tmp_path):
@@ -162,10 +167,8 @@ PROBE = textwrap.dedent("""
     def probes():  # Inductor's test programs of the CPU's vector instructions, built
         return len([p for p in cache_dir().rglob("*.cpp") if b"_chk_kernel()" in p.read_bytes()])
     program = tiny_program(backend="inductor")
-    Trainer(tiny_program(), tiny_data(), Path(sys.argv[1]) / "eager", steps=1)  # nothing to compile
-    out = {"eager": cache._PROBE is not None}
-    Trainer(program, tiny_data(), Path(sys.argv[1]) / "made", steps=1)  # the probe starts here
-    out["made"] = cache._PROBE.ident
+    Trainer(program, tiny_data(), Path(sys.argv[1]) / "made", steps=1)
+    out = {"made": cache._PROBE is not None}  # not yet: a run folder's archive comes first
     for name in ("first", "again"):
         run = RunCompile(Path(sys.argv[1]) / name, program, 8, is_writer=False)
         before = probes()
@@ -186,15 +189,15 @@ def test_the_cpu_is_probed_before_every_first_step_and_the_header_built_when_col
     before anything compiled; and a child process compiles one small kernel, building the
     precompiled header (``build_header_early``; it exits cleanly). A compile expected warm
     probes too — Inductor asks in every process — in the same thread, once per process,
-    and builds no header. A trainer starts the probe when it is made (not for an eager
-    program, which never compiles)."""
+    and builds no header. Nothing is started before (a trainer made does not probe: the
+    run folder's archive must be unpacked first)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "c")}
     done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
                           text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     first, again = out["first"], out["again"]
-    assert not out["eager"] and first["probe"] == out["made"]  # the trainer's, made first
+    assert not out["made"]
     assert first["note"] == "compiling, cold" and first["probe"] and first["header"] == 0
     assert first["before"] == 0 and first["after"] > 0 and first["compiled"] == 0
     assert again["note"] == "compiling, warm (cache)" and again["probe"] == first["probe"]
