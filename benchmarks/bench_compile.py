@@ -19,12 +19,13 @@ baseline; ``bench_step.HandCycleGAN``) — every figure is measured in a process
 
 cdl's variants go round their first step as ``cdl train`` does
 (``runtime.train.compiled.RunCompile``): it unpacks the run folder's archive where this
-cache never compiled the program, starts early what the first C++ kernel waits for when
-the compile will be cold — the CPU's vector-instruction probe
-(``compiler.cache.probe_cpu_early``) and Inductor's precompiled header
-(``compiler.cache.build_header_early``) — and packs the archive after. Their worth, cold
-only (warm steps build no kernel): *unprepared* is the inlined program with both left to
-Inductor, which makes them inside the first kernel's build. The header lives outside the
+cache never compiled the program, starts early what the step will wait for — the CPU's
+vector-instruction probe (``compiler.cache.probe_cpu_early``; every process asks for it,
+warm or cold) and, when cold, Inductor's precompiled header
+(``compiler.cache.build_header_early``) — and packs the archive after. Their worth, cold:
+*unprepared* is the inlined program with both left to Inductor, which makes them inside
+the first kernel's build (the probe's worth on warm starts was measured by hand: the
+compile table's notes in ``benchmarks/README.md``). The header lives outside the
 cache folder (``<tmp>/torchinductor_<user>``, built once per machine), so *cold* finds it
 made; *fresh* and *fresh, unprepared* run with an empty ``TMPDIR`` too: a machine where
 nothing was ever compiled.
@@ -113,7 +114,8 @@ def parts() -> dict[str, float]:
 def child(args) -> dict:
     """One first step. cdl's variants go round it as ``cdl train`` does (``RunCompile``):
     before, the run folder's archive unpacked if this cache never compiled the program
-    (and the CPU probed early if the compile will be cold); after, the archive packed. The
+    and the CPU's probe started (and the header's build, when cold); after, the archive
+    packed. The
     run folder is ``args.run_folder``: empty, or (*other machine*) holding the archive."""
     from compiler.cache import compile_counts  # noqa: PLC0415 - in the child only
     from runtime.train import compiled  # noqa: PLC0415
