@@ -22,10 +22,10 @@ cdl's variants go round their first step as ``cdl train`` does
 cache never compiled the program, starts early what the step will wait for — the CPU's
 vector-instruction probe (``compiler.cache.probe_cpu_early``; every process asks for it,
 warm or cold) and, when cold, Inductor's precompiled header
-(``compiler.cache.build_header_early``) — and packs the archive after. Their worth, cold:
+(``compiler.cache.build_header_early``) — and packs the archive after. Their worth:
 *unprepared* is the inlined program with both left to Inductor, which makes them inside
-the first kernel's build (the probe's worth on warm starts was measured by hand: the
-compile table's notes in ``benchmarks/README.md``). The header lives outside the
+the first step (cold: in the first kernel's build; warm: the probe's child processes
+before the first kernel is loaded). The header lives outside the
 cache folder (``<tmp>/torchinductor_<user>``, built once per machine), so *cold* finds it
 made; *fresh* and *fresh, unprepared* run with an empty ``TMPDIR`` too: a machine where
 nothing was ever compiled.
@@ -67,7 +67,7 @@ from benchmarks.readme_block import write_block  # noqa: E402
 
 HEADING = "Compile time (`bench_compile.py`)"
 VARIANTS = ("regional", "inline", "unprepared", "fresh", "fresh-unprepared", "hand")
-COLD_ONLY = ("unprepared", "fresh", "fresh-unprepared")  # differ from inline when cold only
+COLD_ONLY = ("fresh", "fresh-unprepared")  # differ from inline when cold only
 
 
 # --------------------------------------------------------------------------- child
@@ -115,8 +115,8 @@ def child(args) -> dict:
     """One first step. cdl's variants go round it as ``cdl train`` does (``RunCompile``):
     before, the run folder's archive unpacked if this cache never compiled the program
     and the CPU's probe started (and the header's build, when cold); after, the archive
-    packed. The
-    run folder is ``args.run_folder``: empty, or (*other machine*) holding the archive."""
+    packed. The run folder is ``args.run_folder``: empty, or (*other machine*) holding the
+    archive."""
     from compiler.cache import compile_counts  # noqa: PLC0415 - in the child only
     from runtime.train import compiled  # noqa: PLC0415
     from runtime.train.compiled import ARCHIVE, RunCompile  # noqa: PLC0415
@@ -137,7 +137,6 @@ def child(args) -> dict:
     t = time.perf_counter()
     step()
     out["first_s"] = time.perf_counter() - t
-    out["to_first_s"] = time.perf_counter() - T_START  # the process's start to the step's end
     out["parts"], out["counts"] = parts(), compile_counts()
     if run is not None:
         run.record()
@@ -230,10 +229,9 @@ def measure(experiment: str, variant: str, work: Path) -> dict:
     for name in ("cold", "warm", "copied"):
         (runs / name).mkdir(parents=True)
     print(f"  {experiment} / {variant}: cold", flush=True)
-    if variant in COLD_ONLY:
-        fresh = work / f"{variant}-tmp" if variant.startswith("fresh") else None
+    if variant in COLD_ONLY:  # a machine that never compiled: an empty TMPDIR too
         cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
-                         cache=a, tmp=fresh)
+                         cache=a, tmp=work / f"{variant}-tmp")
         return {"cold": cold, "warm": None, "other": None}
     pack = ("--pack", str(archive)) if variant != "hand" else ()  # hand: no run folder
     cold = run_child("--child", experiment, variant, "--run-folder", str(runs / "cold"),
