@@ -162,7 +162,8 @@ def _floating(dtype: str) -> bool:
 class Codes:
     """``n`` codes of a latent object: standard normal (code ``i`` drawn from (``seed``,
     ``i``) as :class:`~runtime.sources.GaussianPrior` does), or from the experiment's own
-    sampler (``sample(count)``, seeded per batch)."""
+    sampler (``sample(count)``), one code a call, seeded by (``seed``, ``i``) too — so
+    that code ``i`` does not depend on ``--batch`` either."""
 
     source = "numbered"
     names = None
@@ -181,9 +182,12 @@ class Codes:
             x = torch.stack([self.prior[i] for i in range(start, stop)])
         else:
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.seed * 1_000_003 + start)
-                x = self.sample(stop - start).to("cpu", torch.float32)
+                x = torch.cat([self._one(i) for i in range(start, stop)])
         return list(range(start, stop)), x
+
+    def _one(self, i: int) -> torch.Tensor:
+        torch.manual_seed(self.seed * 1_000_003 + i)
+        return self.sample(1).to("cpu", torch.float32)
 
 
 Input = ImageFiles | TensorFile | Codes

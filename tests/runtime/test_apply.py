@@ -17,6 +17,7 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from runtime.apply import outputs as apply_outputs
+from runtime.apply.inputs import Codes
 from runtime.cli import main
 from runtime.train.run_folder import open_run
 
@@ -148,6 +149,25 @@ def test_a_latent_domain_draws_n_codes(runs, tmp_path, capsys):
     # code i depends on (seed, i) only, not on --batch (the network's sums may round apart)
     np.testing.assert_allclose(a, b, atol=1e-6)
     assert not np.allclose(a, c)
+
+
+def test_codes_of_an_experiments_own_sampler_depend_on_seed_and_index_only():
+    def coded(n):  # a disconnected prior, as gan_glyphs draws its latent
+        return torch.cat([torch.nn.functional.one_hot(torch.randint(3, (n,)), 3).float(),
+                          torch.randn(n, 2)], 1)
+
+    torch.manual_seed(11)
+    before = torch.rand(3)
+    torch.manual_seed(11)
+    codes = Codes(7, (5,), seed=4, sample=coded)
+    whole = codes.read(0, 7)[1]
+    assert torch.equal(torch.rand(3), before)  # the global generator is left as it was
+    assert whole.shape == (7, 5) and whole.dtype == torch.float32
+    assert torch.equal(torch.cat([codes.read(0, 2)[1], codes.read(2, 7)[1]]), whole)
+    assert torch.equal(Codes(7, (5,), seed=4, sample=coded).read(3, 4)[1], whole[3:4])
+    other = Codes(7, (5,), seed=5, sample=coded).read(0, 7)[1]
+    assert not torch.equal(other, whole)
+    assert len({tuple(r.tolist()) for r in whole}) == 7  # seven different codes
 
 
 def test_a_named_checkpoint(runs, tmp_path, capsys):
