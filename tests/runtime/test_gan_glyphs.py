@@ -117,7 +117,7 @@ def test_the_gan_data_is_every_fonts_alphanumerics_split_by_character():
 def test_the_latent_is_a_uniform_one_hot_code_beside_a_standard_normal():
     draw = gan_glyphs.latent_prior(4)
     z = draw(4000, generator=torch.Generator().manual_seed(0))
-    assert z.shape == (4000, 4 + gan_glyphs.LATENT) and z.dtype == torch.float32
+    assert z.shape == (4000, 4 + gan_glyphs.NOISE) and z.dtype == torch.float32
     code, noise = z[:, :4], z[:, 4:]
     assert torch.equal((code > 0).sum(1), torch.ones(4000, dtype=torch.long))  # one-hot
     assert set(code.unique().tolist()) == {0.0, gan_glyphs.CODE_SCALE}
@@ -127,14 +127,15 @@ def test_the_latent_is_a_uniform_one_hot_code_beside_a_standard_normal():
     again = draw(4000, generator=torch.Generator().manual_seed(0))
     assert torch.equal(z, again)  # the evaluation latents are the same in every run
     assert draw(3, dtype=torch.float64).dtype == torch.float64
+    assert gan_glyphs.latent_prior(4, noise=3)(2).shape == (2, 4 + 3)
     plain = gan_glyphs.latent_prior(0)(5)
-    assert plain.shape == (5, gan_glyphs.LATENT)  # no code: the standard normal alone
+    assert plain.shape == (5, gan_glyphs.NOISE)  # no code: the standard normal alone
 
 
 def test_the_gan_draws_its_training_latents_from_the_coded_prior(small, monkeypatch):
     monkeypatch.setattr(gan_glyphs, "classifier", lambda size, device: small)
     exp, program = prepare("gan_glyphs", device="cpu", backend="eager")
-    width = gan_glyphs.CODES + gan_glyphs.LATENT
+    width = gan_glyphs.CODES + gan_glyphs.NOISE
     latent = exp.schema["Latent"]
     assert exp.functor.spaces[latent].shapes == ((width,),)
     z = exp.compile["priors"]["Latent"](6)
