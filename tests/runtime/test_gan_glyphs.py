@@ -115,7 +115,7 @@ def test_the_gan_data_is_every_fonts_alphanumerics_split_by_character():
 
 
 def test_the_latent_is_a_uniform_one_hot_code_beside_a_standard_normal():
-    draw = gan_glyphs.latent_prior(4)
+    draw = gan_glyphs.latent_sampler(4)
     z = draw(4000, generator=torch.Generator().manual_seed(0))
     assert z.shape == (4000, 4 + gan_glyphs.NOISE) and z.dtype == torch.float32
     code, noise = z[:, :4], z[:, 4:]
@@ -127,8 +127,8 @@ def test_the_latent_is_a_uniform_one_hot_code_beside_a_standard_normal():
     again = draw(4000, generator=torch.Generator().manual_seed(0))
     assert torch.equal(z, again)  # the evaluation latents are the same in every run
     assert draw(3, dtype=torch.float64).dtype == torch.float64
-    assert gan_glyphs.latent_prior(4, noise=3)(2).shape == (2, 4 + 3)
-    plain = gan_glyphs.latent_prior(0)(5)
+    assert gan_glyphs.latent_sampler(4, noise=3)(2).shape == (2, 4 + 3)
+    plain = gan_glyphs.latent_sampler(0)(5)
     assert plain.shape == (5, gan_glyphs.NOISE)  # no code: the standard normal alone
 
 
