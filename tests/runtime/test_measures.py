@@ -1,10 +1,12 @@
 import math
+import string
 
 import pytest
 import torch
 
 from runtime.report.measures import (
     class_coverage,
+    copy_rate,
     kid,
     per_input_mae,
     ssim,
@@ -130,3 +132,31 @@ def test_class_coverage_of_hand_made_predictions():
     assert class_coverage(torch.full((1000,), 3), wanted) == pytest.approx(1 / 5)  # collapsed
     assert class_coverage(torch.tensor([5, 6, 9]), wanted) == 0.0  # none of the wanted ones
     assert class_coverage(torch.tensor([], dtype=torch.long), wanted) == 0.0
+
+
+def test_copy_rate_tells_copies_from_new_samples_and_from_blurs():
+    """Glyphs of the training fonts are copies (1.0); the same characters in fonts the set
+    never saw are new (a few, more with a larger quantile); their blur, far from every
+    glyph, none."""
+    from runtime.sources import glyphs  # noqa: PLC0415 - rendering only here
+
+    def letters(*fonts):
+        return torch.cat([glyphs(f, size=16, chars=string.ascii_letters + string.digits).tensor
+                          for f in fonts])
+
+    train = letters("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf",
+                    "DejaVuSans-Oblique.ttf")
+    assert copy_rate(train[::7], train) == 1.0
+    new = letters("DejaVuSans-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSansMono-Oblique.ttf")
+    rates = [copy_rate(new, train, quantile=q) for q in (0.05, 0.2, 0.5)]
+    assert 0.0 < rates[0] < rates[1] < rates[2] < 0.6
+    assert copy_rate(torch.nn.functional.avg_pool2d(new, 5, 1, 2), train, quantile=0.5) == 0.0
+
+
+def test_copy_rate_checks_its_inputs():
+    with pytest.raises(ValueError, match="quantile must be in"):
+        copy_rate(torch.zeros(2, 3), torch.zeros(4, 3), quantile=1.0)
+    with pytest.raises(ValueError, match=r"same shape, got \[3\] and \[4\]"):
+        copy_rate(torch.zeros(2, 3), torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="at least 2 training samples, got 2 and 1"):
+        copy_rate(torch.zeros(2, 3), torch.zeros(1, 3))
