@@ -21,8 +21,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["class_coverage", "copy_rate", "kid", "per_input_mae", "ssim", "worst_decile",
-           "worst_decile_ratio", "worst_inputs"]
+__all__ = ["CopyCheck", "class_coverage", "copy_rate", "kid", "per_input_mae", "ssim",
+           "worst_decile", "worst_decile_ratio", "worst_inputs"]
 
 
 def _gaussian_window(size: int, sigma: float, dtype, device) -> torch.Tensor:
@@ -230,7 +230,7 @@ def copy_rate(samples: torch.Tensor, train: torch.Tensor, quantile: float = 0.05
     other training sample, so new samples drawn as the training set was drawn score about
     ``quantile``; a generator that copies its training data scores near 1, one that draws
     blurred averages, far from every training sample, near 0. Images of any shape are
-    compared flattened.
+    compared flattened. :class:`CopyCheck` computes the threshold once for many calls.
 
     >>> g = torch.Generator().manual_seed(0)
     >>> train = torch.randn(400, 16, generator=g)
@@ -240,14 +240,26 @@ def copy_rate(samples: torch.Tensor, train: torch.Tensor, quantile: float = 0.05
     >>> 0.0 < fresh < 0.15  # about 0.05: drawn as the training set was
     True
     """
-    if not 0 < quantile < 1:
-        raise ValueError(f"copy_rate: quantile must be in (0, 1), got {quantile}")
-    if len(samples) == 0 or len(train) < 2:
-        raise ValueError(f"copy_rate: need samples and at least 2 training samples, got "
-                         f"{len(samples)} and {len(train)}")
-    x, ref = samples.reshape(len(samples), -1), train.reshape(len(train), -1)
-    if x.shape[1] != ref.shape[1]:
-        raise ValueError(f"copy_rate: samples and training samples must have the same "
-                         f"shape, got {list(samples.shape[1:])} and {list(train.shape[1:])}")
-    threshold = _nearest(ref, ref, exclude_self=True).quantile(quantile)
-    return (_nearest(x, ref) <= threshold).double().mean().item()
+    return CopyCheck(train, quantile)(samples)
+
+
+class CopyCheck:
+    """:func:`copy_rate` against one training set: its threshold (the training samples'
+    own nearest-neighbour distances) is computed once, here, and each call measures a
+    set of samples against it (an evaluation during training calls it many times)."""
+
+    def __init__(self, train: torch.Tensor, quantile: float = 0.05):
+        if not 0 < quantile < 1:
+            raise ValueError(f"copy_rate: quantile must be in (0, 1), got {quantile}")
+        if len(train) < 2:
+            raise ValueError(f"copy_rate: need at least 2 training samples, got {len(train)}")
+        self.train = train.reshape(len(train), -1)
+        self.threshold = _nearest(self.train, self.train, exclude_self=True).quantile(quantile)
+
+    def __call__(self, samples: torch.Tensor) -> float:
+        if len(samples) == 0 or samples[0].numel() != self.train.shape[1]:
+            raise ValueError(f"copy_rate: samples must be a non-empty batch of the training "
+                             f"samples' shape {list(self.train.shape[1:])} (flattened), got "
+                             f"{len(samples)} of {list(samples.shape[1:])}")
+        x = samples.reshape(len(samples), -1)
+        return (_nearest(x, self.train) <= self.threshold).double().mean().item()

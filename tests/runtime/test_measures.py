@@ -156,7 +156,9 @@ def test_copy_rate_tells_copies_from_new_samples_and_from_blurs():
 def test_copy_rate_checks_its_inputs():
     with pytest.raises(ValueError, match="quantile must be in"):
         copy_rate(torch.zeros(2, 3), torch.zeros(4, 3), quantile=1.0)
-    with pytest.raises(ValueError, match=r"same shape, got \[3\] and \[4\]"):
+    with pytest.raises(ValueError, match=r"shape \[4\] \(flattened\), got 2 of \[3\]"):
         copy_rate(torch.zeros(2, 3), torch.zeros(4, 4))
-    with pytest.raises(ValueError, match="at least 2 training samples, got 2 and 1"):
+    with pytest.raises(ValueError, match="got 0 of"):
+        copy_rate(torch.zeros(0, 4), torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="at least 2 training samples, got 1"):
         copy_rate(torch.zeros(2, 3), torch.zeros(1, 3))
