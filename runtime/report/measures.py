@@ -215,7 +215,8 @@ def class_coverage(predicted: torch.Tensor, wanted: torch.Tensor) -> float:
 def _nearest(x: torch.Tensor, ref: torch.Tensor, exclude_self: bool = False) -> torch.Tensor:
     """Each row of ``x``'s Euclidean distance to its nearest row of ``ref`` (``[N]``); with
     ``exclude_self`` (``x`` is ``ref``), to its nearest *other* row."""
-    # computed directly, not by matrix products, which put a copy at ~1e-3, not at 0
+    # computed directly, not by matrix products: their rounding puts a copy a little off
+    # 0, and exact duplicates among the training samples can make the threshold 0
     d = torch.cdist(x.double(), ref.double(), compute_mode="donot_use_mm_for_euclid_dist")
     if exclude_self:
         d.fill_diagonal_(math.inf)
