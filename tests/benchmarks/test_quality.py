@@ -27,14 +27,16 @@ def test_quick_run_fills_every_row(tmp_path, capsys, monkeypatch):
             assert all(math.isfinite(r[k]) for k in shown)
     assert "off (ablation)" in text and "--equation-weight 0" in text
     assert "| worst decile / class coverage |" in text.splitlines()[0]
-    # the new columns: a worst decile beside every ratio of a ground truth, and coverage
+    # the new columns: a worst decile beside every ratio of a ground truth; coverage and
+    # the copy check for the GAN
     tails = {spec.name: {c.key for c in spec.tails} for spec in quality.SPECS}
     for name in ("cyclegan_fonts", "cyclegan_fonts_serif", "product_emoji", "triangle_fonts",
                  "equalizer_circles"):
         spec = next(s for s in quality.SPECS if s.name == name)
         ratios = [c.key for c in spec.truth if c.kind == "ratio"]
         assert tails[name] == {k.replace("/ratio", "/worst_decile_ratio") for k in ratios}, name
-    assert tails["gan_glyphs"] == {"eval/gen/coverage", "eval/gen/real_coverage"}
+    assert tails["gan_glyphs"] == {"eval/gen/coverage", "eval/gen/real_coverage",
+                                   "eval/gen/copies"}
     for r in runs:
         for key in tails[r["experiment"]]:
             assert isinstance(r[key], float) and math.isfinite(r[key]), (r["experiment"], key)
