@@ -254,7 +254,7 @@ class CopyCheck:
             raise ValueError(f"copy_rate: quantile must be in (0, 1), got {quantile}")
         if len(train) < 2:
             raise ValueError(f"copy_rate: need at least 2 training samples, got {len(train)}")
-        self.train = train.reshape(len(train), -1)
+        self.train = train.reshape(len(train), -1).double()  # once, not at every call
         self.threshold = _nearest(self.train, self.train, exclude_self=True).quantile(quantile)
 
     def __call__(self, samples: torch.Tensor) -> float:
