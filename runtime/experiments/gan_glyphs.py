@@ -273,7 +273,7 @@ def build(options: Options, width: int = 32, adversarial: str = "nsgan-r1",
         functor=F, critics={glyph: critic(width)}, data={glyph: train}, evaluate=evaluate,
         compile={"adversarial": adversarial, "r1_gamma": 1.0,
                  "priors": {"Latent": draw if codes else "normal"},
-                 "lr": 2e-4, "betas": (0.0, 0.99)},
+                 "lr": 1e-3, "betas": (0.0, 0.99)},  # 2e-4 before: "The learning rate"
         train={"steps": steps, "batch_size": 64, "decay_from": 0.5},
         samples={latent: z_eval[:8]},
         references={latent: [("real", train.tensor[shown].to(dev))]},
