@@ -139,7 +139,9 @@ cost a step. At 2e-3 (StyleGAN2-ADA's order): 0.763 and 0.776, KID 0.010, covera
 and less steady from one evaluation to the next (0.77, 0.76, 0.79, 0.76 over the last
 four, against 0.79, 0.79, 0.79, 0.80). What 6,000 steps did at 2e-4, 4,000 do better at
 1e-3: the generator was under-trained, not short of capacity — the blends are what it
-had not yet pulled apart.
+had not yet pulled apart. Over seeds 0, 1, 2 (``benchmarks/quality.py``): confidence
+0.793 ± 0.004, KID 0.007 ± 0.006, coverage 1.00 on every seed, copies 0.048 ± 0.004,
+543 s a run.
 """
 
 from __future__ import annotations
