@@ -126,9 +126,9 @@ changed, about a fifth of the codes read under 0.5: such a code draws nearly the
 glyph whatever its normal numbers, and that glyph is a blend of two characters (G/r,
 6/K, 9/B) or a character the classifier takes for a look-alike of another script (r/г,
 n/п, u/и) — the share of such codes, not the noise within a code, keeps the mean near
-0.72. What did move it is time (and the learning rate, below): 6,000 steps (``--steps 6000``) read 0.750 (0.757 on the
-evaluation's 1,512 glyphs), KID 0.005, a sixth of the codes under 0.5 — at 836 s, 1.4×
-the run the quality table's time budget allows.
+0.72. What did move it is time (and the learning rate, below): 6,000 steps (``--steps
+6000``) read 0.750 (0.757 on the evaluation's 1,512 glyphs), KID 0.005, a sixth of the
+codes under 0.5 — at 836 s, 1.4× the run the quality table's time budget allows.
 
 The learning rate (2026-12-06, seed 0, 4,000 steps, ``--lr``). Everything above ran at
 Adam's 2e-4, decayed linearly to zero over the second half. At 1e-3, the default since,
