@@ -30,6 +30,7 @@ which way a compile went.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -115,20 +117,25 @@ def probe_cpu_early() -> threading.Thread | None:
     autograd split, the lowering) leaves the second core idle. Started before a compiled
     first update on a CPU (``runtime/train/compiled.py``), the probe runs there, its
     compiler runs and child processes outside the GIL; Inductor, asking later, finds the
-    answer made (or, still making, makes it beside the thread: the builds are
-    file-locked, the answer the same). ``benchmarks/bench_compile.py``: the default
-    experiment's first step 52 → 46 s cold, 4.2 → 3.5 s warm.
+    answer made, or waits for it (:func:`_one_probe_at_a_time`: two probes at once give
+    another answer). ``benchmarks/bench_compile.py``: the default experiment's first step
+    52 → 46 s cold, 4.2 → 3.5 s warm.
     """
     try:  # the probe's imports made here, in the caller's thread: no import runs in two
         import torch._inductor.codecache  # noqa: F401, PLC0415 - what the probe imports
         import torch._inductor.cpp_builder  # noqa: F401, PLC0415
-        from torch._inductor.cpu_vec_isa import valid_vec_isa_list  # noqa: PLC0415 - private, may move
+        from torch._inductor import cpu_vec_isa  # noqa: PLC0415 - private, may move
     except ImportError:  # pragma: no cover - another torch
         return None
+    ask = getattr(cpu_vec_isa, "valid_vec_isa_list", None)
+    if ask is None:  # pragma: no cover - another torch
+        return None
+    if not getattr(ask, "cdl_one_at_a_time", False):  # before the thread: all ask through it
+        cpu_vec_isa.valid_vec_isa_list = _one_probe_at_a_time(ask)
 
     def probe() -> None:
         try:
-            valid_vec_isa_list()
+            cpu_vec_isa.valid_vec_isa_list()
         except Exception:  # noqa: BLE001 - Inductor asks again, and reports, itself
             pass
 
@@ -139,6 +146,34 @@ def probe_cpu_early() -> threading.Thread | None:
             _PROBE.start()
         return _PROBE
 
+
+
+def _one_probe_at_a_time(ask: Callable[[], list]) -> Callable[[], list]:
+    """Inductor's ``valid_vec_isa_list`` (``ask``: it probes the CPU once, then answers from
+    its cache) made to run in one thread at a time: a second asker waits for the first's
+    answer, then reads it from the cache.
+
+    Why: the probe is not thread-safe. The AVX-512 check adds ``-mavx512bf16`` to the
+    instruction set's compiler flags while it builds its bf16 test, then puts back the
+    flags it found — so two probes at once (ours in its thread, Inductor's in the
+    compile) can leave the flag there for good. Every vectorized kernel's cache key
+    hashes those flags: that process then rebuilds, under other keys, kernels it or
+    another machine already built (an unpacked run folder compiled 15 of them again,
+    about half the time on a 2-core CPU). One at a time, every process gets the flags a
+    lone probe gives.
+    """
+    lock = threading.Lock()
+
+    @functools.wraps(ask)
+    def one_at_a_time() -> list:
+        with lock:
+            return ask()
+
+    one_at_a_time.cdl_one_at_a_time = True
+    for name in ("cache_clear", "cache_info"):  # the functools.cache interface, kept
+        if hasattr(ask, name):
+            setattr(one_at_a_time, name, getattr(ask, name))
+    return one_at_a_time
 
 # a program of one small C++ kernel: compiling it builds what every CPU kernel needs first
 _FIRST_KERNEL = """

@@ -202,3 +202,32 @@ def test_the_cpu_is_probed_before_every_first_step_and_the_header_built_when_col
     assert first["before"] == 0 and first["after"] > 0 and first["compiled"] == 0
     assert again["note"] == "compiling, warm (cache)" and again["probe"] == first["probe"]
     assert again["header"] is None
+
+
+FLAGS = textwrap.dedent("""
+    import json, sys
+    from torch._inductor import cpu_vec_isa
+    from compiler.cache import probe_cpu_early
+    if sys.argv[1] == "beside":
+        probe_cpu_early()  # the probe in its thread while Inductor asks in this one
+    isa = cpu_vec_isa.pick_vec_isa()
+    print(json.dumps([str(isa), isa.build_arch_flags()]))
+""")
+
+
+def test_the_early_probe_beside_inductors_own_gives_the_flags_of_a_lone_one(tmp_path):
+    """Inductor's probe of the CPU changes an instruction set's compiler flags while it
+    checks them: two at once used to leave ``-mavx512bf16`` in the flags (every kernel's
+    cache key then differed from another process's, and an unpacked run folder compiled
+    again). Asked at once on an empty cache folder (seconds of builds: a wide window),
+    the flags are those a lone probe gives, asked after in the same folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path)}
+
+    def flags(how: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", FLAGS, how], capture_output=True,
+                              text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    beside = flags("beside")
+    assert beside == flags("alone")
