@@ -31,7 +31,11 @@ the fraction of the evaluation's generated glyphs as near (pixel L2) to a traini
 glyph as the nearest 5% of the training glyphs are to one another
 (:func:`~runtime.report.measures.copy_rate`): about 0.05 for new glyphs drawn as the
 training set was, near 1 for a generator that reproduces its training glyphs — which
-KID, confidence and coverage would all reward.
+KID, confidence and coverage would all reward. ``doubtful_codes`` is the share of the
+latent's codes whose glyphs among those 1,512 (some 7 a code) the classifier reads at
+under 0.5 on average (:func:`~runtime.report.measures.doubtful_groups`): a code draws
+nearly one glyph whatever its normal part, so the mean confidence is mostly this share
+of blended codes (below, "What did not move it").
 
 What mattered (issue 24; seed 0, lsgan, width 32, batch 64, inductor; one run each, so
 differences under ~0.03 in confidence are noise). The data first, at 1,500 steps: one
@@ -153,7 +157,7 @@ from torch import nn
 
 from category import Schema
 from compiler import Euclid, Functor
-from runtime.report.measures import CopyCheck, kid
+from runtime.report.measures import CopyCheck, doubtful_groups, kid
 from runtime.sources import TensorSource, glyphs
 
 from . import schema_file
@@ -257,6 +261,7 @@ def build(options: Options, width: int = 32, adversarial: str = "nsgan-r1",
     real = clf.features(train.tensor.to(dev))
     z_coverage = draw(COVERAGE_SAMPLES, dev,
                       generator=torch.Generator().manual_seed(COVERAGE_SEED))
+    code_of = torch.cat([z_eval, z_coverage])[:, :codes].argmax(1).cpu() if codes else None
 
     def distance(images: torch.Tensor) -> float:
         return kid(real, clf.features(images))[0]
@@ -273,9 +278,11 @@ def build(options: Options, width: int = 32, adversarial: str = "nsgan-r1",
             fake = F.modules[S["gen"]](z_eval)
             many = F.modules[S["gen"]](z_coverage)
         value = distance(fake)
+        top = clf.top_probability(torch.cat([fake, many])).cpu()
+        by_code = {"doubtful_codes": doubtful_groups(top, code_of)} if codes else {}
         return {"gen": {"kid": value, "kid_floor": floor, "kid_ceiling": ceiling,
                         "progress": (ceiling - value) / (ceiling - floor),
-                        "confidence": clf.confidence(torch.cat([fake, many])),
+                        "confidence": top.mean().item(), **by_code,
                         "real_confidence": real_confidence,
                         "coverage": clf.coverage(many, train_chars),
                         "real_coverage": real_coverage,

@@ -174,9 +174,13 @@ class GlyphClassifier:
         """Class ids ``[N]`` (indices into ``classes``)."""
         return self.logits(x).argmax(1)
 
+    def top_probability(self, x: torch.Tensor) -> torch.Tensor:
+        """Each glyph's largest softmax probability, ``[N]``: near 1 for a clear glyph."""
+        return self.logits(x).softmax(1).max(1).values
+
     def confidence(self, x: torch.Tensor) -> float:
         """The mean over ``x`` of the largest softmax probability: near 1 for clear glyphs."""
-        return self.logits(x).softmax(1).max(1).values.mean().item()
+        return self.top_probability(x).mean().item()
 
     def label(self, chars: str) -> torch.Tensor:
         """The class id of each character of ``chars``; unknown characters raise."""

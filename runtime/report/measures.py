@@ -21,8 +21,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["CopyCheck", "class_coverage", "copy_rate", "kid", "per_input_mae", "ssim",
-           "worst_decile", "worst_decile_ratio", "worst_inputs"]
+__all__ = ["CopyCheck", "class_coverage", "copy_rate", "doubtful_groups", "kid", "per_input_mae",
+           "ssim", "worst_decile", "worst_decile_ratio", "worst_inputs"]
 
 
 def _gaussian_window(size: int, sigma: float, dtype, device) -> torch.Tensor:
@@ -211,6 +211,27 @@ def class_coverage(predicted: torch.Tensor, wanted: torch.Tensor) -> float:
     hit = torch.isin(classes, predicted.to(classes.device))
     return int(hit.sum().item()) / len(classes)
 
+
+
+def doubtful_groups(scores: torch.Tensor, groups: torch.Tensor, below: float = 0.5) -> float:
+    """The fraction of the groups present in ``groups`` (an integer id per sample) whose
+    samples' mean ``score`` is under ``below``: for a generator with a discrete latent
+    code, the codes whose glyphs a classifier mostly doubts (a mean over all samples
+    cannot tell a few hopeless codes from doubt spread evenly).
+
+    >>> scores = torch.tensor([0.9, 0.8, 0.2, 0.4, 0.95, 0.3])
+    >>> doubtful_groups(scores, torch.tensor([0, 0, 1, 1, 2, 2]))  # group 1: mean 0.3
+    0.3333333333333333
+    >>> doubtful_groups(scores, torch.tensor([5, 5, 5, 9, 9, 9]))  # both above 0.5
+    0.0
+    """
+    if scores.shape != groups.shape or scores.dim() != 1:
+        raise ValueError(f"doubtful_groups: scores and groups must be two vectors of one "
+                         f"length, got shapes {list(scores.shape)} and {list(groups.shape)}")
+    present, index = groups.unique(return_inverse=True)
+    sums = torch.zeros(len(present), dtype=torch.float64).index_add_(0, index, scores.double())
+    counts = torch.bincount(index, minlength=len(present)).double()
+    return int(((sums / counts) < below).sum()) / len(present)
 
 def _nearest(x: torch.Tensor, ref: torch.Tensor, exclude_self: bool = False) -> torch.Tensor:
     """Each row of ``x``'s Euclidean distance to its nearest row of ``ref`` (``[N]``); with

@@ -92,12 +92,14 @@ def test_the_gan_trains_a_few_steps_and_evaluates(tmp_path, monkeypatch, small):
     trainer.fit()
     row = trainer.evaluation["gen"]
     assert set(row) == {"kid", "kid_floor", "kid_ceiling", "progress", "confidence",
-                        "real_confidence", "coverage", "real_coverage", "copies"}
+                        "doubtful_codes", "real_confidence", "coverage", "real_coverage",
+                        "copies"}
     assert all(math.isfinite(v) for v in row.values())
     assert row["kid_floor"] < row["kid_ceiling"]
     assert 0 < row["real_confidence"] <= 1 and 0 < row["confidence"] <= 1
     assert 0 <= row["coverage"] <= 1 and row["real_coverage"] > 0.8  # real glyphs: nearly all
     assert 0 <= row["copies"] < 0.5  # 3 steps from random weights: no training glyph
+    assert 0 <= row["doubtful_codes"] <= 1
     assert list((tmp_path / "run" / "samples").glob("*/Latent.png"))  # a grid of glyphs
 
 

@@ -7,6 +7,7 @@ import torch
 from runtime.report.measures import (
     class_coverage,
     copy_rate,
+    doubtful_groups,
     kid,
     per_input_mae,
     ssim,
@@ -162,3 +163,17 @@ def test_copy_rate_checks_its_inputs():
         copy_rate(torch.zeros(0, 4), torch.zeros(4, 4))
     with pytest.raises(ValueError, match="at least 2 training samples, got 1"):
         copy_rate(torch.zeros(2, 3), torch.zeros(1, 3))
+
+
+def test_doubtful_groups_weigh_each_group_once_whatever_its_size():
+    """A group of many sure samples counts as one group, as a doubtful group of one does."""
+    scores = torch.cat([torch.full((97,), 0.9), torch.tensor([0.1, 0.2, 0.45])])
+    groups = torch.cat([torch.zeros(97, dtype=torch.long), torch.tensor([3, 4, 7])])
+    assert doubtful_groups(scores, groups) == 0.75  # 3 of the 4 groups, 3 of 100 samples
+    assert doubtful_groups(scores, groups, below=0.3) == 0.5
+    assert doubtful_groups(torch.tensor([0.5, 0.5]), torch.tensor([1, 1])) == 0.0  # "under"
+
+
+def test_doubtful_groups_check_their_inputs():
+    with pytest.raises(ValueError, match=r"got shapes \[3\] and \[2\]"):
+        doubtful_groups(torch.zeros(3), torch.zeros(2, dtype=torch.long))
