@@ -146,6 +146,14 @@ four, against 0.79, 0.79, 0.79, 0.80). What 6,000 steps did at 2e-4, 4,000 do be
 had not yet pulled apart. Over seeds 0, 1, 2 (``benchmarks/quality.py``): confidence
 0.793 ± 0.004, KID 0.007 ± 0.006, coverage 1.00 on every seed, copies 0.048 ± 0.004,
 543 s a run.
+
+At 1e-3, what did not move it further (seed 0, one run each): 4,500 steps (``--steps
+4500``) read 0.790 at the end, its last three evaluations 0.807, 0.785, 0.790 (steps
+3,600, 4,050, 4,500) — time no longer helps, the evaluation wanders by ±0.01; R1's γ 4
+(``--r1-gamma 4``): 0.759, KID 0.008, ``doubtful_codes`` 0.175 against 0.115. The
+default run's doubtful codes over seeds 0, 1, 2 (``cdl eval`` of the quality table's
+runs): 0.115, 0.135, 0.145 — an eighth of the codes still draw a blend, and they are
+what keeps the mean under 0.8.
 """
 
 from __future__ import annotations
