@@ -127,11 +127,8 @@ def probe_cpu_early() -> threading.Thread | None:
         from torch._inductor import cpu_vec_isa  # noqa: PLC0415 - private, may move
     except ImportError:  # pragma: no cover - another torch
         return None
-    ask = getattr(cpu_vec_isa, "valid_vec_isa_list", None)
-    if ask is None:  # pragma: no cover - another torch
-        return None
-    if not getattr(ask, "cdl_one_at_a_time", False):  # before the thread: all ask through it
-        cpu_vec_isa.valid_vec_isa_list = _one_probe_at_a_time(ask)
+    if getattr(cpu_vec_isa, "valid_vec_isa_list", None) is None:  # pragma: no cover
+        return None  # another torch
 
     def probe() -> None:
         try:
@@ -142,10 +139,12 @@ def probe_cpu_early() -> threading.Thread | None:
     global _PROBE
     with _PROBE_LOCK:  # one probe per process: a second would only run beside the first
         if _PROBE is None:
+            ask = cpu_vec_isa.valid_vec_isa_list
+            if not getattr(ask, "cdl_one_at_a_time", False):  # before the thread starts
+                cpu_vec_isa.valid_vec_isa_list = _one_probe_at_a_time(ask)
             _PROBE = threading.Thread(target=probe, name="cdl-probe-cpu", daemon=True)
             _PROBE.start()
         return _PROBE
-
 
 
 def _one_probe_at_a_time(ask: Callable[[], list]) -> Callable[[], list]:
@@ -174,6 +173,7 @@ def _one_probe_at_a_time(ask: Callable[[], list]) -> Callable[[], list]:
         if hasattr(ask, name):
             setattr(one_at_a_time, name, getattr(ask, name))
     return one_at_a_time
+
 
 # a program of one small C++ kernel: compiling it builds what every CPU kernel needs first
 _FIRST_KERNEL = """
