@@ -212,7 +212,6 @@ def class_coverage(predicted: torch.Tensor, wanted: torch.Tensor) -> float:
     return int(hit.sum().item()) / len(classes)
 
 
-
 def doubtful_groups(scores: torch.Tensor, groups: torch.Tensor, below: float = 0.5) -> float:
     """The fraction of the groups present in ``groups`` (an integer id per sample) whose
     samples' mean ``score`` is under ``below``: for a generator with a discrete latent
@@ -225,13 +224,16 @@ def doubtful_groups(scores: torch.Tensor, groups: torch.Tensor, below: float = 0
     >>> doubtful_groups(scores, torch.tensor([5, 5, 5, 9, 9, 9]))  # both above 0.5
     0.0
     """
-    if scores.shape != groups.shape or scores.dim() != 1:
-        raise ValueError(f"doubtful_groups: scores and groups must be two vectors of one "
-                         f"length, got shapes {list(scores.shape)} and {list(groups.shape)}")
-    present, index = groups.unique(return_inverse=True)
-    sums = torch.zeros(len(present), dtype=torch.float64).index_add_(0, index, scores.double())
+    if scores.shape != groups.shape or scores.dim() != 1 or len(scores) == 0:
+        raise ValueError(f"doubtful_groups: scores and groups must be two non-empty vectors "
+                         f"of one length, got shapes {list(scores.shape)} and "
+                         f"{list(groups.shape)}")
+    present, index = groups.cpu().unique(return_inverse=True)
+    sums = torch.zeros(len(present), dtype=torch.float64).index_add_(
+        0, index, scores.detach().cpu().double())
     counts = torch.bincount(index, minlength=len(present)).double()
     return int(((sums / counts) < below).sum()) / len(present)
+
 
 def _nearest(x: torch.Tensor, ref: torch.Tensor, exclude_self: bool = False) -> torch.Tensor:
     """Each row of ``x``'s Euclidean distance to its nearest row of ``ref`` (``[N]``); with

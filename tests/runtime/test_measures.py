@@ -177,3 +177,5 @@ def test_doubtful_groups_weigh_each_group_once_whatever_its_size():
 def test_doubtful_groups_check_their_inputs():
     with pytest.raises(ValueError, match=r"got shapes \[3\] and \[2\]"):
         doubtful_groups(torch.zeros(3), torch.zeros(2, dtype=torch.long))
+    with pytest.raises(ValueError, match="non-empty"):
+        doubtful_groups(torch.zeros(0), torch.zeros(0, dtype=torch.long))
