@@ -27,8 +27,8 @@ def test_quick_run_fills_every_row(tmp_path, capsys, monkeypatch):
             assert all(math.isfinite(r[k]) for k in shown)
     assert "off (ablation)" in text and "--equation-weight 0" in text
     assert "| worst decile / class coverage |" in text.splitlines()[0]
-    # the new columns: a worst decile beside every ratio of a ground truth; coverage and
-    # the copy check for the GAN
+    # the new columns: a worst decile beside every ratio of a ground truth; coverage, the
+    # copy check and the share of doubtful codes for the GAN
     tails = {spec.name: {c.key for c in spec.tails} for spec in quality.SPECS}
     for name in ("cyclegan_fonts", "cyclegan_fonts_serif", "product_emoji", "triangle_fonts",
                  "equalizer_circles"):
@@ -36,13 +36,14 @@ def test_quick_run_fills_every_row(tmp_path, capsys, monkeypatch):
         ratios = [c.key for c in spec.truth if c.kind == "ratio"]
         assert tails[name] == {k.replace("/ratio", "/worst_decile_ratio") for k in ratios}, name
     assert tails["gan_glyphs"] == {"eval/gen/coverage", "eval/gen/real_coverage",
-                                   "eval/gen/copies"}
+                                   "eval/gen/copies", "eval/gen/doubtful_codes"}
     for r in runs:
         for key in tails[r["experiment"]]:
             assert isinstance(r[key], float) and math.isfinite(r[key]), (r["experiment"], key)
             assert r[key] >= 0
         if r["experiment"] == "gan_glyphs":
             assert 0 <= r["eval/gen/coverage"] <= 1 and 0.8 < r["eval/gen/real_coverage"] <= 1
+            assert 0 <= r["eval/gen/doubtful_codes"] <= 1
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert all(line.count(" | ") == 9 for line in rows)  # ten cells in every row
     assert any("f worst decile" in line for line in rows)
