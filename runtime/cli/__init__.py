@@ -28,6 +28,8 @@ __all__ = ["build_parser", "main"]
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `| head`
+LIVE_HELP = ("the optimizer's last weights, not the moving average of the arrows' weights "
+             "that a run trained with --ema yields")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("run_dir", metavar="RUN")
         p.add_argument("--checkpoint", metavar="NAME")
         p.add_argument("--device", metavar="D")
+        p.add_argument("--live", action="store_true", help=LIVE_HELP)
         if name == "sample":
             p.add_argument("-o", "--output", default="samples.png", metavar="FILE",
                            help="the grid to write: .png, .jpg, .webp or .pdf (.svg for "
@@ -113,6 +116,7 @@ def _run_arguments(p: argparse.ArgumentParser, device_default: str | None = None
     where = device_default or "the run's"
     p.add_argument("--device", default=device_default, metavar="D",
                    help=f"where to run the networks (default: {where})")
+    p.add_argument("--live", action="store_true", help=LIVE_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

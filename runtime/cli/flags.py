@@ -240,6 +240,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
         "constant)")), TRAINING),
     _api(("--max-grad-norm",), "trainer", dict(type=float, metavar="N", help=(
         "clip the arrows' and the critics' gradients to this norm")), TRAINING),
+    _api(("--ema",), "trainer", dict(type=float, metavar="BETA", help=(
+        "keep a moving average of the arrows' weights, decaying by BETA a step (e.g. "
+        "0.99; StyleGAN's G_ema): the evaluation, grids and the trained functor (eval, "
+        "apply, export) are the average's; 0: none")), TRAINING),
     _api(("--precision",), "trainer", dict(metavar="P", help="fp32, or bf16 (CUDA)"),
          TRAINING),
     _api(("--log-every",), "trainer", dict(type=int, metavar="N", help=(

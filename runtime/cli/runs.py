@@ -27,7 +27,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid_format(args.output, "image")
     except ValueError:
         grid_format(args.output, "vector")
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
+                                live=args.live)
     inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
     refs = {program.functor.schema.ob(k).name: v for k, v in (exp.references or {}).items()}
     per_object = sample_rows(program, inputs, refs)
@@ -45,7 +46,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``cdl eval RUN``: the experiment's evaluation table at the run's checkpoint."""
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
+                                live=args.live)
     if exp.evaluate is None:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
     with eval_mode(program):

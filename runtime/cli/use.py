@@ -26,7 +26,8 @@ __all__ = ["cmd_apply", "cmd_export"]
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """``cdl apply RUN PATH INPUT… -o OUT``: one output per input point."""
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
+    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
+                                live=args.live)
     F = program.functor
     net = path_network(F, args.path)
     dom, cod = net.path.dom, net.path.cod
@@ -53,7 +54,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``cdl export RUN PATH -o FILE.pt2|FILE.onnx``: the path's network, checked."""
-    _, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True)
+    _, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
+                                live=args.live)
     net = path_network(program.functor, args.path)
     done = export_network(net, args.output, args.overwrite)
     print(f"wrote {done.path} ({done.format}, step {ck.step}): {net}; inputs "

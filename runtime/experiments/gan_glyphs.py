@@ -302,7 +302,8 @@ def build(options: Options, width: int = 32, adversarial: str = "nsgan-r1",
         compile={"adversarial": adversarial, "r1_gamma": 1.0,
                  "priors": {"Latent": draw if codes else "normal"},
                  "lr": 1e-3, "betas": (0.0, 0.99)},  # 2e-4 before: "The learning rate"
-        train={"steps": steps, "batch_size": 64, "decay_from": 0.5},
+        train={"steps": steps, "batch_size": 64, "decay_from": 0.5,
+               "ema": 0.999},  # the run yields its generator's moving average: "EMA" above
         samples={latent: z_eval[:8]},
         references={latent: [("real", train.tensor[shown].to(dev))]},
         description=__doc__.splitlines()[0])

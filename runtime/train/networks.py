@@ -18,8 +18,8 @@ from compiler import Program
 from ..errors import CheckpointError
 from .checkpoint import Checkpoint, fingerprint_diff
 
-__all__ = ["eval_mode", "fingerprint", "load_weights", "named_modules", "restore_weights",
-           "weights"]
+__all__ = ["arrow_modules", "eval_mode", "fingerprint", "load_weights", "named_modules",
+           "restore_weights", "weights"]
 
 
 def named_modules(program: Program) -> dict[str, nn.Module]:
@@ -27,6 +27,11 @@ def named_modules(program: Program) -> dict[str, nn.Module]:
     out = {f"arrow/{a.name}": m for a, m in program.functor.modules.items()}
     out.update({f"critic/{name}": m for name, m in program.critics.items()})
     return out
+
+
+def arrow_modules(program: Program) -> dict[str, nn.Module]:
+    """The arrows' networks alone by their checkpoint prefixes (what a trained functor is)."""
+    return {k: m for k, m in named_modules(program).items() if k.startswith("arrow/")}
 
 
 def weights(program: Program) -> dict[str, torch.Tensor]:

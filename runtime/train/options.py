@@ -46,6 +46,9 @@ class TrainOptions:
     two periods are a tenth and a quarter of the run; ``0`` means never — no grids (the
     evaluation still runs at the last step), no periodic checkpoints (the final one, and
     one on SIGINT/SIGTERM, are still written: a run always ends resumable).
+    ``ema`` = β > 0 keeps a moving average of the arrows' weights, ``β·average + (1 −
+    β)·live`` after each step (StyleGAN's ``G_ema``, :mod:`.average`): the evaluation,
+    the grids and the trained functor a checkpoint yields are then the average's (0: none).
     ``precision="bf16"`` autocasts the step on CUDA. ``resume`` continues the run folder
     from its latest checkpoint, or from ``checkpoint`` (a name such as ``step-00000500``).
     """
@@ -56,6 +59,7 @@ class TrainOptions:
     n_critic: int = 1
     decay_from: float = 0.5
     max_grad_norm: float | None = None
+    ema: float = 0.0
     log_every: int = 10
     sample_every: int | None = None
     checkpoint_every: int | None = None
@@ -81,6 +85,7 @@ class TrainOptions:
         if self.checkpoint_every is None:
             object.__setattr__(self, "checkpoint_every", max(1, self.steps // 4))
         object.__setattr__(self, "decay_from", float(self.decay_from))
+        object.__setattr__(self, "ema", float(self.ema))
 
     def recorded(self) -> dict:
         """The settings ``run.json`` records, for a resume to restore (not ``resume`` and
@@ -173,6 +178,12 @@ def _norm(name: str, v: object) -> str | None:
     return None if ok else f"{name} must be a positive number or None, got {got(v)}"
 
 
+def _decay(name: str, v: object) -> str | None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1
+    return None if ok else (f"{name} must be a decay per step in [0, 1) (e.g. 0.99; 0: no "
+                            f"average), got {got(v)}")
+
+
 def _precision(name: str, v: object) -> str | None:
     return None if v in PRECISIONS else f"{name} must be 'fp32' or 'bf16', got {got(v)}"
 
@@ -188,7 +199,7 @@ def _name(name: str, v: object) -> str | None:
 
 CHECKS: dict[str, Callable[[str, object], str | None]] = {
     "steps": _positive, "batch_size": _positive, "seed": _seed, "n_critic": _positive,
-    "decay_from": _fraction, "max_grad_norm": _norm, "log_every": _positive,
+    "decay_from": _fraction, "max_grad_norm": _norm, "ema": _decay, "log_every": _positive,
     "sample_every": _period, "checkpoint_every": _period, "keep_last": _positive,
     "samples": _positive, "precision": _precision, "progress": _flag, "tensorboard": _flag,
     "resume": _flag, "checkpoint": _name,

@@ -42,10 +42,11 @@ from compiler import Program, init_arrow
 from ..errors import RunFolderError
 from ..experiments import Experiment, prepare
 from ..experiments.runner import compile_experiment
+from .average import load_average
 from .checkpoint import Checkpoint, list_checkpoints, load_checkpoint
 from .checkpoint import folder as checkpoint_folder
 from .compiled import ARCHIVE
-from .networks import restore_weights
+from .networks import arrow_modules, restore_weights
 
 __all__ = ["LOCK", "RunClaim", "claim", "fresh_out", "occupied", "open_run", "read_run_info",
            "rebuild"]
@@ -232,10 +233,12 @@ def _warm_networks(exp: Experiment, warm: Mapping, device) -> bool:
 
 
 def open_run(run: str | Path, checkpoint: str | None = None,
-             device: str | torch.device | None = None, forward_only: bool = False
-             ) -> tuple[Experiment, Program, Checkpoint]:
+             device: str | torch.device | None = None, forward_only: bool = False,
+             live: bool = False) -> tuple[Experiment, Program, Checkpoint]:
     """Experiment, program and checkpoint of a finished or running run folder, with the
-    checkpoint's weights loaded (for ``cdl sample``, ``eval``, ``apply`` and ``export``).
+    checkpoint's weights loaded (for ``cdl sample``, ``eval``, ``apply`` and ``export``):
+    the arrows hold the moving average of their weights where the run kept one
+    (:mod:`~runtime.train.average`; ``live``: the optimizer's weights instead).
 
     ``forward_only``: the program is built with the ``"eager"`` backend, so that nothing
     is ever compiled — for a caller that only runs the networks forward (its modules are
@@ -245,4 +248,6 @@ def open_run(run: str | Path, checkpoint: str | None = None,
                            backend="eager" if forward_only else None)
     ck = load_checkpoint(run, checkpoint)
     restore_weights(program, ck)
+    if not live:
+        load_average(arrow_modules(program), ck.weights, ck.path)
     return exp, program, ck

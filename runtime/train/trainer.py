@@ -39,10 +39,11 @@ from ..errors import Interrupted, RunError, RunFolderError, TrainingDiverged
 from ..report import plot_curves, write_index
 from ..report.grid import save_grids
 from ..sources import check_data
+from .average import WeightAverage
 from .checkpoint import latest, load_checkpoint, save_checkpoint
 from .compiled import RunCompile
 from .loader import Batches
-from .networks import eval_mode, fingerprint, restore_weights, weights
+from .networks import arrow_modules, eval_mode, fingerprint, restore_weights, weights
 from .options import Hooks, TrainOptions, split_settings
 from .progress import MetricsLog, Progress
 from .run_folder import claim, read_run_info, rebuild
@@ -116,6 +117,9 @@ class Trainer:
         self._plotted = time.monotonic()
         if self.parallel is not None:
             self.parallel.attach(program)  # rank 0's weights everywhere; gradients averaged
+        # the arrows' moving average (options.ema > 0): what the run yields
+        self.average = (WeightAverage(arrow_modules(program), self.ema) if self.ema > 0
+                        else None)
 
     def __getattr__(self, name: str):
         # the settings read as attributes (trainer.steps), from the one frozen record
@@ -186,6 +190,8 @@ class Trainer:
             if self.resuming and not self.opened:
                 ck = load_checkpoint(self.out, self.checkpoint)
                 restore_weights(self.program, ck)
+                if self.average is not None:
+                    self.average.load(ck.weights, ck.path)
                 restore(self, ck)
             self.opened = True
             with SignalGuard(self), Progress(self, stop) as bar, MetricsLog(self) as log:
@@ -233,6 +239,8 @@ class Trainer:
                 losses = prog.step(batch, max_grad_norm=self.max_grad_norm)
         except NonFiniteLossError as e:
             raise self._diverged(e) from None
+        if self.average is not None:
+            self.average.update()
         for s in self.schedulers:
             s.step()
         self.step += 1
@@ -246,9 +254,14 @@ class Trainer:
             self.write_samples()
         if self.evaluate is not None and (self._due(self.sample_every)
                                           or self.step == self.steps):
-            with eval_mode(self.program):
+            with eval_mode(self.program), self.yielded():
                 self.evaluation = self.evaluate(self.program)
             log.write_eval(self.step, self.evaluation)
+
+    def yielded(self) -> contextlib.AbstractContextManager:
+        """The networks hold what the run yields inside the block: the moving average of
+        the arrows' weights where one is kept (``ema``), else the live weights."""
+        return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
     def _due(self, every: int, last: bool = True) -> bool:
         """Whether a thing done ``every`` steps (0: never) is due now (``last``: and at the
@@ -282,15 +295,19 @@ class Trainer:
     def _save(self) -> Path | None:
         if not self.is_writer:
             return None
-        return save_checkpoint(self.out, self.step, weights(self.program), capture(self),
+        kept = {} if self.average is None else self.average.weights()
+        return save_checkpoint(self.out, self.step, {**weights(self.program), **kept},
+                               capture(self),
                                fingerprint(self.program), keep_last=self.keep_last)
 
     def write_samples(self) -> list[Path]:
-        """A grid per source object: its fixed inputs and every path the plan evaluates."""
+        """A grid per source object: its fixed inputs and every path the plan evaluates
+        (with the weights the run yields: :meth:`yielded`)."""
         out = []
         folder = self.out / "samples" / f"step-{self.step:08d}"
-        for name, rows in sample_rows(self.program, self.sample_inputs,
-                                      self.sample_references).items():
+        with self.yielded():
+            grids = sample_rows(self.program, self.sample_inputs, self.sample_references)
+        for name, rows in grids.items():
             folder.mkdir(parents=True, exist_ok=True)
             out += save_grids(rows, folder / f"{name}.png")  # codes get a grid of their own
         return out
