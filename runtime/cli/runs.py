@@ -14,6 +14,7 @@ from ..errors import RunError
 from ..report import save_grid
 from ..report.evaluation import format_table
 from ..report.grid import grid_format, save_grids
+from ..train.average import averaged_weights
 from ..train.networks import eval_mode
 from ..train.run_folder import open_run
 from ..train.samples import sample_inputs_for, sample_rows
@@ -52,6 +53,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
     with eval_mode(program):
         table = exp.evaluate(program)
-    print(f"{args.run_dir} at step {ck.step}:")
+    kept = "" if args.live or not averaged_weights(ck.weights) else (
+        ", the moving average of the arrows' weights (--live: the optimizer's)")
+    print(f"{args.run_dir} at step {ck.step}{kept}:")
     print(format_table(table))
     return 0

@@ -5,9 +5,10 @@ and its options, and owns only the loop — the data stream, the learning-rate s
 logging, sample grids, checkpoints, signals and the report. The program does every update
 (``prog.step``, ``prog.critic_step``) and validates its own batches; the trainer follows
 the program's device and never moves a module. What the loop stands on lives beside it:
-the options (:mod:`.options`), the networks' weights (:mod:`.networks`), the state of an
-exact resume (:mod:`.state`), the run folder (:mod:`.run_folder`), the sample rows
-(:mod:`.samples`), the bar and the log (:mod:`.progress`), signals (:mod:`.signals`).
+the options (:mod:`.options`), the networks' weights (:mod:`.networks`) and their moving
+average (:mod:`.average`), the state of an exact resume (:mod:`.state`), the run folder
+(:mod:`.run_folder`), the sample rows (:mod:`.samples`), the bar and the log
+(:mod:`.progress`), signals (:mod:`.signals`).
 
 Run folder (see ``runtime/report`` for the page)::
 
@@ -117,9 +118,10 @@ class Trainer:
         self._plotted = time.monotonic()
         if self.parallel is not None:
             self.parallel.attach(program)  # rank 0's weights everywhere; gradients averaged
-        # the arrows' moving average (options.ema > 0): what the run yields
-        self.average = (WeightAverage(arrow_modules(program), self.ema) if self.ema > 0
-                        else None)
+        # the arrows' moving average (options.ema > 0): what the run yields; the writer's
+        # alone, the one process that evaluates and saves
+        self.average = (WeightAverage(arrow_modules(program), self.ema)
+                        if self.ema > 0 and self.is_writer else None)
 
     def __getattr__(self, name: str):
         # the settings read as attributes (trainer.steps), from the one frozen record
@@ -297,8 +299,8 @@ class Trainer:
             return None
         kept = {} if self.average is None else self.average.weights()
         return save_checkpoint(self.out, self.step, {**weights(self.program), **kept},
-                               capture(self),
-                               fingerprint(self.program), keep_last=self.keep_last)
+                               capture(self), fingerprint(self.program),
+                               keep_last=self.keep_last)
 
     def write_samples(self) -> list[Path]:
         """A grid per source object: its fixed inputs and every path the plan evaluates

@@ -3,6 +3,7 @@ used, how it is saved and resumed, and how a finished run yields it."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +128,21 @@ def test_a_finished_run_yields_its_average_and_live_weights_on_request(tmp_path,
     capsys.readouterr()
     assert main(["train", "--resume", "--out", str(out), "--steps", "5", "--ema", "0.9"]) != 0
     assert "--ema" in capsys.readouterr().err
+
+
+def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", TINY, "--steps", "3", "--ema", "0.5", "--backend", "eager",
+                 "--out", str(out), "--no-progress", "--no-tensorboard"]) == 0
+    x = torch.rand(5, 3, 8, 8) * 2 - 1
+    np.save(tmp_path / "x.npy", x.numpy())
+    for flags, live in (([], False), (["--live"], True)):
+        target = tmp_path / f"h-{live}.npy"
+        assert main(["apply", str(out), "h", str(tmp_path / "x.npy"), "-o", str(target),
+                     *flags]) == 0
+        _, program, _ = open_run(out, forward_only=True, live=live)
+        with torch.no_grad():
+            want = program.functor(program.functor.schema.path("h"))(x)
+        torch.testing.assert_close(torch.from_numpy(np.load(target)), want)
+    assert not np.allclose(np.load(tmp_path / "h-False.npy"),
+                              np.load(tmp_path / "h-True.npy"))
