@@ -72,6 +72,8 @@ class WeightAverage:
 
     def update(self) -> None:
         """One step of the average toward the live weights."""
+        if not self._live:  # no arrow has weights (foreach ops refuse empty lists)
+            return
         with torch.no_grad():
             torch._foreach_lerp_(self._average, self._live, 1.0 - self.beta)
 
@@ -79,6 +81,9 @@ class WeightAverage:
     def applied(self) -> Iterator[None]:
         """The networks hold the average inside the block, their live weights after it
         (also when the block raises)."""
+        if not self._live:
+            yield
+            return
         with torch.no_grad():
             saved = [v.clone() for v in self._live]
             torch._foreach_copy_(self._live, self._average)
@@ -98,7 +103,8 @@ class WeightAverage:
         found = averaged_weights(saved)
         if not found:
             with torch.no_grad():
-                torch._foreach_copy_(self._average, self._live)
+                for v, live in zip(self._average, self._live, strict=True):
+                    v.copy_(live)
             return False
         missing = sorted(set(self.average) - set(found))
         if missing:

@@ -146,3 +146,11 @@ def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(tmp_path, cap
         torch.testing.assert_close(torch.from_numpy(np.load(target)), want)
     assert not np.allclose(np.load(tmp_path / "h-False.npy"),
                               np.load(tmp_path / "h-True.npy"))
+
+
+def test_networks_without_weights_have_an_empty_average():
+    average = WeightAverage({"arrow/f": torch.nn.ReLU()}, beta=0.9)
+    average.update()
+    with average.applied():
+        pass
+    assert average.weights() == {} and average.load({}, "nowhere") is False
