@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 import torch
 from torch import nn
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, RunError
 
 __all__ = ["PREFIX", "WeightAverage", "averaged_weights", "load_average"]
 
@@ -58,16 +58,15 @@ class WeightAverage:
 
     def __init__(self, modules: Mapping[str, nn.Module], beta: float):
         if not 0.0 < beta < 1.0:
-            raise ValueError(f"the average's beta must be in (0, 1), got {beta!r}")
+            raise RunError(f"the average's beta must be in (0, 1), got {beta!r}")
         self.beta = beta
         # the live entries, taken once: in-place views (a stacked network's entries are
         # views into its stack), so reading them reads what the optimizer wrote
-        self.live: dict[str, torch.Tensor] = {
-            f"{prefix}/{k}": v for prefix, m in modules.items()
-            for k, v in m.state_dict(keep_vars=True).items() if v.is_floating_point()}
+        live = {f"{prefix}/{k}": v.detach() for prefix, m in modules.items()
+                for k, v in m.state_dict(keep_vars=True).items() if v.is_floating_point()}
         with torch.no_grad():
-            self.average = {k: v.detach().clone() for k, v in self.live.items()}
-        self._live = [v.detach() for v in self.live.values()]
+            self.average = {k: v.clone() for k, v in live.items()}
+        self._live = list(live.values())
         self._average = list(self.average.values())
 
     def update(self) -> None:

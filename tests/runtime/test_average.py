@@ -103,7 +103,7 @@ def test_a_run_resumed_with_an_average_it_lacked_starts_it_at_the_resumed_weight
 def test_a_decay_outside_0_to_1_is_refused_naming_the_setting(beta):
     with pytest.raises(RunError, match=r"ema must be a decay per step in \[0, 1\)"):
         TrainOptions(steps=5, ema=beta)
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(RunError, match="beta must be in"):
         WeightAverage({}, beta=1.0)
 
 
