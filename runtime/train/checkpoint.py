@@ -3,7 +3,9 @@
 A checkpoint is a folder ``RUN/checkpoints/step-00000020/`` holding
 
 - ``weights.safetensors`` — every network's ``state_dict``, keyed ``arrow/<name>/<param>``
-  and ``critic/<object>/<param>`` (readable by any safetensors tool);
+  and ``critic/<object>/<param>`` (readable by any safetensors tool), and for a run that
+  keeps one the arrows' moving average, ``average/arrow/<name>/<param>``
+  (:mod:`~runtime.train.average`);
 - ``state.pt`` — optimizers, schedulers, RNG states, data position, the program's own
   state (the fake pool): everything an exact resume needs besides the weights
   (``torch.load(weights_only=True)``-safe);
