@@ -177,7 +177,7 @@ def _image_tag(run_dir: Path, png: Path, css_class: str, alt: str, lazy: bool) -
     return f'<img class="{css_class}" src="{href(rel)}" alt="{esc(alt)}"{size}{loading}>'
 
 
-def _eval_section(records: list[dict]) -> list[str]:
+def _eval_section(records: list[dict], run: dict | None) -> list[str]:
     step, values = latest(records, "eval/")
     out = ['<section id="eval">']
     if not values:
@@ -185,7 +185,12 @@ def _eval_section(records: list[dict]) -> list[str]:
         return out
     rows, columns, cells = eval_table(values)
     at = f" <small>at step {esc(step)}</small>" if step is not None else ""
-    out += [f"<h2>Evaluation{at}</h2>", "<table>", "<thead><tr><th></th>"]
+    out.append(f"<h2>Evaluation{at}</h2>")
+    ema = ((run or {}).get("trainer") or {}).get("ema")
+    if is_number(ema) and ema > 0:  # the trainer evaluates what the run yields
+        out.append(f'<p class="note">of the moving average of the arrows\' weights (ema '
+                   f'{esc(ema)}), as are the sample grids</p>')
+    out += ["<table>", "<thead><tr><th></th>"]
     out += [f"<th>{esc(c)}</th>" for c in columns]
     out += ["</tr></thead>", "<tbody>"]
     for row in rows:
@@ -325,7 +330,7 @@ def render_index(run_dir: str | os.PathLike[str]) -> str:
                                  f"{esc(t)}</a>" for u, t in links) + "</nav>")
     out.append("</header>")
 
-    out += _eval_section(records)
+    out += _eval_section(records, run)
 
     out += ['<section id="losses">', "<h2>Losses</h2>", '<div class="columns">', "<div>"]
     out += _losses_table(records)

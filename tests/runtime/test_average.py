@@ -69,6 +69,8 @@ def test_the_evaluation_sees_the_average_and_training_goes_on_from_the_live_weig
     assert len(evaluated) == 2  # steps 3 and 6
     assert_bitwise_equal(evaluated[-1], averaged(tmp_path / "avg"))
     assert not torch.equal(evaluated[-1]["f/0.weight"], arrows(program)["f/0.weight"])
+    # the run's page says whose evaluation it shows
+    assert "moving average of the arrows" in (tmp_path / "avg" / "index.html").read_text()
 
 
 def test_a_resume_restores_the_average_exactly(tmp_path):
