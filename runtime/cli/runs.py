@@ -19,7 +19,14 @@ from ..train.networks import eval_mode
 from ..train.run_folder import open_run
 from ..train.samples import sample_inputs_for, sample_rows
 
-__all__ = ["cmd_eval", "cmd_sample"]
+__all__ = ["cmd_eval", "cmd_sample", "open_given"]
+
+
+def open_given(args: argparse.Namespace):
+    """The run folder a forward-only command names (``RUN``, ``--checkpoint``, ``--device``,
+    ``--live``), opened: :func:`~runtime.train.run_folder.open_run`."""
+    return open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
+                    live=args.live)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -28,8 +35,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid_format(args.output, "image")
     except ValueError:
         grid_format(args.output, "vector")
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
-                                live=args.live)
+    exp, program, ck = open_given(args)
     inputs = sample_inputs_for(program, exp.data, exp.samples, args.n)
     refs = {program.functor.schema.ob(k).name: v for k, v in (exp.references or {}).items()}
     per_object = sample_rows(program, inputs, refs)
@@ -47,8 +53,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``cdl eval RUN``: the experiment's evaluation table at the run's checkpoint."""
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
-                                live=args.live)
+    exp, program, ck = open_given(args)
     if exp.evaluate is None:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
     with eval_mode(program):

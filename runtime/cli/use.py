@@ -19,15 +19,14 @@ from ..apply import (
     plan_outputs,
     read_inputs,
 )
-from ..train.run_folder import open_run
+from .runs import open_given
 
 __all__ = ["cmd_apply", "cmd_export"]
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """``cdl apply RUN PATH INPUT… -o OUT``: one output per input point."""
-    exp, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
-                                live=args.live)
+    exp, program, ck = open_given(args)
     F = program.functor
     net = path_network(F, args.path)
     dom, cod = net.path.dom, net.path.cod
@@ -54,8 +53,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``cdl export RUN PATH -o FILE.pt2|FILE.onnx``: the path's network, checked."""
-    _, program, ck = open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
-                                live=args.live)
+    _, program, ck = open_given(args)
     net = path_network(program.functor, args.path)
     done = export_network(net, args.output, args.overwrite)
     print(f"wrote {done.path} ({done.format}, step {ck.step}): {net}; inputs "

@@ -46,6 +46,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, RunError
+from .networks import load_into
 
 __all__ = ["PREFIX", "WeightAverage", "averaged_weights", "load_average"]
 
@@ -126,23 +127,5 @@ def load_average(modules: Mapping[str, nn.Module], saved: Mapping[str, torch.Ten
     """Put a checkpoint's average into the networks it averages (``prefix → network``), in
     place; whether the checkpoint held one. What a run yields is then in the networks."""
     found = averaged_weights(saved)
-    if not found:
-        return False
-    for prefix, m in modules.items():
-        entries = {k[len(prefix) + 1:]: v for k, v in found.items()
-                   if k.startswith(prefix + "/")}
-        if not entries:
-            continue  # a network that was not averaged (a critic)
-        state = m.state_dict(keep_vars=True)
-        wrong = sorted(set(entries) - set(state))
-        if wrong:
-            raise CheckpointError(f"checkpoint {where}: the average of {prefix} has entries "
-                                  f"the network lacks: {', '.join(wrong)}")
-        with torch.no_grad():
-            for k, v in entries.items():
-                if v.shape != state[k].shape:
-                    raise CheckpointError(
-                        f"checkpoint {where}: the average of {prefix}/{k} has shape "
-                        f"{list(v.shape)}, the network {list(state[k].shape)}")
-                state[k].copy_(v)
-    return True
+    load_into(modules, found, where, partial=True)
+    return bool(found)

@@ -18,8 +18,8 @@ from compiler import Program
 from ..errors import CheckpointError
 from .checkpoint import Checkpoint, fingerprint_diff
 
-__all__ = ["arrow_modules", "eval_mode", "fingerprint", "load_weights", "named_modules",
-           "restore_weights", "weights"]
+__all__ = ["arrow_modules", "eval_mode", "fingerprint", "load_into", "load_weights",
+           "named_modules", "restore_weights", "weights"]
 
 
 def named_modules(program: Program) -> dict[str, nn.Module]:
@@ -55,13 +55,26 @@ def restore_weights(program: Program, ck: Checkpoint) -> None:
 
 def load_weights(program: Program, saved: Mapping[str, torch.Tensor], where: object) -> None:
     """Copy saved weights into the program's modules (in place: stacked views stay views)."""
-    for prefix, m in named_modules(program).items():
+    load_into(named_modules(program), saved, where)
+
+
+def load_into(modules: Mapping[str, nn.Module], saved: Mapping[str, torch.Tensor],
+              where: object, partial: bool = False) -> None:
+    """Copy the entries of ``saved`` keyed ``<prefix>/<entry>`` into the network of each
+    prefix, in place; ``partial``: a network may take some of its entries or none (a moving
+    average holds floating-point entries of the arrows only), but never a foreign one."""
+    for prefix, m in modules.items():
         sd = {k[len(prefix) + 1:]: v for k, v in saved.items() if k.startswith(prefix + "/")}
+        if partial and not sd:
+            continue
         try:
-            m.load_state_dict(sd)
+            unexpected = m.load_state_dict(sd, strict=not partial).unexpected_keys
         except RuntimeError as e:
             raise CheckpointError(f"checkpoint {where}: the weights of {prefix} do not fit: "
                                   f"{str(e).splitlines()[0]}") from None
+        if unexpected:
+            raise CheckpointError(f"checkpoint {where}: {prefix} has no entries "
+                                  f"{', '.join(sorted(unexpected))}")
 
 
 def fingerprint(program: Program) -> dict:

@@ -109,10 +109,17 @@ def test_a_decay_outside_0_to_1_is_refused_naming_the_setting(beta):
         WeightAverage({}, beta=1.0)
 
 
-def test_a_finished_run_yields_its_average_and_live_weights_on_request(tmp_path, capsys):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def ema_run(tmp_path_factory) -> Path:
+    """A run of the tiny paths experiment (``cdl train --ema 0.5``), 3 steps."""
+    out = tmp_path_factory.mktemp("ema") / "run"
     assert main(["train", TINY, "--steps", "3", "--ema", "0.5", "--backend", "eager",
                  "--out", str(out), "--no-progress", "--no-tensorboard"]) == 0
+    return out
+
+
+def test_a_finished_run_yields_its_average_and_live_weights_on_request(ema_run, capsys):
+    out = ema_run
     ck = load_checkpoint(out)
     kept = {k[len(PREFIX):]: v for k, v in ck.weights.items() if k.startswith(PREFIX)}
     assert kept and all(k.startswith("arrow/") for k in kept)
@@ -132,10 +139,8 @@ def test_a_finished_run_yields_its_average_and_live_weights_on_request(tmp_path,
     assert "--ema" in capsys.readouterr().err
 
 
-def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert main(["train", TINY, "--steps", "3", "--ema", "0.5", "--backend", "eager",
-                 "--out", str(out), "--no-progress", "--no-tensorboard"]) == 0
+def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(ema_run, tmp_path):
+    out = ema_run
     x = torch.rand(5, 3, 8, 8) * 2 - 1
     np.save(tmp_path / "x.npy", x.numpy())
     for flags, live in (([], False), (["--live"], True)):
