@@ -19,7 +19,7 @@ from ..train.networks import eval_mode
 from ..train.run_folder import open_run
 from ..train.samples import sample_inputs_for, sample_rows
 
-__all__ = ["cmd_eval", "cmd_sample", "open_given"]
+__all__ = ["cmd_eval", "cmd_sample", "open_given", "weights_note"]
 
 
 def open_given(args: argparse.Namespace):
@@ -27,6 +27,15 @@ def open_given(args: argparse.Namespace):
     ``--live``), opened: :func:`~runtime.train.run_folder.open_run`."""
     return open_run(args.run_dir, args.checkpoint, args.device, forward_only=True,
                     live=args.live)
+
+
+def weights_note(args: argparse.Namespace, ck) -> str:
+    """What a forward command's message adds when it ran the run's moving average of the
+    arrows' weights (what ``open_run`` loads where the checkpoint keeps one) rather than the
+    optimizer's: the output is not what ``--live`` would give, so it says so."""
+    if args.live or not averaged_weights(ck.weights):
+        return ""
+    return ", the moving average of the arrows' weights (--live: the optimizer's)"
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -47,7 +56,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         written = [w for name, rs in per_object.items()
                    for w in save_grids(rs, out.with_name(f"{out.stem}-{name}{out.suffix}"))]
     for w in written:
-        print(f"wrote {w} (step {ck.step})")
+        print(f"wrote {w} (step {ck.step}{weights_note(args, ck)})")
     return 0
 
 
@@ -58,8 +67,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RunError(f"the experiment of {args.run_dir} defines no evaluation")
     with eval_mode(program):
         table = exp.evaluate(program)
-    kept = "" if args.live or not averaged_weights(ck.weights) else (
-        ", the moving average of the arrows' weights (--live: the optimizer's)")
-    print(f"{args.run_dir} at step {ck.step}{kept}:")
+    print(f"{args.run_dir} at step {ck.step}{weights_note(args, ck)}:")
     print(format_table(table))
     return 0

@@ -19,7 +19,7 @@ from ..apply import (
     plan_outputs,
     read_inputs,
 )
-from .runs import open_given
+from .runs import open_given, weights_note
 
 __all__ = ["cmd_apply", "cmd_export"]
 
@@ -46,7 +46,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         notes.append(f"{len(skipped)} unreadable, skipped: {listed}{more}")
     where = ", ".join(map(str, outputs.written))
-    print(f"wrote {written} output(s) of {net.name} to {where} (step {ck.step})"
+    print(f"wrote {written} output(s) of {net.name} to {where} (step {ck.step}"
+          f"{weights_note(args, ck)})"
           + (f"; {'; '.join(notes)}" if notes else ""))
     return 0
 
@@ -56,8 +57,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     _, program, ck = open_given(args)
     net = path_network(program.functor, args.path)
     done = export_network(net, args.output, args.overwrite)
-    print(f"wrote {done.path} ({done.format}, step {ck.step}): {net}; inputs "
-          f"{', '.join(done.inputs)} -> outputs {', '.join(done.outputs)}, batch dimension "
+    print(f"wrote {done.path} ({done.format}, step {ck.step}{weights_note(args, ck)}): {net}; "
+          f"inputs {', '.join(done.inputs)} -> outputs {', '.join(done.outputs)}, batch dimension "
           f"dynamic; checked on a batch of {done.batch}: max |export - network| = "
           f"{done.max_error:.2g}")
     return 0

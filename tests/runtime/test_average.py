@@ -139,14 +139,18 @@ def test_a_finished_run_yields_its_average_and_live_weights_on_request(ema_run, 
     assert "--ema" in capsys.readouterr().err
 
 
-def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(ema_run, tmp_path):
+def test_cdl_apply_runs_the_average_and_the_live_weights_with_live(ema_run, tmp_path,
+                                                                    capsys):
     out = ema_run
     x = torch.rand(5, 3, 8, 8) * 2 - 1
     np.save(tmp_path / "x.npy", x.numpy())
     for flags, live in (([], False), (["--live"], True)):
         target = tmp_path / f"h-{live}.npy"
+        capsys.readouterr()
         assert main(["apply", str(out), "h", str(tmp_path / "x.npy"), "-o", str(target),
                      *flags]) == 0
+        # the message says when the output is the average's, not what --live gives
+        assert ("moving average" in capsys.readouterr().out) is not live
         _, program, _ = open_run(out, forward_only=True, live=live)
         with torch.no_grad():
             want = program.functor(program.functor.schema.path("h"))(x)
