@@ -63,7 +63,7 @@ if str(ROOT) not in sys.path:  # run as a script: import the checkout's packages
 
 import torch  # noqa: E402
 
-from benchmarks.readme_block import write_block  # noqa: E402
+from benchmarks.readme_block import publish  # noqa: E402
 
 HEADING = "Compile time (`bench_compile.py`)"
 VARIANTS = ("regional", "inline", "unprepared", "fresh", "fresh-unprepared", "hand")
@@ -323,9 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  resume", flush=True)
         lines += ["### Resuming a finished run", "", *resume_rows(Path(tmp)), ""]
     text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_block(HERE / "README.md", "bench_compile", HEADING, text)
+    publish(text, "bench_compile", HEADING, not args.no_write)
     return 0
 
 

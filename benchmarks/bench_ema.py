@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
 
-from benchmarks.readme_block import write_block  # noqa: E402
+from benchmarks.readme_block import publish  # noqa: E402
 from runtime import Batches, prepare  # noqa: E402
 from runtime.train.average import WeightAverage  # noqa: E402
 from runtime.train.networks import arrow_modules  # noqa: E402
@@ -87,10 +87,9 @@ def main() -> None:
              f"| `prog.step` + `average.update()` | {w:.1f} | {100 * (w / b - 1):+.1f}% |\n"
              f"| `average.update()` alone (×1,000) | {alone:.3f} | "
              f"{100 * alone / b:.2f}% of a bare step |")
-    print(block)
-    if args.write:
-        write_block(Path(__file__).with_name("README.md"), "bench_ema",
-                    "The weights' moving average: its cost a step (`bench_ema.py`)", block)
+    publish(block, "bench_ema",
+            "The weights' moving average: its cost a step (`bench_ema.py`)",
+            args.write)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
 
-from benchmarks.readme_block import write_block  # noqa: E402
+from benchmarks.readme_block import publish  # noqa: E402
 from runtime.experiments import registry  # noqa: E402
 from runtime.experiments.experiment import Options  # noqa: E402
 from runtime.experiments.font_pairs import SIZE, font_glyphs  # noqa: E402
@@ -230,11 +230,9 @@ def main() -> None:
              f"{time.perf_counter() - start:.0f} s, eager, this machine. Each ratio: the "
              f"held-out (or training) error of the arrow's network trained *paired* (L1 to "
              f"the true glyph), against the identity's (lower is better).\n\n{text}")
-    print(block)
-    if args.write:
-        write_block(Path(__file__).with_name("README.md"), "bench_paired_bounds",
-                    "Paired bounds: the font arrows trained with the answers "
-                    "(`bench_paired_bounds.py`)", block)
+    publish(block, "bench_paired_bounds",
+            "Paired bounds: the font arrows trained with the answers (`bench_paired_bounds.py`)",
+            args.write)
 
 
 if __name__ == "__main__":

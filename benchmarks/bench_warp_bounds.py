@@ -36,7 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's own packages, not an installed cdl
 
-from benchmarks.readme_block import write_block  # noqa: E402
+from benchmarks.readme_block import publish  # noqa: E402
 from runtime.experiments.font_pairs import font_glyphs  # noqa: E402
 from runtime.experiments.nets import PlacedWarp, resample  # noqa: E402
 
@@ -131,10 +131,9 @@ def main() -> None:
     block = (f"Command: `python3 benchmarks/bench_warp_bounds.py` — measured {stamp}, "
              f"{time.perf_counter() - start:.0f} s. Each cell: the held-out error after the "
              f"best warp of that kind, against the identity's (lower is better).\n\n{text}")
-    print(block)
-    if args.write:
-        write_block(Path(__file__).with_name("README.md"), "bench_warp_bounds",
-                    "Affine bounds: how far a warp can go (`bench_warp_bounds.py`)", block)
+    publish(block, "bench_warp_bounds",
+            "Affine bounds: how far a warp can go (`bench_warp_bounds.py`)",
+            args.write)
 
 
 if __name__ == "__main__":

@@ -22,3 +22,11 @@ def write_block(readme: Path, name: str, heading: str, text: str) -> None:
     else:
         doc = doc.rstrip() + f"\n\n## {heading}\n\n{block}\n"
     readme.write_text(doc)
+
+
+def publish(text: str, name: str, heading: str, write: bool) -> None:
+    """Print a benchmark's table ``text``; with ``write``, also keep it as block ``name`` of
+    ``benchmarks/README.md`` (:func:`write_block`) — what every table-writing script ends with."""
+    print(text)
+    if write:
+        write_block(Path(__file__).with_name("README.md"), name, heading, text)
