@@ -52,6 +52,10 @@ def update_ms(average: WeightAverage, times: int) -> float:
     return 1e3 * (time.perf_counter() - start) / times
 
 
+def span(values: list[float]) -> str:
+    return f"{min(values):.1f}–{max(values):.1f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=100, help="steps a round (default 100)")
@@ -82,10 +86,12 @@ def main() -> None:
              f"{exp.train['batch_size']}, β {beta}, {size:,} averaged weights, "
              f"{torch.get_num_threads()} threads, torch {torch.__version__}; median of "
              f"{args.rounds} alternating rounds of {args.steps} steps.\n\n"
-             f"| loop | ms / step | against bare |\n|---|---:|---:|\n"
-             f"| bare `prog.step` (baseline) | {b:.1f} | — |\n"
-             f"| `prog.step` + `average.update()` | {w:.1f} | {100 * (w / b - 1):+.1f}% |\n"
-             f"| `average.update()` alone (×1,000) | {alone:.3f} | "
+             f"| loop | ms / step (median) | rounds' range | against bare |\n"
+             f"|---|---:|---:|---:|\n"
+             f"| bare `prog.step` (baseline) | {b:.1f} | {span(bare)} | — |\n"
+             f"| `prog.step` + `average.update()` | {w:.1f} | {span(kept)} | "
+             f"{100 * (w / b - 1):+.1f}% |\n"
+             f"| `average.update()` alone (×1,000) | {alone:.3f} | — | "
              f"{100 * alone / b:.2f}% of a bare step |")
     publish(block, "bench_ema",
             "The weights' moving average: its cost a step (`bench_ema.py`)",

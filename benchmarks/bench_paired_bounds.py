@@ -23,6 +23,7 @@ characters (extended letters whose base letter is not held out), shifted pairs.
 from __future__ import annotations
 
 import argparse
+import inspect
 import statistics
 import sys
 import time
@@ -31,7 +32,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from PIL import ImageFont
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ from runtime.experiments.nets import IdentityStartGenerator, ResidualBlock  # no
 from runtime.report.measures import per_input_mae, worst_decile_ratio  # noqa: E402
 from runtime.sources import glyphs  # noqa: E402
 from runtime.sources.augment import Augment  # noqa: E402
-from runtime.sources.glyphs import DEFAULT_CHARS, EXTENT, font_path, has_char  # noqa: E402
+from runtime.sources.glyphs import DEFAULT_CHARS, fit_em, font_path, has_char  # noqa: E402
 from runtime.train.state import linear_decay  # noqa: E402
 
 # (row, experiment, arrow, source font, target font)
@@ -63,6 +63,7 @@ SERIF_ARROWS = ARROWS[2:]
 BOLD_FACE = {"DejaVuSans.ttf": "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf": "DejaVuSerif-Bold.ttf"}
 # Latin-1 and Latin Extended-A/B, Greek with tonos, Cyrillic and its supplement
 EXTENDED_BLOCKS = ((0x00C0, 0x024F), (0x0386, 0x03CE), (0x0400, 0x052F))
+MARGIN = inspect.signature(glyphs).parameters["margin"].default  # the experiments' margin
 
 
 class UNetEditor(nn.Module):
@@ -100,12 +101,13 @@ class UNetEditor(nn.Module):
 
 
 def extended_letters(fonts: tuple[str, str], held_out: str) -> str:
-    """Letters beyond :data:`DEFAULT_CHARS` that both ``fonts`` draw within the common scale's
-    extent, none whose base letter (Unicode decomposition: É → E) is held out — more
-    characters to train on, none of them a held-out character with an accent."""
+    """Letters beyond :data:`DEFAULT_CHARS` that both ``fonts`` draw at their default
+    characters' scale (a letter that would shrink it, :func:`fit_em`, is left out), none
+    whose base letter (Unicode decomposition: É → E) is held out — more characters to
+    train on, none of them a held-out character with an accent."""
     held = set(held_out)
     paths = [font_path(f) for f in fonts]
-    measure = [ImageFont.truetype(str(p), 256) for p in paths]
+    scales = [default_em(f) for f in fonts]
     found = []
     for lo, hi in EXTENDED_BLOCKS:
         for c in map(chr, range(lo, hi + 1)):
@@ -113,11 +115,14 @@ def extended_letters(fonts: tuple[str, str], held_out: str) -> str:
                     or unicodedata.normalize("NFD", c)[0] in held
                     or not all(has_char(p, c) for p in paths)):
                 continue
-            boxes = [font.getbbox(c, anchor="ls") for font in measure]
-            if all(0 < x1 - x0 and max(x1 - x0, y1 - y0) <= EXTENT * 256
-                   for x0, y0, x1, y1 in boxes):
+            if all(fit_em(p, c, SIZE, MARGIN) >= em for p, em in zip(paths, scales)):
                 found.append(c)
     return "".join(found)
+
+
+def default_em(font: str) -> float:
+    """The scale (pixels per em) of ``font``'s glyphs in the experiments."""
+    return glyphs(font, size=SIZE).em
 
 
 def more_pairs(source: str, target: str, held_out: str) -> dict[str, Callable]:
@@ -125,8 +130,7 @@ def more_pairs(source: str, target: str, held_out: str) -> dict[str, Callable]:
     characters' scale so that every glyph keeps the size it has in the experiment."""
 
     def rendered(font: str, chars: str, split: str | None = None) -> torch.Tensor:
-        em = glyphs(font, size=SIZE).em  # the scale of the experiment's own glyphs
-        return glyphs(font, chars=chars, size=SIZE, split=split, em=em).tensor
+        return glyphs(font, chars=chars, size=SIZE, split=split, em=default_em(font)).tensor
 
     def bold():
         return (rendered(BOLD_FACE[source], DEFAULT_CHARS, "train"),

@@ -176,7 +176,7 @@ KID is unbiased, so it can fall under 0) and the live weights' copy rate (0.051 
 0.053; β 0.995: 0.076). The learning rate's decay to zero makes the last live weights an
 average of a kind already, which is why the gap shrinks toward the end; it does not
 close it. The average costs one ``lerp`` of the generator's 680,481 weights a step: 0.05
-ms against a compiled step's 125 (``benchmarks/bench_ema.py``). Over seeds 0, 1, 2
+ms against a compiled step's 122 (``benchmarks/bench_ema.py``). Over seeds 0, 1, 2
 (``benchmarks/quality.py``): confidence **0.814 ± 0.010** (0.826, 0.808, 0.809), KID
 −0.004 ± 0.002, coverage 1.00 on every seed, copies 0.049 ± 0.005, ``doubtful_codes``
 0.102 ± 0.020 — the same runs' live weights (``cdl eval RUN --live``) read 0.797, 0.791,
